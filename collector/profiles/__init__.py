@@ -1,0 +1,1 @@
+"""Pure parsers for the GATT characteristics the collector understands, one module per profile."""
