@@ -1,0 +1,1 @@
+"""Command-line entry points of the home hub, mounted by the `rehab` command."""
