@@ -36,3 +36,35 @@ class PairingError(CollectorError):
 
 class DeviceError(CollectorError):
     """A Bluetooth device could not be found, connected or read."""
+
+
+class AdapterUnavailableError(DeviceError):
+    """No usable Bluetooth adapter: none present, powered off, or BlueZ/D-Bus not reachable."""
+
+
+class DeviceNotFoundError(DeviceError):
+    """The device did not advertise within the wait, or BlueZ no longer knows it."""
+
+
+class DeviceTimeoutError(DeviceError):
+    """Connecting or a GATT operation did not finish within its deadline."""
+
+
+class ConnectAbortedError(DeviceError):
+    """The link layer aborted the connection attempt (``le-connection-abort-by-local``)."""
+
+
+class ConnectFailedError(DeviceError):
+    """The device refused or failed the connection for another reason."""
+
+
+class GattOperationError(DeviceError):
+    """Reading a characteristic or subscribing to its notifications failed."""
+
+
+class DeviceDisconnectedError(DeviceError):
+    """The peripheral dropped an established link."""
+
+
+class DeviceStalledError(DeviceError):
+    """The link looked connected but no notification arrived within the watchdog period."""

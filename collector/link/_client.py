@@ -1,0 +1,113 @@
+"""The narrow interfaces the link layer needs from a BLE stack, so tests can inject a fake one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+__all__ = [
+    "Advertisement",
+    "ClientFactory",
+    "DisconnectedCallback",
+    "LinkClient",
+    "NotifyHandler",
+    "normalise_address",
+    "normalise_uuid",
+]
+
+NotifyHandler = Callable[[bytearray], None]
+"""Called by the BLE stack with each notification payload; must only timestamp and enqueue."""
+
+DisconnectedCallback = Callable[[], None]
+"""Called by the BLE stack when the peripheral drops the link."""
+
+# Bluetooth Base UUID (Bluetooth Core Specification v5.4, Vol 3, Part B, §2.5.1).
+_BASE_UUID_SUFFIX = "-0000-1000-8000-00805f9b34fb"
+_SHORT_UUID_LEN = 4  # 16-bit UUIDs are 4 hex digits (Core v5.4, Vol 3, Part B, §2.5.1)
+_MEDIUM_UUID_LEN = 8  # 32-bit UUIDs are 8 hex digits (same section)
+
+
+def normalise_uuid(uuid: str) -> str:
+    """Return the lower-case 128-bit form of a 16-, 32- or 128-bit UUID string."""
+    text = uuid.strip().lower()
+    if text.startswith("0x"):
+        text = text[2:]
+    if len(text) == _SHORT_UUID_LEN:
+        return f"0000{text}{_BASE_UUID_SUFFIX}"
+    if len(text) == _MEDIUM_UUID_LEN:
+        return f"{text}{_BASE_UUID_SUFFIX}"
+    return text
+
+
+def normalise_address(address: str) -> str:
+    """Return a Bluetooth address in the upper-case colon form BlueZ reports."""
+    return address.strip().upper().replace("-", ":")
+
+
+@dataclass(frozen=True, slots=True)
+class Advertisement:
+    """One advertisement seen by the long-lived scanner.
+
+    Parameters
+    ----------
+    address
+        Bluetooth address, upper case with colons.
+    name
+        Advertised local name, if any.
+    rssi_dbm
+        Received signal strength, dBm.
+    service_uuids
+        Advertised service UUIDs, lower-case 128-bit form.
+    seen_ns
+        ``time.monotonic_ns()`` when the hub received it.
+    device
+        The stack's own handle (a ``bleak`` ``BLEDevice`` in production), passed to the client
+        factory untouched.
+    """
+
+    address: str
+    name: str | None
+    rssi_dbm: int
+    service_uuids: tuple[str, ...]
+    seen_ns: int
+    device: Any = field(default=None, compare=False, repr=False)
+
+
+class LinkClient(Protocol):
+    """A connected GATT client, as the link layer uses it."""
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the stack still believes the link is up."""
+        ...
+
+    def characteristic_uuids(self) -> frozenset[str]:
+        """Every characteristic the device offers, lower-case 128-bit UUIDs."""
+        ...
+
+    async def start_notify(self, uuid: str, handler: NotifyHandler) -> None:
+        """Subscribe to notifications of characteristic ``uuid``."""
+        ...
+
+    async def read(self, uuid: str) -> bytes:
+        """Read characteristic ``uuid`` once."""
+        ...
+
+    async def disconnect(self) -> None:
+        """Close the link; safe to call when already disconnected."""
+        ...
+
+
+class ClientFactory(Protocol):
+    """Connects to the device behind a fresh advertisement and returns a connected client.
+
+    Implementations translate their stack's errors into :class:`collector.errors.DeviceError`
+    subclasses (see :func:`collector.link.translate_error`).
+    """
+
+    async def __call__(
+        self, advertisement: Advertisement, *, disconnected: DisconnectedCallback
+    ) -> LinkClient:
+        """Connect and discover services; raise a ``DeviceError`` on failure."""
+        ...

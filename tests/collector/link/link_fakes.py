@@ -1,0 +1,156 @@
+"""A scripted fake BLE stack for the link state-machine tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bleak.exc import BleakDBusError
+
+from collector.link import (
+    Advertisement,
+    AdvertisementBoard,
+    BackoffCurve,
+    DisconnectedCallback,
+    ErrorClass,
+    LinkConfig,
+    NotifyHandler,
+    RetryPolicy,
+    normalise_uuid,
+)
+
+HR_MEASUREMENT = normalise_uuid("2a37")
+BATTERY_LEVEL = normalise_uuid("2a19")
+RSC_MEASUREMENT = normalise_uuid("2a53")
+ADDRESS = "AA:BB:CC:DD:EE:01"
+
+FAST_CONFIG = LinkConfig(
+    advertisement_wait_s=0.05,
+    connect_timeout_s=0.05,
+    subscribe_timeout_s=0.05,
+    silence_timeout_s=0.1,
+    disconnect_timeout_s=0.05,
+    queue_size=8,
+)
+FAST_POLICY = RetryPolicy(
+    curves={cls: BackoffCurve(base_s=0.001, cap_s=0.004) for cls in ErrorClass},
+)
+
+
+class FakeClient:
+    """A connected client whose notifications and disconnects the test drives."""
+
+    def __init__(
+        self,
+        uuids: set[str],
+        *,
+        disconnected: DisconnectedCallback,
+        reads: dict[str, bytes] | None = None,
+        failing_notify: set[str] | None = None,
+    ) -> None:
+        self._uuids = frozenset(uuids)
+        self._disconnected = disconnected
+        self._reads = reads or {}
+        self._failing = failing_notify or set()
+        self.handlers: dict[str, NotifyHandler] = {}
+        self.connected = True
+        self.disconnect_calls = 0
+
+    @property
+    def is_connected(self) -> bool:
+        return self.connected
+
+    def characteristic_uuids(self) -> frozenset[str]:
+        return self._uuids
+
+    async def start_notify(self, uuid: str, handler: NotifyHandler) -> None:
+        if uuid in self._failing:
+            raise BleakDBusError("org.bluez.Error.NotSupported", ["Operation is not supported"])
+        self.handlers[uuid] = handler
+
+    async def read(self, uuid: str) -> bytes:
+        return self._reads[uuid]
+
+    async def disconnect(self) -> None:
+        self.disconnect_calls += 1
+        self.connected = False
+
+    def notify(self, uuid: str, payload: bytes) -> None:
+        self.handlers[uuid](bytearray(payload))
+
+    def drop(self) -> None:
+        """The peripheral goes away: BlueZ reports Connected = False."""
+        self.connected = False
+        self._disconnected()
+
+
+Outcome = BaseException | Callable[[DisconnectedCallback], FakeClient] | None
+"""An exception to raise, a client builder, or ``None`` to hang until cancelled."""
+
+
+@dataclass
+class FakeFactory:
+    """Plays a script of connection outcomes, one per attempt; repeats the last one."""
+
+    script: list[Outcome]
+    attempts: list[Advertisement] = field(default_factory=list)
+    clients: list[FakeClient] = field(default_factory=list)
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def __call__(
+        self, advertisement: Advertisement, *, disconnected: DisconnectedCallback
+    ) -> FakeClient:
+        self.attempts.append(advertisement)
+        outcome = self.script[min(len(self.attempts), len(self.script)) - 1]
+        if outcome is None:
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+        if isinstance(outcome, BaseException):
+            raise outcome
+        client = outcome(disconnected)
+        self.clients.append(client)
+        self.connected.set()
+        return client
+
+
+def hr_band(
+    *, reads: dict[str, bytes] | None = None, failing_notify: set[str] | None = None
+) -> Callable[[DisconnectedCallback], FakeClient]:
+    """A builder for a band offering heart rate and battery."""
+
+    def build(disconnected: DisconnectedCallback) -> FakeClient:
+        return FakeClient(
+            {HR_MEASUREMENT, BATTERY_LEVEL, normalise_uuid("2a00")},
+            disconnected=disconnected,
+            reads=reads if reads is not None else {BATTERY_LEVEL: b"\x57"},
+            failing_notify=failing_notify,
+        )
+
+    return build
+
+
+class Advertiser:
+    """Offers advertisements to a board with a strictly increasing fake monotonic time."""
+
+    def __init__(self, board: AdvertisementBoard) -> None:
+        self.board = board
+        self._now_ns = 1_000
+
+    def advertise(self, address: str = ADDRESS, *, rssi_dbm: int = -60) -> Advertisement:
+        self._now_ns += 1_000
+        advert = Advertisement(
+            address=address,
+            name="Band",
+            rssi_dbm=rssi_dbm,
+            service_uuids=(normalise_uuid("180d"),),
+            seen_ns=self._now_ns,
+        )
+        self.board.offer(advert)
+        return advert
+
+    async def keep_advertising(self, address: str = ADDRESS) -> None:
+        """Advertise continually, as a device that is awake and in range does."""
+        while True:
+            self.advertise(address)
+            await asyncio.sleep(0.002)
