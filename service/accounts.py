@@ -1,0 +1,163 @@
+"""Care teams, users and their bearer tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+from psycopg import AsyncConnection, errors
+from psycopg.rows import class_row
+
+from service.auth import hash_password, hash_token, new_token, verify_password
+from service.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from service.errors import AuthenticationError, ConflictError, ValidationFailedError
+
+__all__ = [
+    "DEFAULT_TEAM",
+    "Principal",
+    "Role",
+    "authenticate",
+    "create_user",
+    "ensure_team",
+    "issue_access_token",
+    "resolve_access_token",
+    "revoke_access_token",
+]
+
+Role = Literal["admin", "clinician", "patient"]
+DEFAULT_TEAM = "default"
+ACCESS_TOKEN_PREFIX = "rma"  # noqa: S105 - a token prefix, not a secret
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated user behind a request."""
+
+    user_id: UUID
+    email: str
+    role: Role
+    patient_id: UUID | None
+    team_ids: tuple[UUID, ...]
+
+
+async def ensure_team(conn: AsyncConnection[Any], name: str) -> UUID:
+    """The id of the team called ``name``, created on first use."""
+    cur = await conn.execute(
+        "INSERT INTO care_teams (name) VALUES (%s) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name"
+        " RETURNING id",
+        (name,),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return UUID(str(row[0]))
+
+
+def check_password_policy(password: str) -> None:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise ValidationFailedError(
+            f"a password needs {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+            errors=[{"loc": ["password"], "msg": "length out of range"}],
+        )
+
+
+async def create_user(
+    conn: AsyncConnection[Any],
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    team: str = DEFAULT_TEAM,
+    patient_id: UUID | None = None,
+) -> UUID:
+    """Create a user in ``team``; a patient user is linked to their patient record."""
+    check_password_policy(password)
+    if role == "patient" and patient_id is None:
+        raise ValidationFailedError(
+            "a patient login must be linked to a patient record (--patient ID)",
+            errors=[{"loc": ["patient_id"], "msg": "required for role patient"}],
+        )
+    password_hash = hash_password(password)
+    async with conn.transaction():
+        team_id = await ensure_team(conn, team)
+        try:
+            cur = await conn.execute(
+                "INSERT INTO users (email, password_hash, role, patient_id) VALUES (%s, %s, %s, %s)"
+                " RETURNING id",
+                (email.strip(), password_hash, role, patient_id),
+            )
+        except errors.UniqueViolation as exc:
+            raise ConflictError(f"a user with e-mail {email} already exists") from exc
+        except errors.ForeignKeyViolation as exc:
+            raise ValidationFailedError(
+                f"no patient with id {patient_id}",
+                errors=[{"loc": ["patient_id"], "msg": "unknown patient"}],
+            ) from exc
+        row = await cur.fetchone()
+        assert row is not None
+        user_id = UUID(str(row[0]))
+        await conn.execute(
+            "INSERT INTO team_members (team_id, user_id) VALUES (%s, %s)", (team_id, user_id)
+        )
+    return user_id
+
+
+@dataclass(frozen=True)
+class _LoginRow:
+    id: UUID
+    password_hash: str
+    disabled_at: datetime | None
+
+
+async def authenticate(conn: AsyncConnection[Any], *, email: str, password: str) -> UUID:
+    """The user id for valid credentials; one generic error otherwise (no user enumeration)."""
+    cur = conn.cursor(row_factory=class_row(_LoginRow))
+    await cur.execute(
+        "SELECT id, password_hash, disabled_at FROM users WHERE lower(email) = lower(%s)",
+        (email.strip(),),
+    )
+    row = await cur.fetchone()
+    ok = verify_password(row.password_hash if row else None, password)
+    if row is None or not ok or row.disabled_at is not None:
+        raise AuthenticationError("wrong e-mail or password, or the account is disabled")
+    return row.id
+
+
+async def issue_access_token(
+    conn: AsyncConnection[Any], *, user_id: UUID, ttl_s: int, now: datetime | None = None
+) -> tuple[str, datetime]:
+    token = new_token(ACCESS_TOKEN_PREFIX)
+    expires_at = (now or datetime.now(UTC)) + timedelta(seconds=ttl_s)
+    await conn.execute(
+        "INSERT INTO access_tokens (token_hash, user_id, expires_at) VALUES (%s, %s, %s)",
+        (hash_token(token), user_id, expires_at),
+    )
+    return token, expires_at
+
+
+async def revoke_access_token(conn: AsyncConnection[Any], token: str) -> None:
+    await conn.execute(
+        "UPDATE access_tokens SET revoked_at = now() WHERE token_hash = %s AND revoked_at IS NULL",
+        (hash_token(token),),
+    )
+
+
+async def resolve_access_token(conn: AsyncConnection[Any], token: str) -> Principal:
+    """The principal behind a live token; ``AuthenticationError`` for anything else."""
+    cur = await conn.execute(
+        "SELECT u.id, u.email, u.role, u.patient_id,"
+        " coalesce(array_agg(m.team_id) FILTER (WHERE m.team_id IS NOT NULL), '{}')"
+        " FROM access_tokens a JOIN users u ON u.id = a.user_id"
+        " LEFT JOIN team_members m ON m.user_id = u.id"
+        " WHERE a.token_hash = %s AND a.revoked_at IS NULL AND a.expires_at > now()"
+        " AND u.disabled_at IS NULL"
+        " GROUP BY u.id",
+        (hash_token(token),),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise AuthenticationError("the bearer token is unknown, expired or revoked; log in again")
+    return Principal(
+        user_id=row[0], email=row[1], role=row[2], patient_id=row[3], team_ids=tuple(row[4])
+    )

@@ -1,0 +1,119 @@
+"""``rehab user|patient|device|db``: bootstrap administration from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from psycopg import AsyncConnection
+from pydantic import ValidationError
+
+from service.accounts import DEFAULT_TEAM, Role, create_user
+from service.cli.context import CliState, console, fail
+from service.db import upgrade
+from service.patients import PatientIn, add_device, add_patient
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Logins for clinicians, admins and patients.", no_args_is_help=True)
+patient_app = typer.Typer(help="Patient records.", no_args_is_help=True)
+device_app = typer.Typer(help="Home hubs bound to a patient.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply pending migrations to the configured (or embedded) database."""
+    state: CliState = ctx.obj
+    applied = upgrade(state.database_url(migrate=False))
+    if applied:
+        for m in applied:
+            console.print(f"applied {m.version:04d}_{m.name}")
+    else:
+        console.print("the schema is up to date")
+
+
+@user_app.command("create")
+def user_create(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(help="Login e-mail.")],
+    role: Annotated[Role, typer.Option(help="clinician, admin or patient.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="At least 12 characters; prompted for when omitted (keeps it out of shell history).",
+        ),
+    ],
+    team: Annotated[str, typer.Option(help="Care team, created on first use.")] = DEFAULT_TEAM,
+    patient: Annotated[
+        UUID | None, typer.Option(help="For --role patient: the patient record this login is.")
+    ] = None,
+) -> None:
+    """Create a login."""
+    state: CliState = ctx.obj
+
+    async def work(conn: AsyncConnection[Any]) -> UUID:
+        return await create_user(
+            conn, email=email, password=password, role=role, team=team, patient_id=patient
+        )
+
+    user_id = state.run(work)
+    console.print(f"created {role} {email} in team {team!r} (id {user_id})")
+
+
+@patient_app.command("add")
+def patient_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="Display name shown to the care team.")],
+    birth_year: Annotated[int, typer.Option(help="Year of birth (for HRmax = 208 − 0.7·age).")],
+    tz: Annotated[
+        str, typer.Option(help="IANA time zone of the patient's home, e.g. Europe/Berlin.")
+    ],
+    surgery_type: Annotated[str, typer.Option(help="discectomy, laminectomy, fusion or other.")],
+    surgery_date: Annotated[str, typer.Option(help="YYYY-MM-DD.")],
+    approach: Annotated[str, typer.Option(help="open, minimally_invasive or endoscopic.")] = "open",
+    team: Annotated[str, typer.Option(help="Care team, created on first use.")] = DEFAULT_TEAM,
+) -> None:
+    """Add a patient; prints the new patient id."""
+    state: CliState = ctx.obj
+    try:
+        patient = PatientIn.model_validate(
+            {
+                "display_name": name,
+                "birth_year": birth_year,
+                "tz": tz,
+                "surgery_type": surgery_type,
+                "surgery_date": surgery_date,
+                "approach": approach,
+            }
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"--{str(e['loc'][0]).replace('_', '-').replace('display-name', 'name')}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        raise fail(problems, code=2) from None
+
+    async def work(conn: AsyncConnection[Any]) -> UUID:
+        return await add_patient(conn, patient, team=team)
+
+    console.print(str(state.run(work)))
+
+
+@device_app.command("add")
+def device_add(
+    ctx: typer.Context,
+    patient: Annotated[UUID, typer.Option(help="Patient id (from `rehab patient add`).")],
+    name: Annotated[str, typer.Option(help="A name for the hub.")] = "home hub",
+) -> None:
+    """Bind a new home hub to a patient; prints its token once (only a hash is stored)."""
+    state: CliState = ctx.obj
+
+    async def work(conn: AsyncConnection[Any]) -> tuple[UUID, str]:
+        return await add_device(conn, patient_id=patient, name=name)
+
+    device_id, token = state.run(work)
+    console.print(f"device {device_id}", style="dim", highlight=False)
+    console.print(token, highlight=False, soft_wrap=True)

@@ -1,0 +1,59 @@
+"""The ``rehab`` command: one settings object built here and handed to every subcommand."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from service.cli import admin, bench, run
+from service.cli.context import CliState, err_console
+from service.errors import ServiceError
+from service.settings import Settings
+
+app = typer.Typer(
+    name="rehab",
+    help="Rehab Monitor: home activity monitoring after spine surgery.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(admin.db_app, name="db")
+app.add_typer(admin.user_app, name="user")
+app.add_typer(admin.patient_app, name="patient")
+app.add_typer(admin.device_app, name="device")
+app.add_typer(bench.app, name="bench")
+run.register(app)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    """Configuration comes from REHAB_* environment variables (see the README)."""
+    if ctx.obj is not None:  # already built (tests invoking the app directly)
+        return
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"REHAB_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        err_console.print(f"[bold red]error:[/] invalid configuration: {problems}")
+        raise typer.Exit(2) from None
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = CliState(settings)
+
+
+def main() -> None:
+    try:
+        app()
+    except ServiceError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.detail}")
+        raise SystemExit(1) from None

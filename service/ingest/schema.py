@@ -1,0 +1,82 @@
+"""The shape of an ingest batch, as pydantic-validated typed dicts (the fastest pydantic path).
+
+Ranges that need no context live here; checks that need another field or the current time live in
+``service.ingest.validate``. The contract is documented in ``WIRE_FORMAT.md`` beside this file.
+"""
+
+from __future__ import annotations
+
+from typing import (
+    Annotated,
+    Literal,
+    NotRequired,  # pydantic needs this TypedDict on 3.11
+)
+from uuid import UUID
+
+from pydantic import AwareDatetime, ConfigDict, Discriminator, Field, TypeAdapter, with_config
+from typing_extensions import TypedDict
+
+__all__ = ["BATCH_ADAPTER", "BatchIn", "SampleIn"]
+
+_STRICT = ConfigDict(extra="forbid")
+
+# Physiological bounds for heart rate: 20 bpm is below any sustained human rate, 250 above any
+# adult maximum (Tanaka 2001 HRmax ≈ 208 − 0.7·age); values outside are sensor artefacts.
+_BPM_MIN, _BPM_MAX = 20, 250
+# RR interval 0.2–3.0 s matches 20–300 bpm; the 0x2A37 payload fits at most 9 RR values in a
+# default-MTU notification, 16 leaves room for larger MTUs.
+_RR_MIN_S, _RR_MAX_S, _RR_MAX_COUNT = 0.2, 3.0, 16
+
+
+@with_config(_STRICT)
+class HeartRateIn(TypedDict):
+    kind: Literal["heart_rate"]
+    t: AwareDatetime
+    bpm: Annotated[int, Field(ge=_BPM_MIN, le=_BPM_MAX)]
+    rr_s: NotRequired[
+        Annotated[
+            list[Annotated[float, Field(ge=_RR_MIN_S, le=_RR_MAX_S)]] | None,
+            Field(max_length=_RR_MAX_COUNT),
+        ]
+    ]
+    contact: NotRequired[Literal["detected", "not_detected", "not_supported"] | None]
+
+
+@with_config(_STRICT)
+class StepsIn(TypedDict):
+    kind: Literal["steps"]
+    t: AwareDatetime
+    steps: Annotated[int, Field(ge=0)]
+    # One hour at most: the collector reports per-interval deltas, and longer intervals would blur
+    # the minute grid the analysis builds.
+    interval_s: Annotated[int, Field(ge=1, le=3600)]
+
+
+@with_config(_STRICT)
+class CadenceIn(TypedDict):
+    kind: Literal["cadence"]
+    t: AwareDatetime
+    # 300 steps/min is above elite sprint cadence; RSC reports uint8 steps/min (GATT supplement).
+    spm: Annotated[float, Field(ge=0, le=300)]
+    running: NotRequired[bool | None]
+
+
+@with_config(_STRICT)
+class BikeIn(TypedDict):
+    kind: Literal["bike"]
+    t: AwareDatetime
+    # Crank cadence above 250 rpm or power above 3,000 W is not a human on a home bike.
+    rpm: Annotated[float, Field(ge=0, le=250)]
+    power_w: NotRequired[Annotated[int | None, Field(ge=0, le=3000)]]
+
+
+SampleIn = Annotated[HeartRateIn | StepsIn | CadenceIn | BikeIn, Discriminator("kind")]
+
+
+@with_config(_STRICT)
+class BatchIn(TypedDict):
+    batch_id: UUID
+    samples: Annotated[list[SampleIn], Field(min_length=1)]
+
+
+BATCH_ADAPTER: TypeAdapter[BatchIn] = TypeAdapter(BatchIn)

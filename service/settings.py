@@ -1,0 +1,74 @@
+"""The service's typed settings, built once at the entry point and passed down.
+
+Every field can be set through an environment variable with the ``REHAB_`` prefix (for example
+``REHAB_DATABASE_URL``). Nothing else in the service reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    """Where the embedded database and other state live when nothing else is configured.
+
+    As root, the embedded PostgreSQL makes every ancestor of its data directory traversable by its
+    service user, so the default must not live under ``/root``: ``/var/lib/rehab`` is used instead.
+    """
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/rehab")
+    return Path(platformdirs.user_data_dir("rehab"))
+
+
+class Settings(BaseSettings):
+    """Configuration of one service process (``rehab serve``, ``rehab demo``, the CLI)."""
+
+    model_config = SettingsConfigDict(env_prefix="REHAB_", extra="ignore", frozen=True)
+
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses an embedded database and placeholder secrets.",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql:// URL; when unset, an embedded PostgreSQL under data_dir is used.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Tunable default: short-lived bearer tokens limit what a leaked token can do (OWASP ASVS 3.3).
+    access_token_ttl_s: int = Field(default=3600, ge=60, le=86_400)
+    # Ingest limits, documented in service/ingest/WIRE_FORMAT.md. 50,000 samples is about 14 hours
+    # of 1 Hz heart rate: far more than one upload needs, small enough to validate in ~100 ms.
+    ingest_max_samples: int = Field(default=50_000, ge=1)
+    ingest_max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # Pool size: 2 cores here; psycopg's guidance is a small pool sized to the database's cores.
+    db_pool_min_size: int = Field(default=2, ge=1)
+    db_pool_max_size: int = Field(default=10, ge=1)
+    run_worker: bool = Field(
+        default=True, description="run the analysis worker inside `rehab serve`."
+    )
+    # Tunable default: how often the worker looks for dirty patient-days when no NOTIFY woke it.
+    worker_poll_s: float = Field(default=2.0, gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _production_needs_external_db(self) -> Settings:
+        if self.environment == "production" and self.database_url is None:
+            raise ValueError(
+                "REHAB_DATABASE_URL must be set in production (the embedded database is for "
+                "development and demos only)"
+            )
+        return self
+
+    @property
+    def embedded_pgdata(self) -> Path:
+        return self.data_dir / "pgdata"

@@ -1,0 +1,7 @@
+"""The analysis worker: recomputes the patient-days that ingestion (or a plan change) made dirty."""
+
+from service.worker.days import day_bounds, local_day
+from service.worker.loop import Worker, drain
+from service.worker.recompute import recompute_day
+
+__all__ = ["Worker", "day_bounds", "drain", "local_day", "recompute_day"]
