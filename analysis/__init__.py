@@ -1,29 +1,115 @@
 """Pure analysis of a patient's activity: minute grids, sessions, intensity, plan checks and flags.
 
 Imports numpy and the standard library only: no database, web, Bluetooth, environment or clock.
-Times are epoch seconds (UTC); the service turns a patient-local calendar day into
-``day_start_s`` and ``n_minutes`` (1,380 / 1,440 / 1,500) before calling in.
+Every function is keyword-only and deterministic; results are frozen dataclasses.
 
-Usage
------
->>> grid = build_minute_grid(day_start_s=..., n_minutes=1440, hr_t_s=..., hr_bpm=..., ...)
->>> stats = basic_day_stats(grid)   # steps, wear_minutes, active_minutes, hr_min/avg/max_bpm
+Times are epoch seconds (UTC). The service turns a patient-local calendar day (IANA zone) into
+``day_start_s`` and ``n_minutes`` (1,440; 1,380 or 1,500 on daylight-saving change days) before
+calling in.
+
+Integration
+-----------
+1. Build the day's grid from raw samples (pass samples from a margin before the day: a steps
+   sample's interval may start the day before; only the part inside the day counts)::
+
+       grid = build_minute_grid(day_start_s=..., n_minutes=1440,
+                                hr_t_s=..., hr_bpm=...,
+                                steps_end_t_s=..., steps_count=..., steps_interval_s=...,
+                                cadence_t_s=..., cadence_spm=..., cadence_running=...,
+                                bike_t_s=..., bike_rpm=..., bike_power_w=...)
+
+2. Describe the patient (plan overrides are kept as a history, each effective from a date)::
+
+       patient = PatientProfile(birth_year=1960, surgery_type="fusion", approach="open",
+                                surgery_date=date(2026, 5, 1),
+                                clearances=Clearances(running=None),
+                                plan_overrides=(PlanOverride(effective_from=date(2026, 5, 20),
+                                                             max_session_min=20),))
+
+3. Analyse the day with the previous days' summaries (the last 21 days are used for streaks,
+   ramp, resting-HR baseline and missing data) and, when known, the neighbouring days' grids
+   (a session crossing midnight belongs to the day it started in)::
+
+       summary = analyse_day(grid=grid, day=date(2026, 5, 21), patient=patient,
+                             plan=load_plan(), history=previous_summaries,
+                             previous_grid=grid_before, next_grid=grid_after)
+       summary.to_dict()        # JSON-safe: dates YYYY-MM-DD, times ISO-8601 UTC
+
+   Analyse every calendar day (also days without samples): ``NO_DATA`` and the streak rules
+   need a summary per day. Re-analyse a day when the next day's data arrives if sessions
+   near midnight matter.
+
+4. Weekly progress: ``weekly_progress(summaries=..., surgery_date=...)``.
+
+Data files (read-only, versioned): ``data/plan.json`` (:func:`load_plan`) and
+``data/thresholds.json`` (:func:`load_thresholds`); every value names its source. Summaries carry
+``ANALYSIS_VERSION``, the plan version and the thresholds version.
 """
 
 from __future__ import annotations
 
+from analysis.config import Thresholds, load_thresholds, thresholds_from_mapping
+from analysis.engine import analyse_day
 from analysis.errors import AnalysisError, InputError, PlanError
+from analysis.flags import FLAG_CODES, Flag, FlagCode
 from analysis.grid import MinuteGrid, build_minute_grid, wear_mask
+from analysis.intensity import HeartRateModel, heart_rate_model, resting_hr_estimate
+from analysis.patient import Approach, Clearances, PatientProfile, SurgeryType
+from analysis.plan import (
+    DayTargets,
+    Plan,
+    PlanOverride,
+    PlanStage,
+    load_plan,
+    plan_from_mapping,
+    resolve_day_targets,
+    week_since_surgery,
+)
+from analysis.sessions import Session, SessionKind, activity_masks, detect_sessions
 from analysis.stats import BasicDayStats, active_minute_mask, basic_day_stats
+from analysis.summary import ANALYSIS_VERSION, DayStatus, DaySummary, HeartRateSummary
+from analysis.weekly import WeekProgress, weekly_progress
 
 __all__ = [
+    "ANALYSIS_VERSION",
+    "FLAG_CODES",
     "AnalysisError",
+    "Approach",
     "BasicDayStats",
+    "Clearances",
+    "DayStatus",
+    "DaySummary",
+    "DayTargets",
+    "Flag",
+    "FlagCode",
+    "HeartRateModel",
+    "HeartRateSummary",
     "InputError",
     "MinuteGrid",
+    "PatientProfile",
+    "Plan",
     "PlanError",
+    "PlanOverride",
+    "PlanStage",
+    "Session",
+    "SessionKind",
+    "SurgeryType",
+    "Thresholds",
+    "WeekProgress",
     "active_minute_mask",
+    "activity_masks",
+    "analyse_day",
     "basic_day_stats",
     "build_minute_grid",
+    "detect_sessions",
+    "heart_rate_model",
+    "load_plan",
+    "load_thresholds",
+    "plan_from_mapping",
+    "resolve_day_targets",
+    "resting_hr_estimate",
+    "thresholds_from_mapping",
     "wear_mask",
+    "week_since_surgery",
+    "weekly_progress",
 ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from analysis_helpers import DAY0_S, make_grid
 
 from analysis import InputError, basic_day_stats, wear_mask
+from tests.analysis.analysis_helpers import DAY0_S, make_grid
 
 
 def test_samples_outside_the_day_are_ignored() -> None:

@@ -1,0 +1,197 @@
+"""Flags that need previous days: target streaks, ramp, resting-HR rise and missing data.
+
+Each rule fires on the day its condition starts (not on every day it lasts), so a lasting
+situation gives one flag that the service's alerting keeps open until it resolves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from statistics import median
+
+from analysis.config import FlagRules
+from analysis.flags import Flag, make_flag, streak_start
+from analysis.plan import DayTargets
+from analysis.summary import DaySummary
+
+__all__ = [
+    "below_streak_flag",
+    "no_data_flag",
+    "ramp_flag",
+    "resting_baseline",
+    "resting_rise_flag",
+]
+
+#: Days of history the multi-day rules look at (two weeks for the ramp plus a margin).
+_LOOKBACK_DAYS = 21
+
+
+def _days_back(history: Mapping[date, DaySummary], day: date, n: int) -> list[DaySummary | None]:
+    """Summaries of the ``n`` days before ``day``, oldest first (``None`` where missing)."""
+    return [history.get(day - timedelta(days=k)) for k in range(n, 0, -1)]
+
+
+def no_data_flag(
+    *,
+    history: Mapping[date, DaySummary],
+    day: date,
+    wear_minutes: int,
+    max_wear_min: int,
+    rules: FlagRules,
+    plan_version: str,
+) -> Flag | None:
+    """``NO_DATA``: no wear for ``no_data_min_days`` days in a row, ending today."""
+    need = rules.no_data_min_days
+    past = _days_back(history, day, need)
+    # The days of the streak must be known; the day before it may be missing (first days).
+    if any(s is None for s in past[1:]):
+        return None
+    conditions = [s is not None and s.wear_minutes <= max_wear_min for s in past]
+    conditions.append(wear_minutes <= max_wear_min)
+    if not streak_start(conditions, length=need):
+        return None
+    return make_flag(
+        "NO_DATA",
+        rules=rules,
+        message=(
+            f"No activity data has arrived for {need} days. The band may not be worn or "
+            "charged, or the home hub may be offline: please check them."
+        ),
+        evidence={
+            "days_without_wear": need,
+            "first_day": (day - timedelta(days=need - 1)).isoformat(),
+            "max_wear_minutes_per_day": max_wear_min,
+            "plan_version": plan_version,
+        },
+    )
+
+
+def below_streak_flag(
+    *,
+    history: Mapping[date, DaySummary],
+    day: date,
+    below_today: bool,
+    targets: DayTargets,
+    rules: FlagRules,
+) -> Flag | None:
+    """``BELOW_TARGET_STREAK``: judged days in a row below the lower bound (unjudged skipped)."""
+    if not below_today:
+        return None
+    judged = [s for s in _days_back(history, day, _LOOKBACK_DAYS) if s is not None and s.judged]
+    conditions = [s.status == "below" for s in judged] + [True]
+    need = rules.below_streak_min_days
+    if not streak_start(conditions, length=need):
+        return None
+    return make_flag(
+        "BELOW_TARGET_STREAK",
+        rules=rules,
+        message=(
+            f"For {need} days in a row you were active for less than your plan's "
+            f"{targets.aerobic_min_low:.0f} minutes a day. Short, easy walks spread over the day "
+            "count too; tell your care team if pain or tiredness holds you back."
+        ),
+        evidence={
+            "days_below": need,
+            "since": judged[-(need - 1)].date.isoformat() if need > 1 else day.isoformat(),
+            "aerobic_min_low": targets.aerobic_min_low,
+            "week": targets.week,
+            "plan_version": targets.plan_version,
+        },
+    )
+
+
+def ramp_flag(
+    *,
+    history: Mapping[date, DaySummary],
+    day: date,
+    today: tuple[bool, int],
+    targets: DayTargets,
+    rules: FlagRules,
+) -> Flag | None:
+    """``RAMP_TOO_FAST``: this week's median daily minutes far above last week's and the plan.
+
+    ``today`` is ``(judged, aerobic_minutes)`` of the day being analysed.
+    """
+    past = _days_back(history, day, 13)
+    if any(s is not None and any(f.code == "RAMP_TOO_FAST" for f in s.flags) for s in past[-6:]):
+        return None
+    last_week = [s.aerobic_minutes for s in past[:7] if s is not None and s.judged]
+    this_week = [s.aerobic_minutes for s in past[7:] if s is not None and s.judged]
+    if today[0]:
+        this_week.append(today[1])
+    if min(len(last_week), len(this_week)) < rules.ramp_min_judged_days:
+        return None
+    before, now = float(median(last_week)), float(median(this_week))
+    if not (
+        now >= rules.ramp_growth_ratio * before
+        and now - before >= rules.ramp_min_increase_min
+        and now > targets.aerobic_min_high
+    ):
+        return None
+    return make_flag(
+        "RAMP_TOO_FAST",
+        rules=rules,
+        message=(
+            f"This week you were active for about {now:.0f} minutes a day, up from {before:.0f} "
+            f"last week, and above your plan's {targets.aerobic_min_high:.0f}. Increase gradually: "
+            "about 5 more minutes a day each week."
+        ),
+        evidence={
+            "this_week_median_min": now,
+            "last_week_median_min": before,
+            "growth_ratio": rules.ramp_growth_ratio,
+            "aerobic_min_high": targets.aerobic_min_high,
+            "week": targets.week,
+            "plan_version": targets.plan_version,
+        },
+    )
+
+
+def resting_baseline(
+    *, history: Mapping[date, DaySummary], day: date, rules: FlagRules
+) -> float | None:
+    """Median resting heart rate of the ``rhr_baseline_days`` days before ``day``, beats/min."""
+    values = [
+        s.heart_rate.resting_bpm
+        for s in _days_back(history, day, rules.rhr_baseline_days)
+        if s is not None and s.heart_rate.resting_bpm is not None
+    ]
+    return float(median(values)) if len(values) >= rules.rhr_min_baseline_days else None
+
+
+def resting_rise_flag(
+    *,
+    history: Mapping[date, DaySummary],
+    day: date,
+    elevated_today: bool,
+    resting_bpm: float | None,
+    baseline_bpm: float | None,
+    rules: FlagRules,
+    plan_version: str,
+) -> Flag | None:
+    """``RESTING_HR_RISE``: resting rate ≥ baseline + rise on enough consecutive days."""
+    need = rules.rhr_consecutive_days
+    if not elevated_today or resting_bpm is None or baseline_bpm is None:
+        return None
+    past = _days_back(history, day, need)
+    conditions = [s is not None and s.heart_rate.resting_elevated for s in past] + [True]
+    if not streak_start(conditions, length=need):
+        return None
+    return make_flag(
+        "RESTING_HR_RISE",
+        rules=rules,
+        message=(
+            f"Your resting heart rate has been higher than usual for {need} days "
+            f"({resting_bpm:.0f} beats per minute against a usual {baseline_bpm:.0f}). This can "
+            "be a sign of infection or another problem: your care team would like to check in."
+        ),
+        evidence={
+            "resting_bpm": round(resting_bpm, 1),
+            "baseline_bpm": round(baseline_bpm, 1),
+            "rise_bpm": rules.rhr_rise_bpm,
+            "consecutive_days": need,
+            "first_day": (day - timedelta(days=need - 1)).isoformat(),
+            "plan_version": plan_version,
+        },
+    )

@@ -1,0 +1,303 @@
+"""``analyse_day``: one patient-local day from its minute grid, the plan and recent history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
+from types import MappingProxyType
+
+import numpy as np
+
+from analysis import _day_rules, _history_rules
+from analysis.config import Thresholds, load_thresholds
+from analysis.errors import InputError
+from analysis.flags import Flag, hr_over_limit_flag
+from analysis.grid import SECONDS_PER_MINUTE, MinuteGrid
+from analysis.intensity import heart_rate_model, zone_minutes
+from analysis.patient import PatientProfile
+from analysis.plan import MODALITIES, Plan, load_plan, resolve_day_targets
+from analysis.sessions import activity_masks, detect_sessions
+from analysis.stats import basic_day_stats
+from analysis.summary import ANALYSIS_VERSION, DayStatus, DaySummary, HeartRateSummary
+
+__all__ = ["analyse_day", "extend_grid"]
+
+
+def analyse_day(
+    *,
+    grid: MinuteGrid,
+    day: date,
+    patient: PatientProfile,
+    plan: Plan | None = None,
+    history: Iterable[DaySummary] = (),
+    thresholds: Thresholds | None = None,
+    previous_grid: MinuteGrid | None = None,
+    next_grid: MinuteGrid | None = None,
+) -> DaySummary:
+    """Analyse one patient-local day.
+
+    Parameters
+    ----------
+    grid
+        The day's minute grid (:func:`~analysis.grid.build_minute_grid`).
+    day
+        The patient-local calendar date of ``grid``.
+    patient
+        The patient's profile, with overrides and the plan-override history.
+    plan
+        Progression plan (default: :func:`~analysis.plan.load_plan`).
+    history
+        Summaries of previous days (any order; the last three weeks are used) for the
+        multi-day flags: streaks, ramp, resting-HR baseline and missing data.
+    thresholds
+        Thresholds (default: :func:`~analysis.config.load_thresholds`).
+    previous_grid, next_grid
+        Grids of the days before and after, when known: a session crossing midnight is then
+        kept whole by the day it started in and dropped from the next day.
+
+    Returns
+    -------
+    DaySummary
+        The day's summary; the same inputs always give the same summary.
+
+    Raises
+    ------
+    InputError
+        If a neighbouring grid does not adjoin ``grid``.
+    """
+    th = thresholds if thresholds is not None else load_thresholds()
+    pl = plan if plan is not None else load_plan()
+    rules = th.flags
+    past = {s.date: s for s in history if 0 < (day - s.date).days <= _CONTEXT_DAYS}
+
+    cleared_by_date = {m: patient.clearances.cleared_on(m, day) for m in MODALITIES}
+    targets = resolve_day_targets(
+        plan=pl,
+        day=day,
+        surgery_type=patient.surgery_type,
+        approach=patient.approach,
+        surgery_date=patient.surgery_date,
+        cleared_by_date=cleared_by_date,
+        overrides=patient.plan_overrides,
+    )
+    basic = basic_day_stats(grid)
+    wear_minutes = basic.wear_minutes
+
+    limit_override = (
+        targets.hr_limit_bpm if targets.hr_limit_bpm is not None else patient.hr_limit_bpm
+    )
+    hr_day = grid.hr_mean_bpm
+    model = heart_rate_model(
+        age_years=day.year - patient.birth_year,
+        hr_mean_bpm=hr_day,
+        resting_override_bpm=patient.resting_hr_bpm,
+        max_override_bpm=patient.max_hr_bpm,
+        limit_override_bpm=limit_override,
+        beta_blocker=patient.beta_blocker,
+        thresholds=th.intensity,
+    )
+    zones = zone_minutes(hr_day, model=model, thresholds=th.intensity)
+    above_limit: int | None = None
+    if model.limit_bpm is not None:
+        with np.errstate(invalid="ignore"):
+            above_limit = int(np.count_nonzero(hr_day > model.limit_bpm))
+
+    wide, first, stop = extend_grid(
+        grid,
+        previous_grid=previous_grid,
+        next_grid=next_grid,
+        context_min=th.sessions.neighbour_context_min,
+    )
+    masks = activity_masks(wide, thresholds=th.sessions)
+    sessions = detect_sessions(
+        wide,
+        masks=masks,
+        thresholds=th.sessions,
+        limit_bpm=model.limit_bpm,
+        first_minute=first,
+        stop_minute=stop,
+    )
+    by_kind = {"walking": 0, "biking": 0, "running": 0}
+    for s in sessions:
+        by_kind[s.kind] += s.active_minutes
+    aerobic = sum(by_kind.values())
+
+    status: DayStatus
+    if wear_minutes < th.wear.min_wear_minutes_to_judge:
+        status = "insufficient_data"
+    elif aerobic < targets.aerobic_min_low:
+        status = "below"
+    elif aerobic > targets.aerobic_min_high:
+        status = "above"
+    else:
+        status = "on_track"
+
+    baseline = None
+    elevated = False
+    if model.rules_active and model.resting_source == "estimated":
+        baseline = _history_rules.resting_baseline(history=past, day=day, rules=rules)
+        elevated = (
+            baseline is not None
+            and model.resting_bpm is not None
+            and model.resting_bpm >= baseline + rules.rhr_rise_bpm
+        )
+
+    candidates: list[Flag | None] = [
+        _day_rules.high_impact_flag(
+            masks,
+            day_start_s=wide.day_start_s,
+            first_minute=first,
+            stop_minute=stop,
+            min_sustained_min=th.sessions.running_min_sustained_min,
+            targets=targets,
+            rules=rules,
+        ),
+        _history_rules.resting_rise_flag(
+            history=past,
+            day=day,
+            elevated_today=elevated,
+            resting_bpm=model.resting_bpm,
+            baseline_bpm=baseline,
+            rules=rules,
+            plan_version=targets.plan_version,
+        ),
+        hr_over_limit_flag(
+            hr_day,
+            day_start_s=grid.day_start_s,
+            limit_bpm=model.limit_bpm,
+            rules=rules,
+            plan_version=targets.plan_version,
+        )
+        if model.limit_bpm is not None
+        else None,
+        _day_rules.session_too_long_flag(sessions, targets=targets, rules=rules),
+        _day_rules.daily_over_target_flag(aerobic, targets=targets, rules=rules),
+        _history_rules.ramp_flag(
+            history=past,
+            day=day,
+            today=(status != "insufficient_data", aerobic),
+            targets=targets,
+            rules=rules,
+        ),
+        _history_rules.no_data_flag(
+            history=past,
+            day=day,
+            wear_minutes=wear_minutes,
+            max_wear_min=th.wear.no_wear_day_max_minutes,
+            rules=rules,
+            plan_version=targets.plan_version,
+        ),
+        _history_rules.below_streak_flag(
+            history=past, day=day, below_today=status == "below", targets=targets, rules=rules
+        ),
+    ]
+    heart = HeartRateSummary(
+        rules_active=model.rules_active,
+        resting_bpm=model.resting_bpm,
+        resting_source=model.resting_source,
+        resting_baseline_bpm=baseline,
+        resting_elevated=elevated,
+        mean_bpm=basic.hr_avg_bpm,
+        max_bpm=basic.hr_max_bpm,
+        hr_max_bpm=model.hr_max_bpm,
+        limit_bpm=model.limit_bpm,
+        minutes_light=zones[0] if zones else None,
+        minutes_moderate=zones[1] if zones else None,
+        minutes_vigorous=zones[2] if zones else None,
+        minutes_above_limit=above_limit,
+    )
+    return DaySummary(
+        date=day,
+        day_start_s=grid.day_start_s,
+        n_minutes=grid.n_minutes,
+        wear_minutes=wear_minutes,
+        steps=basic.steps,
+        active_minutes=basic.active_minutes,
+        aerobic_minutes=aerobic,
+        aerobic_minutes_by_kind=MappingProxyType(by_kind),
+        sessions=sessions,
+        heart_rate=heart,
+        targets=targets,
+        status=status,
+        flags=tuple(f for f in candidates if f is not None),
+        analysis_version=ANALYSIS_VERSION,
+        thresholds_version=th.version,
+    )
+
+
+#: Days of history kept for the multi-day rules (three weeks: the ramp compares two weeks and
+#: the resting-HR baseline spans two; tunable default).
+_CONTEXT_DAYS = 21
+
+
+def extend_grid(
+    grid: MinuteGrid,
+    *,
+    previous_grid: MinuteGrid | None,
+    next_grid: MinuteGrid | None,
+    context_min: int,
+) -> tuple[MinuteGrid, int, int]:
+    """Concatenate up to ``context_min`` minutes of the neighbouring days around ``grid``.
+
+    Returns
+    -------
+    tuple
+        The extended grid, and the index range ``[first, stop)`` of ``grid``'s own minutes.
+
+    Raises
+    ------
+    InputError
+        If a neighbouring grid does not end where ``grid`` starts (or start where it ends).
+    """
+    if previous_grid is None and next_grid is None:
+        return grid, 0, grid.n_minutes
+    parts: list[MinuteGrid] = []
+    first = 0
+    if previous_grid is not None:
+        if previous_grid.day_end_s != grid.day_start_s:
+            raise InputError("previous_grid must end where grid starts", field="previous_grid")
+        take = min(context_min, previous_grid.n_minutes)
+        parts.append(_slice(previous_grid, previous_grid.n_minutes - take, previous_grid.n_minutes))
+        first = take
+    parts.append(grid)
+    if next_grid is not None:
+        if next_grid.day_start_s != grid.day_end_s:
+            raise InputError("next_grid must start where grid ends", field="next_grid")
+        parts.append(_slice(next_grid, 0, min(context_min, next_grid.n_minutes)))
+    arrays = {
+        name: np.concatenate([getattr(p, name) for p in parts])
+        for name in (
+            "steps",
+            "hr_mean_bpm",
+            "hr_max_bpm",
+            "hr_count",
+            "cadence_spm",
+            "running",
+            "bike_rpm",
+            "bike_power_w",
+            "worn",
+        )
+    }
+    total = sum(p.n_minutes for p in parts)
+    wide = replace(
+        grid, day_start_s=grid.day_start_s - SECONDS_PER_MINUTE * first, n_minutes=total, **arrays
+    )
+    return wide, first, first + grid.n_minutes
+
+
+def _slice(grid: MinuteGrid, lo: int, hi: int) -> MinuteGrid:
+    """Minutes ``[lo, hi)`` of a grid."""
+    return MinuteGrid(
+        day_start_s=grid.day_start_s + SECONDS_PER_MINUTE * lo,
+        n_minutes=hi - lo,
+        steps=grid.steps[lo:hi],
+        hr_mean_bpm=grid.hr_mean_bpm[lo:hi],
+        hr_max_bpm=grid.hr_max_bpm[lo:hi],
+        hr_count=grid.hr_count[lo:hi],
+        cadence_spm=grid.cadence_spm[lo:hi],
+        running=grid.running[lo:hi],
+        bike_rpm=grid.bike_rpm[lo:hi],
+        bike_power_w=grid.bike_power_w[lo:hi],
+        worn=grid.worn[lo:hi],
+    )

@@ -1,0 +1,162 @@
+"""The daily summary: what a day was, how it compares with the plan, and its flags."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from analysis.flags import Flag, iso_utc
+from analysis.plan import DayTargets
+from analysis.sessions import Session
+
+__all__ = ["ANALYSIS_VERSION", "DayStatus", "DaySummary", "HeartRateSummary"]
+
+#: Version of the analysis code; stamped on every summary (derived data is recomputable).
+ANALYSIS_VERSION = "analysis-1.0.0"
+
+DayStatus = Literal["insufficient_data", "below", "on_track", "above"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeartRateSummary:
+    """A day's heart rate, beats/min unless the name says otherwise.
+
+    Attributes
+    ----------
+    rules_active
+        ``False`` for patients on beta-blockers: no limit, zones or heart-rate flags.
+    resting_bpm, resting_source
+        Resting heart rate and where it came from (``override`` | ``estimated`` | ``none``).
+    resting_baseline_bpm
+        Median resting rate of the recent days (``None`` with too few days).
+    resting_elevated
+        Resting rate at or above baseline plus the configured rise.
+    mean_bpm, max_bpm
+        Sample-weighted mean and highest sample of the day (``None`` without heart rate).
+    hr_max_bpm
+        Maximum heart rate used for the reserve (override or Tanaka 2001).
+    limit_bpm
+        The day's heart-rate limit (``None`` when rules are off or no resting rate is known).
+    minutes_light, minutes_moderate, minutes_vigorous
+        Minutes below 40 %, at 40–59 % and at or above 60 % of heart-rate reserve (``None``
+        when rules are off or no resting rate is known).
+    minutes_above_limit
+        Minutes whose mean heart rate exceeded the limit (``None`` without a limit).
+    """
+
+    rules_active: bool
+    resting_bpm: float | None
+    resting_source: str
+    resting_baseline_bpm: float | None
+    resting_elevated: bool
+    mean_bpm: float | None
+    max_bpm: float | None
+    hr_max_bpm: float
+    limit_bpm: float | None
+    minutes_light: int | None
+    minutes_moderate: int | None
+    minutes_vigorous: int | None
+    minutes_above_limit: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DaySummary:
+    """The analysis of one patient-local day.
+
+    Attributes
+    ----------
+    date
+        The patient-local calendar day.
+    day_start_s, n_minutes
+        Its start (epoch s, UTC) and length (minutes).
+    wear_minutes
+        Minutes the band was worn.
+    steps
+        Steps in the calendar day.
+    active_minutes
+        Worn minutes walking (≥ the cadence threshold) or pedalling, in or out of sessions.
+    aerobic_minutes
+        Active minutes inside sessions: the figure compared with the plan.
+    aerobic_minutes_by_kind
+        ``walking``, ``biking`` and ``running`` shares of ``aerobic_minutes``.
+    sessions
+        The sessions that started this day (a session crossing midnight is whole here).
+    heart_rate
+        Heart-rate figures.
+    targets
+        The plan in force on the day.
+    status
+        ``insufficient_data`` (too little wear to judge) | ``below`` | ``on_track`` | ``above``.
+    flags
+        Findings, each with code, severity, message and evidence.
+    analysis_version, thresholds_version
+        Versions of the code and of the threshold file that produced the summary.
+    """
+
+    date: date
+    day_start_s: int
+    n_minutes: int
+    wear_minutes: int
+    steps: int
+    active_minutes: int
+    aerobic_minutes: int
+    aerobic_minutes_by_kind: Mapping[str, int]
+    sessions: tuple[Session, ...]
+    heart_rate: HeartRateSummary
+    targets: DayTargets
+    status: DayStatus
+    flags: tuple[Flag, ...]
+    analysis_version: str
+    thresholds_version: str
+
+    @property
+    def judged(self) -> bool:
+        """Whether the day had enough wear to be judged against the plan."""
+        return self.status != "insufficient_data"
+
+    @property
+    def longest_session_min(self) -> int:
+        """Duration of the day's longest session, minutes (0 without sessions)."""
+        return max((s.duration_min for s in self.sessions), default=0)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe representation: primitives only, dates ``YYYY-MM-DD``, times ISO-8601 UTC."""
+        t = self.targets
+        return {
+            "date": self.date.isoformat(),
+            "day_start": iso_utc(self.day_start_s),
+            "day_start_s": self.day_start_s,
+            "n_minutes": self.n_minutes,
+            "wear_minutes": self.wear_minutes,
+            "steps": self.steps,
+            "active_minutes": self.active_minutes,
+            "aerobic_minutes": self.aerobic_minutes,
+            "aerobic_minutes_by_kind": dict(self.aerobic_minutes_by_kind),
+            "sessions": [_session_dict(s) for s in self.sessions],
+            "heart_rate": dict(vars(self.heart_rate)),
+            "targets": {
+                "week": t.week,
+                "ramp": t.ramp,
+                "aerobic_min_low": t.aerobic_min_low,
+                "aerobic_min_high": t.aerobic_min_high,
+                "max_session_min": t.max_session_min,
+                "hr_limit_bpm": t.hr_limit_bpm,
+                "cleared": dict(t.cleared),
+                "plan_version": t.plan_version,
+                "override_from": t.override_from.isoformat() if t.override_from else None,
+            },
+            "status": self.status,
+            "flags": [f.to_dict() for f in self.flags],
+            "analysis_version": self.analysis_version,
+            "thresholds_version": self.thresholds_version,
+        }
+
+
+def _session_dict(session: Session) -> dict[str, object]:
+    """JSON-safe representation of one session."""
+    out: dict[str, object] = dict(vars(session))
+    out["start"] = iso_utc(session.start_s)
+    out["end"] = iso_utc(session.end_s)
+    return out
