@@ -2,6 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from service.cli.context import CliState, console
+
 app = typer.Typer(help="Benchmarks (figures next to an in-run baseline).", no_args_is_help=True)
+
+
+@app.command("ingest")
+def bench_ingest(
+    ctx: typer.Context,
+    samples: Annotated[int, typer.Option(min=1000, help="Heart-rate samples to send.")] = 500_000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Samples per request.")] = 10_000,
+    concurrency: Annotated[int, typer.Option(min=1, help="Concurrent uploads.")] = 2,
+) -> None:
+    """Samples/s through POST /v1/ingest next to a plain COPY of the same rows (scratch database)."""
+    from service.bench import ingest  # noqa: PLC0415 - benchmarks load only when asked for
+
+    state: CliState = ctx.obj
+    ingest.run(
+        console,
+        server_url=state.database_url(migrate=False),
+        settings=state.settings,
+        samples=samples,
+        batch_size=batch_size,
+        concurrency=concurrency,
+    )

@@ -48,6 +48,8 @@ def _root(
         level=logging.DEBUG if verbose else settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Request lines from the HTTP client would drown the output (and carry patient ids in paths).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     ctx.obj = CliState(settings)
 
 

@@ -1,8 +1,9 @@
 """Idempotent bulk storage of a validated batch.
 
-Rows are COPYed (binary) into per-connection staging tables, then moved into the sample tables
-with ``INSERT … SELECT … ON CONFLICT DO NOTHING``: a sample whose natural key (device, time) is
-already stored is counted as a duplicate and never overwrites what is there. The patient-local days
+New samples are COPYed (binary) straight into the sample tables. When a batch holds samples that
+are already stored, they go through per-connection staging tables instead and are moved with
+``INSERT … SELECT … ON CONFLICT DO NOTHING``: a sample whose natural key (device, time) is already
+stored is counted as a duplicate and never overwrites what is there. The patient-local days
 touched by new samples are queued for the worker in the same transaction, so a stored sample is
 never missed by the analysis and a failed batch leaves nothing behind.
 """
@@ -10,10 +11,11 @@ never missed by the analysis and a failed batch leaves nothing behind.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection, errors, sql
 
 from service.ingest.validate import ParsedBatch
 
@@ -58,47 +60,88 @@ class IngestResult:
     duplicates: int
 
 
+async def _copy_rows(
+    conn: AsyncConnection[Any],
+    target: str,
+    columns: tuple[str, ...],
+    types: tuple[str, ...],
+    device_id: UUID,
+    rows: list[Any],
+) -> None:
+    copy_sql = sql.SQL("COPY {} (device_id, t, {}) FROM STDIN (FORMAT BINARY)").format(
+        sql.Identifier(target), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    async with conn.cursor().copy(copy_sql) as copy:
+        copy.set_types(list(types))
+        for row in rows:
+            await copy.write_row((device_id, *row))
+
+
+async def _store_new(
+    conn: AsyncConnection[Any], device_id: UUID, per_table: tuple[list[Any], ...]
+) -> set[datetime]:
+    """COPY straight into the sample tables; raises UniqueViolation if any sample is stored."""
+    hours: set[datetime] = set()
+    for (table, _, columns, types), rows in zip(_TABLES, per_table, strict=True):
+        if rows:
+            await _copy_rows(conn, table, columns, types, device_id, rows)
+            hours.update(row[0].replace(minute=0, second=0, microsecond=0) for row in rows)
+    return hours
+
+
+async def _store_deduplicated(
+    conn: AsyncConnection[Any], device_id: UUID, per_table: tuple[list[Any], ...]
+) -> tuple[int, set[datetime]]:
+    """COPY into staging, then move only the samples not stored yet; return count and hours."""
+    accepted = 0
+    hours: set[datetime] = set()
+    for (table, stage, columns, types), rows in zip(_TABLES, per_table, strict=True):
+        if not rows:
+            continue
+        await _copy_rows(conn, stage, columns, types, device_id, rows)
+        cur = await conn.execute(
+            sql.SQL(
+                "WITH ins AS (INSERT INTO {} SELECT * FROM {} ON CONFLICT DO NOTHING RETURNING t)"
+                " SELECT count(*), coalesce(array_agg(DISTINCT date_trunc('hour', t)), '{{}}')"
+                " FROM ins"
+            ).format(sql.Identifier(table), sql.Identifier(stage))
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        accepted += int(row[0])
+        hours.update(row[1])
+    return accepted, hours
+
+
 async def store_batch(
     conn: AsyncConnection[Any], *, device_id: UUID, patient_id: UUID, tz: str, batch: ParsedBatch
 ) -> IngestResult:
-    """Store ``batch`` for ``device_id`` in one transaction; return accepted/duplicate counts."""
-    accepted = 0
+    """Store ``batch`` for ``device_id`` in one transaction; return accepted/duplicate counts.
+
+    New data, the common case, is COPYed straight into the sample tables. If any sample is already
+    stored (a re-sent batch, an overlap after a reconnect) that attempt is rolled back to its
+    savepoint and the batch goes through the staging tables, which skip what is there.
+    """
+    per_table: tuple[list[Any], ...] = (batch.heart_rate, batch.steps, batch.cadence, batch.bike)
     async with conn.transaction():
-        per_table: tuple[list[Any], ...] = (
-            batch.heart_rate,
-            batch.steps,
-            batch.cadence,
-            batch.bike,
-        )
-        for (table, stage, columns, types), rows in zip(_TABLES, per_table, strict=True):
-            if not rows:
-                continue
-            copy_sql = sql.SQL("COPY {} (device_id, t, {}) FROM STDIN (FORMAT BINARY)").format(
-                sql.Identifier(stage), sql.SQL(", ").join(map(sql.Identifier, columns))
+        try:
+            async with conn.transaction():
+                hours = await _store_new(conn, device_id, per_table)
+            accepted = batch.n_samples
+        except errors.UniqueViolation:
+            accepted, hours = await _store_deduplicated(conn, device_id, per_table)
+        if hours:
+            await conn.execute(
+                sql.SQL(
+                    "INSERT INTO dirty_days (patient_id, day)"
+                    " SELECT DISTINCT %(patient)s::uuid, d FROM unnest(%(hours)s::timestamptz[]) h,"
+                    " LATERAL (VALUES ((h AT TIME ZONE %(tz)s)::date),"
+                    "  (((h - interval {lookback}) AT TIME ZONE %(tz)s)::date)) v(d)"
+                    " ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now()"
+                ).format(lookback=sql.Literal(_SESSION_LOOKBACK)),
+                {"patient": patient_id, "hours": sorted(hours), "tz": tz},
             )
-            async with conn.cursor().copy(copy_sql) as copy:
-                copy.set_types(list(types))
-                for row in rows:
-                    await copy.write_row((device_id, *row))
-            move = sql.SQL(
-                "WITH ins AS ("
-                " INSERT INTO {table} SELECT * FROM {stage} ON CONFLICT DO NOTHING RETURNING t),"
-                " hours AS (SELECT DISTINCT date_trunc('hour', t) AS h FROM ins),"
-                " queued AS ("
-                "  INSERT INTO dirty_days (patient_id, day)"
-                "  SELECT DISTINCT %(patient)s::uuid, d FROM hours, LATERAL (VALUES"
-                "   ((h AT TIME ZONE %(tz)s)::date),"
-                "   (((h - interval {lookback}) AT TIME ZONE %(tz)s)::date)) v(d)"
-                "  ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now())"
-                " SELECT count(*) FROM ins"
-            ).format(
-                table=sql.Identifier(table),
-                stage=sql.Identifier(stage),
-                lookback=sql.Literal(_SESSION_LOOKBACK),
-            )
-            cur = await conn.execute(move, {"patient": patient_id, "tz": tz})
-            row = await cur.fetchone()
-            accepted += int(row[0]) if row else 0
+            await conn.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(NOTIFY_CHANNEL)))
         duplicates = batch.n_samples - accepted
         await conn.execute(
             "INSERT INTO ingest_batches (device_id, batch_id, n_samples, accepted, duplicates)"
@@ -106,6 +149,4 @@ async def store_batch(
             (device_id, batch.batch_id, batch.n_samples, accepted, duplicates),
         )
         await conn.execute("UPDATE devices SET last_seen_at = now() WHERE id = %s", (device_id,))
-        if accepted:
-            await conn.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(NOTIFY_CHANNEL)))
     return IngestResult(accepted=accepted, duplicates=duplicates)
