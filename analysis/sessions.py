@@ -160,23 +160,29 @@ def _describe(
     starts = np.array([f[0] for f in found], dtype=np.int64)
     ends = np.array([f[1] for f in found], dtype=np.int64)
     is_bike = np.array([f[2] for f in found], dtype=np.bool_)
-    foot_cad = np.where(masks.foot, grid.cadence_spm, 0.0)
-    bike_cad = np.where(masks.bike, grid.bike_rpm, 0.0)
-    n_active = np.where(
-        is_bike, _seg_sum(masks.bike, starts, ends), _seg_sum(masks.foot, starts, ends)
-    )
-    n_running = np.where(is_bike, 0.0, _seg_sum(masks.running, starts, ends))
-    cad_sum = np.where(is_bike, _seg_sum(bike_cad, starts, ends), _seg_sum(foot_cad, starts, ends))
-    cad_max = np.where(is_bike, _seg_max(bike_cad, starts, ends), _seg_max(foot_cad, starts, ends))
-    steps = _seg_sum(grid.steps, starts, ends)
-    has_hr = grid.hr_count > 0
-    hr_n = _seg_sum(grid.hr_count, starts, ends)
-    hr_sum = _seg_sum(np.where(has_hr, grid.hr_mean_bpm * grid.hr_count, 0.0), starts, ends)
-    hr_max = _seg_max(np.where(has_hr, grid.hr_max_bpm, 0.0), starts, ends)
-    above = np.zeros(starts.size)
+    # Gather the bouts' minutes into one short array; segment i is bounds[i]:bounds[i + 1].
+    lengths = ends - starts
+    bounds = np.zeros(starts.size, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=bounds[1:])
+    idx = np.repeat(starts - bounds, lengths) + np.arange(int(lengths.sum()))
+    bike_row = np.repeat(is_bike, lengths)
+    act = np.where(bike_row, masks.bike[idx], masks.foot[idx])
+    cad = np.where(act, np.where(bike_row, grid.bike_rpm[idx], grid.cadence_spm[idx]), 0.0)
+    hr_count = grid.hr_count[idx]
+    has_hr = hr_count > 0
+    hr_mean = grid.hr_mean_bpm[idx]
+    n_active = np.add.reduceat(act.astype(np.int64), bounds)
+    n_running = np.add.reduceat((masks.running[idx] & ~bike_row).astype(np.int64), bounds)
+    cad_sum = np.add.reduceat(cad, bounds)
+    cad_max = np.maximum.reduceat(cad, bounds)
+    steps = np.add.reduceat(grid.steps[idx], bounds)
+    hr_n = np.add.reduceat(hr_count, bounds)
+    hr_sum = np.add.reduceat(np.where(has_hr, hr_mean * hr_count, 0.0), bounds)
+    hr_max = np.maximum.reduceat(np.where(has_hr, grid.hr_max_bpm[idx], 0.0), bounds)
+    above = np.zeros(starts.size, dtype=np.int64)
     if limit_bpm is not None:
         with np.errstate(invalid="ignore"):
-            above = _seg_sum(grid.hr_mean_bpm > limit_bpm, starts, ends)
+            above = np.add.reduceat((hr_mean > limit_bpm).astype(np.int64), bounds)
     sessions = []
     for i in range(starts.size):
         kind: SessionKind = "biking" if is_bike[i] else "walking"
@@ -199,17 +205,3 @@ def _describe(
             )
         )
     return tuple(sessions)
-
-
-def _seg_sum(values: npt.NDArray[np.generic], starts: IntArray, ends: IntArray) -> FloatArray:
-    """Sum of ``values[s:e]`` for each half-open segment, through one prefix sum."""
-    prefix = np.zeros(values.size + 1, dtype=np.float64)
-    np.cumsum(values, out=prefix[1:])
-    return prefix[ends] - prefix[starts]
-
-
-def _seg_max(values: FloatArray, starts: IntArray, ends: IntArray) -> FloatArray:
-    """Maximum of ``values[s:e]`` for each non-empty segment (segments may overlap)."""
-    padded = np.append(values, 0.0)
-    bounds = np.column_stack([starts, ends]).ravel()
-    return np.maximum.reduceat(padded, bounds)[0::2]
