@@ -263,12 +263,24 @@ class Uploader:
             retries=self.retries - retries_before,
         )
 
-    async def run(self, stop: asyncio.Event, *, poll_s: float) -> None:
-        """Upload as batches fill up or age, until ``stop`` is set; the hub daemon's loop."""
+    async def run(
+        self,
+        stop: asyncio.Event,
+        *,
+        poll_s: float,
+        on_outcome: Callable[[BatchOutcome], None] | None = None,
+    ) -> None:
+        """Upload as batches fill up or age, until ``stop`` is set; the hub daemon's loop.
+
+        ``poll_s`` is how often, in seconds, an idle loop looks at the outbox again;
+        ``on_outcome`` hears about every settled batch.
+        """
         while not stop.is_set():
             batch = await self._next(flush=False)
             if batch is not None:
-                await self.send(batch)
+                outcome = await self.send(batch)
+                if on_outcome is not None:
+                    on_outcome(outcome)
                 continue
             try:
                 await asyncio.wait_for(stop.wait(), timeout=poll_s)
