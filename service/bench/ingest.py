@@ -6,7 +6,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import numpy as np
@@ -92,8 +92,6 @@ def _plain_copy(db_url: str, n_samples: int, seed: int) -> float:
     rng = np.random.default_rng(seed)
     bpm = rng.integers(55, 140, size=n_samples)
     device_id = uuid.uuid4()
-    from datetime import UTC, datetime, timedelta
-
     t0 = datetime.fromtimestamp(_T0_S, tz=UTC)
     rows = [(device_id, t0 + timedelta(seconds=i), int(bpm[i])) for i in range(n_samples)]
     with psycopg.connect(db_url) as conn:

