@@ -220,12 +220,12 @@ class RolloverCounter:
 
     @classmethod
     def for_crank_revs(cls) -> RolloverCounter:
-        """CSC cumulative crank revolutions: uint16 (CSCS 1.0 §3.1.1.4)."""
+        """CSC cumulative crank revolutions: uint16 (CSCS 1.0, "CSC Measurement")."""
         return cls(bits=16, max_rate_per_s=_MAX_CRANK_RPM / _SECONDS_PER_MINUTE)
 
     @classmethod
     def for_wheel_revs(cls) -> RolloverCounter:
-        """CSC cumulative wheel revolutions: uint32 (CSCS 1.0 §3.1.1.2)."""
+        """CSC cumulative wheel revolutions: uint32 (CSCS 1.0, "CSC Measurement")."""
         return cls(bits=32, max_rate_per_s=_MAX_WHEEL_REV_PER_S)
 
     @classmethod

@@ -9,7 +9,7 @@ from collector.profiles._reader import Reader
 
 __all__ = ["FieldSpec", "decode_fields"]
 
-# "Data not available" values, FTMS 1.0 §4.9 (e.g. §4.9.1.11 Expended Energy, §4.9.1.5
+# "Data not available" values, FTMS 1.0 field definitions (e.g. Expended Energy,
 # Inclination): all-ones for unsigned fields, the largest positive value for signed ones.
 _UNSIGNED_SENTINEL = {1: 0xFF, 2: 0xFFFF}
 _SIGNED_SENTINEL = {2: 0x7FFF}

@@ -1,4 +1,4 @@
-"""Joining FTMS data fragments ("More Data", FTMS 1.0 §4.19) into whole records."""
+"""Joining FTMS data fragments ("More Data", FTMS 1.0) into whole records."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ class FtmsFragmentMerger(Generic[RecordT]):
     A fragment (``more_data=True``) is held; the next frame adds its fields; a frame with
     ``more_data=False`` completes the record, which is returned with ``more_data=False``.
 
-    Each field appears in only one fragment of a record (FTMS 1.0 §4.19). A fragment that
-    repeats a field already held therefore starts a new record: the held one is returned first,
+    Each field appears in only one fragment of a record (FTMS 1.0, "More Data" flag). A
+    fragment that repeats a field already held therefore starts a new record: the held one is
+    returned first,
     still marked ``more_data=True`` so the consumer can tell it never saw its final fragment.
     This also keeps machines that set "More Data" on every frame from being held forever: each
     frame is then returned one notification late. The merger holds at most one record.

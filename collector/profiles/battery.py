@@ -10,11 +10,11 @@ from collector.profiles._uuid import uuid16
 
 __all__ = ["BATTERY_LEVEL_UUID", "BATTERY_SERVICE_UUID", "BatteryLevel", "parse_battery_level"]
 
-BATTERY_SERVICE_UUID = uuid16(0x180F)  # SIG Assigned Numbers §3.4.2, Battery service
-BATTERY_LEVEL_UUID = uuid16(0x2A19)  # SIG Assigned Numbers §3.8.1, Battery Level
+BATTERY_SERVICE_UUID = uuid16(0x180F)  # SIG Assigned Numbers (GATT services): Battery
+BATTERY_LEVEL_UUID = uuid16(0x2A19)  # SIG Assigned Numbers (characteristics): Battery Level
 
 _NAME = "Battery Level"
-_MAX_PERCENT = 100  # values 101–255 are prohibited, GATT Specification Supplement §3.27
+_MAX_PERCENT = 100  # values 101–255 are prohibited, GATT Specification Supplement, "Battery Level"
 
 
 @dataclass(frozen=True, slots=True)

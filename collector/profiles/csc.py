@@ -1,6 +1,6 @@
 """CSC Measurement (0x2A5B) of the Cycling Speed and Cadence Service (0x1816).
 
-Layout (Cycling Speed and Cadence Service 1.0 §3.1; GATT Specification Supplement v5 §3.57),
+Layout (Cycling Speed and Cadence Service 1.0, "CSC Measurement"; GATT Specification Supplement),
 little-endian: flags (uint8), then the fields the flags announce:
 
 =====  ==============================  ===============================================
@@ -33,13 +33,13 @@ __all__ = [
     "parse_csc_measurement",
 ]
 
-CSC_SERVICE_UUID = uuid16(0x1816)  # SIG Assigned Numbers §3.4.2, Cycling Speed and Cadence
-CSC_MEASUREMENT_UUID = uuid16(0x2A5B)  # SIG Assigned Numbers §3.8.1, CSC Measurement
+CSC_SERVICE_UUID = uuid16(0x1816)  # SIG Assigned Numbers (GATT services): Cycling Speed and Cadence
+CSC_MEASUREMENT_UUID = uuid16(0x2A5B)  # SIG Assigned Numbers (characteristics): CSC Measurement
 
-EVENT_TIME_UNIT_S = 1 / 1024  # CSCS 1.0 §3.1.1.3/§3.1.1.5: event time resolution 1/1024 s
+EVENT_TIME_UNIT_S = 1 / 1024  # CSCS 1.0, "CSC Measurement": event time resolution 1/1024 s
 
 _NAME = "CSC Measurement"
-_UINT16_MODULUS = 0x10000  # crank revs and event times are uint16 (CSCS 1.0 §3.1.1.4–5)
+_UINT16_MODULUS = 0x10000  # crank revs and event times are uint16 (CSCS 1.0, "CSC Measurement")
 _SECONDS_PER_MINUTE = 60.0  # rpm = revolutions per 60 s
 
 
@@ -105,9 +105,10 @@ def crank_cadence_rpm(
     """Derive crank cadence from two consecutive crank revolution data points.
 
     Both the revolution count and the event time are uint16 on the wire, so both differences are
-    taken modulo 65 536: ``dt = (t2 - t1) & 0xFFFF`` in 1/1024 s (CSCS 1.0 §3.1.1.5). A repeated
-    event (``dt == 0``) means no crank revolution happened since the previous notification; the
-    cadence is then undefined and ``None`` is returned rather than a division by zero.
+    taken modulo 65 536: ``dt = (t2 - t1) & 0xFFFF`` in 1/1024 s (CSCS 1.0, "CSC
+    Measurement"). A repeated event (``dt == 0``) means no crank revolution happened since the
+    previous notification; the cadence is then undefined and ``None`` is returned rather than a
+    division by zero.
 
     Parameters
     ----------

@@ -1,20 +1,21 @@
 """Fitness Machine Service (0x1826): Indoor Bike Data (0x2AD2), Treadmill Data (0x2ACD).
 
 Both characteristics start with a uint16 flags field; every other field is optional and appears,
-in table order, only when its flags bit says so (FTMS 1.0 §4.9.1 Treadmill Data, §4.9.1.x; §4.9.2
-Indoor Bike Data). Bit 0 is inverted: it is "More Data", and **0 means Instantaneous Speed is
+in table order, only when its flags bit says so (FTMS 1.0, "Treadmill Data" and §4.9 "Indoor
+Bike Data"). Bit 0 is inverted: it is "More Data", and **0 means Instantaneous Speed is
 present**. A record too long for one notification is split over several; every fragment but the
-last has bit 0 set (FTMS 1.0 §4.19), and :class:`FtmsFragmentMerger` joins them.
+last has bit 0 set, and :class:`FtmsFragmentMerger` joins them.
 
 A field a machine does not support may be sent with its "data not available" value (FTMS 1.0
-§4.9: 0xFFFF for uint16, 0xFF for uint8, 0x7FFF for sint16); those decode as ``None``. A heart
-rate of 0 bpm, which machines without a pulse sensor send, also decodes as ``None``.
+field definitions: 0xFFFF for uint16, 0xFF for uint8, 0x7FFF for sint16); those decode as
+``None``. A heart rate of 0 bpm, which machines without a pulse sensor send, also decodes as
+``None``.
 
 Treadmills built on the FitShow controller set the reserved bit 13 of Treadmill Data and append
 a uint24 step count; it is decoded only when exactly three bytes follow the standard fields.
 Bytes after the standard fields are otherwise accepted only when a reserved bit is set (their
-layout is then unknown and they are ignored, Core v5.3 Vol 1 Part E §2.4); with no reserved bit
-set the payload must end exactly where the flags say.
+layout is then unknown and they are ignored, as the Core Specification asks of reserved bits);
+with no reserved bit set the payload must end exactly where the flags say.
 """
 
 from __future__ import annotations
@@ -38,20 +39,22 @@ __all__ = [
     "parse_treadmill_data",
 ]
 
-FTMS_SERVICE_UUID = uuid16(0x1826)  # SIG Assigned Numbers §3.4.2, Fitness Machine service
-TREADMILL_DATA_UUID = uuid16(0x2ACD)  # SIG Assigned Numbers §3.8.1, Treadmill Data
-INDOOR_BIKE_DATA_UUID = uuid16(0x2AD2)  # SIG Assigned Numbers §3.8.1, Indoor Bike Data
+FTMS_SERVICE_UUID = uuid16(0x1826)  # SIG Assigned Numbers (GATT services): Fitness Machine
+TREADMILL_DATA_UUID = uuid16(0x2ACD)  # SIG Assigned Numbers (characteristics): Treadmill Data
+INDOOR_BIKE_DATA_UUID = uuid16(0x2AD2)  # SIG Assigned Numbers (characteristics): Indoor Bike Data
 
 _BIKE = "Indoor Bike Data"
 _TREADMILL = "Treadmill Data"
-_BIKE_RESERVED_MASK = 0xE000  # bits 13–15 are RFU in Indoor Bike Data flags (FTMS 1.0 §4.9.2.1)
-_TREADMILL_RESERVED_MASK = 0xE000  # bits 13–15 are RFU in Treadmill Data flags (FTMS 1.0 §4.9.1.1)
+_BIKE_RESERVED_MASK = 0xE000  # bits 13–15 are RFU in Indoor Bike Data flags (FTMS 1.0 §4.9)
+_TREADMILL_RESERVED_MASK = (
+    0xE000  # bits 13–15 are RFU in Treadmill Data flags (FTMS 1.0, "Treadmill Data")
+)
 _VENDOR_STEPS_BIT = 13  # FitShow treadmills: uint24 step count behind RFU bit 13 (vendor capture)
 _VENDOR_STEPS_SIZE = 3  # the FitShow step count is a uint24
 
 # Field tables: (flags bit, fields in wire order). Bit 0 is handled separately (inverted).
-_KMH = 100  # FTMS 1.0 §4.9.1.2/§4.9.2.2: speed resolution 0.01 km/h
-_HALF_RPM = 2  # FTMS 1.0 §4.9.2.4: cadence resolution 0.5 1/min
+_KMH = 100  # FTMS 1.0 Treadmill/Indoor Bike Data: speed resolution 0.01 km/h
+_HALF_RPM = 2  # FTMS 1.0 §4.9 Indoor Bike Data: cadence resolution 0.5 1/min
 _TENTH = 10  # FTMS 1.0: inclination (%), ramp angle (°), elevation (m), pace, MET resolution 0.1
 
 _BIKE_FIELDS: tuple[tuple[int, tuple[FieldSpec, ...]], ...] = (

@@ -1,7 +1,7 @@
 """Heart Rate Measurement (0x2A37) of the Heart Rate Service (0x180D).
 
-Layout (GATT Specification Supplement v5, §3.113 "Heart Rate Measurement"; Heart Rate Service 1.0
-§3.1.1), little-endian:
+Layout (GATT Specification Supplement, "Heart Rate Measurement"; Heart Rate Service 1.0,
+"Heart Rate Measurement"), little-endian:
 
 =====  ==========================  ======================================================
 bit    meaning of the flags bit    field it controls
@@ -11,7 +11,7 @@ bit    meaning of the flags bit    field it controls
 2      Sensor Contact Supported    0: contact feature not supported (bit 1 meaningless)
 3      Energy Expended Present     uint16 kJ, saturating at 0xFFFF
 4      RR-Interval Present         one or more uint16, unit 1/1024 s, to the end
-5–7    reserved for future use     ignored on receipt (Core v5.3 Vol 1 Part E §2.4)
+5–7    reserved for future use     ignored on receipt, as the Core Specification asks
 =====  ==========================  ======================================================
 """
 
@@ -33,13 +33,13 @@ __all__ = [
     "parse_heart_rate_measurement",
 ]
 
-HEART_RATE_SERVICE_UUID = uuid16(0x180D)  # SIG Assigned Numbers §3.4.2, Heart Rate service
-HEART_RATE_MEASUREMENT_UUID = uuid16(0x2A37)  # SIG Assigned Numbers §3.8.1
-HEART_RATE_CONTROL_POINT_UUID = uuid16(0x2A39)  # SIG Assigned Numbers §3.8.1
+HEART_RATE_SERVICE_UUID = uuid16(0x180D)  # SIG Assigned Numbers (GATT services): Heart Rate
+HEART_RATE_MEASUREMENT_UUID = uuid16(0x2A37)  # SIG Assigned Numbers (characteristics)
+HEART_RATE_CONTROL_POINT_UUID = uuid16(0x2A39)  # SIG Assigned Numbers (characteristics)
 
 _NAME = "Heart Rate Measurement"
-_RR_UNIT_S = 1 / 1024  # RR-Interval resolution, GATT Specification Supplement §3.113.5
-_RR_SIZE = 2  # each RR-Interval is a uint16, GATT Specification Supplement §3.113.5
+_RR_UNIT_S = 1 / 1024  # RR-Interval resolution, GATT Specification Supplement, "RR-Interval"
+_RR_SIZE = 2  # each RR-Interval is a uint16, GATT Specification Supplement, "RR-Interval"
 
 
 class SensorContact(enum.Enum):

@@ -51,8 +51,8 @@ __all__ = [
     "parse_realtime_steps",
 ]
 
-HUAMI_SERVICE_UUID = uuid16(0xFEE0)  # SIG Assigned Numbers §3.11 (member UUIDs), Anhui Huami
-HUAMI_AUTH_SERVICE_UUID = uuid16(0xFEE1)  # SIG Assigned Numbers §3.11 (member UUIDs), Anhui Huami
+HUAMI_SERVICE_UUID = uuid16(0xFEE0)  # SIG Assigned Numbers (member services): Anhui Huami
+HUAMI_AUTH_SERVICE_UUID = uuid16(0xFEE1)  # SIG Assigned Numbers (member services): Anhui Huami
 HUAMI_AUTH_CHARACTERISTIC_UUID = "00000009-0000-3512-2118-0009af100700"  # Gadgetbridge HuamiService
 HUAMI_REALTIME_STEPS_UUID = "00000007-0000-3512-2118-0009af100700"  # Gadgetbridge HuamiService
 

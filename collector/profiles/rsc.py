@@ -1,6 +1,6 @@
 """RSC Measurement (0x2A53) of the Running Speed and Cadence Service (0x1814).
 
-Layout (Running Speed and Cadence Service 1.0 §3.1; GATT Specification Supplement v5 §3.199),
+Layout (Running Speed and Cadence Service 1.0, "RSC Measurement"; GATT Specification Supplement),
 little-endian: flags (uint8), instantaneous speed (uint16, 1/256 m/s), instantaneous cadence
 (uint8, foot falls per minute), then the optional fields the flags announce:
 
@@ -23,13 +23,13 @@ from collector.profiles._uuid import uuid16
 
 __all__ = ["RSC_MEASUREMENT_UUID", "RSC_SERVICE_UUID", "RscMeasurement", "parse_rsc_measurement"]
 
-RSC_SERVICE_UUID = uuid16(0x1814)  # SIG Assigned Numbers §3.4.2, Running Speed and Cadence
-RSC_MEASUREMENT_UUID = uuid16(0x2A53)  # SIG Assigned Numbers §3.8.1, RSC Measurement
+RSC_SERVICE_UUID = uuid16(0x1814)  # SIG Assigned Numbers (GATT services): Running Speed and Cadence
+RSC_MEASUREMENT_UUID = uuid16(0x2A53)  # SIG Assigned Numbers (characteristics): RSC Measurement
 
 _NAME = "RSC Measurement"
-_SPEED_UNIT_MPS = 1 / 256  # RSCS 1.0 §3.1.1.2: speed resolution 1/256 m/s
-_STRIDE_UNIT_M = 1 / 100  # RSCS 1.0 §3.1.1.4: stride length resolution 1 cm
-_DISTANCE_UNIT_M = 1 / 10  # RSCS 1.0 §3.1.1.5: total distance resolution 1 dm
+_SPEED_UNIT_MPS = 1 / 256  # RSCS 1.0, "RSC Measurement": speed resolution 1/256 m/s
+_STRIDE_UNIT_M = 1 / 100  # RSCS 1.0, "RSC Measurement": stride length resolution 1 cm
+_DISTANCE_UNIT_M = 1 / 10  # RSCS 1.0, "RSC Measurement": total distance resolution 1 dm
 
 
 @dataclass(frozen=True, slots=True)
