@@ -83,8 +83,8 @@ def results() -> list[DayResult]:
         sel = ids == uid
         t_user, s_user = times[sel], steps[sel]
         for day_s in np.unique(t_user // DAY_S * DAY_S):
-            row = vendor.get((int(uid), int(day_s)))
-            if row is None:
+            day_row = vendor.get((int(uid), int(day_s)))
+            if day_row is None:
                 continue
             lo, hi = np.searchsorted(t_user, [day_s - MARGIN_S, day_s + DAY_S + MARGIN_S])
             inside = (t_user >= day_s) & (t_user < day_s + DAY_S)
@@ -110,7 +110,7 @@ def results() -> list[DayResult]:
                 DayResult(
                     minutes_present=int(inside.sum()),
                     minute_sum=int(s_user[inside].sum()),
-                    vendor_steps=int(row["TotalSteps"]),
+                    vendor_steps=int(day_row["TotalSteps"]),
                     engine_steps=summary.steps,
                     engine_active_min=summary.active_minutes,
                     engine_aerobic_min=summary.aerobic_minutes,
