@@ -80,21 +80,21 @@ def simulate(
     except ValidationError as exc:
         raise typer.BadParameter(str(exc)) from exc
     console = Console()
-    with Progress(
+    progress_columns = (
         TextColumn("[bold]uploading"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("samples"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task("upload", total=None)
+    )
+    try:
+        with Progress(*progress_columns, console=console) as bar:
+            task = bar.add_task("upload", total=None)
 
-        def on_progress(p: UploadProgress) -> None:
-            bar.update(task, completed=p.samples_done, total=p.samples_total)
+            def on_progress(p: UploadProgress) -> None:
+                bar.update(task, completed=p.samples_done, total=p.samples_total)
 
-        try:
             result = asyncio.run(
                 stream_history(
                     server_url=settings.server_url,
@@ -113,11 +113,11 @@ def simulate(
                     timeout_s=settings.http_timeout_s,
                 )
             )
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from exc
-        except CollectorError as exc:
-            console.print(f"[red]error:[/red] {exc.message}")
-            raise typer.Exit(code=1) from exc
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    except CollectorError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(code=1) from exc
     up = result.upload
     p = result.profile
     console.print(

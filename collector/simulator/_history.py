@@ -18,6 +18,7 @@ __all__ = [
     "iter_history",
     "local_days",
     "simulate_history",
+    "time_zone",
 ]
 
 _DAYS_PER_WEEK = 7
@@ -36,6 +37,14 @@ class SimulatedHistory:
         return sum(day.n_samples for day in self.days)
 
 
+def time_zone(tz: str) -> ZoneInfo:
+    """The IANA time zone named ``tz``; ``ValueError`` naming it when there is none."""
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"tz is not an IANA time zone: {tz!r}") from exc
+
+
 def local_days(*, days: int, tz: str, today: date) -> list[tuple[int, int]]:
     """``(local midnight as epoch seconds, day length in minutes)`` for the days before ``today``.
 
@@ -43,10 +52,7 @@ def local_days(*, days: int, tz: str, today: date) -> list[tuple[int, int]]:
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"tz is not an IANA time zone: {tz!r}") from exc
+    zone = time_zone(tz)
     out = []
     for back in range(days, 0, -1):
         day = today - timedelta(days=back)

@@ -6,12 +6,11 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 
 from collector.outbox import DEFAULT_CAPACITY_SAMPLES, Outbox
-from collector.simulator._history import history_profile, iter_history, local_days
+from collector.simulator._history import history_profile, iter_history, local_days, time_zone
 from collector.simulator._profiles import PatientProfile
 from collector.upload import ProgressCallback, RetryPolicy, Uploader, UploadTotals
 
@@ -114,7 +113,7 @@ async def stream_history(
     collector.errors.UploadError
         ``401`` (pair again), an unusable URL, or retries past ``retry.give_up_after_s``.
     """
-    end = today if today is not None else datetime.now(ZoneInfo(tz)).date()
+    end = today if today is not None else datetime.now(time_zone(tz)).date()
     local_days(days=days, tz=tz, today=end)  # validates days and tz before any work
     patient = profile if profile is not None else history_profile(seed=seed)
     outbox = await asyncio.to_thread(Outbox, outbox_path, capacity_samples=capacity_samples)

@@ -92,6 +92,7 @@ def _make_app(state: FakeIngest) -> Any:
                 }
             )
             raise ConnectionAbortedError("fake ingest drops the connection")
+        payload: dict[str, Any]
         if answer == 200:
             keys = [(s["kind"], s["t"]) for s in doc["samples"]]
             fresh = [k for k in keys if k not in state.stored]

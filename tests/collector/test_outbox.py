@@ -13,7 +13,7 @@ import pytest
 
 from collector.errors import OutboxError
 from collector.outbox import DEFAULT_CAPACITY_SAMPLES, Outbox
-from collector.wire import HeartRateSample, StepsSample, decode_batch
+from collector.wire import HeartRateSample, Sample, StepsSample, decode_batch
 
 T0_S = 1_778_371_200.0  # 2026-05-10T00:00:00Z
 BIG = 1 << 30
@@ -40,7 +40,7 @@ def test_default_capacity_holds_thirty_days_of_one_band() -> None:
 
 
 def test_batches_carry_the_oldest_samples_in_order(tmp_path: Path) -> None:
-    samples = [*_hr(5), StepsSample(t_s=T0_S + 60, steps=42, interval_s=60)]
+    samples: list[Sample] = [*_hr(5), StepsSample(t_s=T0_S + 60, steps=42, interval_s=60)]
     with Outbox(tmp_path / "o.db") as outbox:
         assert outbox.append(samples).appended == 6
         batch = outbox.next_batch(max_samples=4, max_bytes=BIG)

@@ -57,8 +57,7 @@ def test_example_values_decode_to_the_documented_meaning() -> None:
         t_s=parse_time("2026-05-10T09:00:01.250Z"), bpm=88, rr_s=(0.68, 0.69)
     )
     assert steps == StepsSample(t_s=parse_time("2026-05-10T09:01:00Z"), steps=104, interval_s=60)
-    assert cadence.spm == 104
-    assert cadence.running is None
+    assert cadence == CadenceSample(t_s=parse_time("2026-05-10T09:00:30Z"), spm=104)
     assert bike == BikeSample(t_s=parse_time("2026-05-10T17:00:01Z"), rpm=62, power_w=45)
 
 
