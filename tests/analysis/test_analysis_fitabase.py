@@ -114,8 +114,8 @@ def results() -> list[DayResult]:
                     engine_steps=summary.steps,
                     engine_active_min=summary.active_minutes,
                     engine_aerobic_min=summary.aerobic_minutes,
-                    vendor_fairly_very_min=int(row["FairlyActiveMinutes"])
-                    + int(row["VeryActiveMinutes"]),
+                    vendor_fairly_very_min=int(day_row["FairlyActiveMinutes"])
+                    + int(day_row["VeryActiveMinutes"]),
                 )
             )
     return out
