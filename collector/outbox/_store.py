@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from collector.errors import OutboxError
+from collector.outbox._rows import drop_oldest, remove_batch
 from collector.outbox._schema import connect
 from collector.outbox._types import AppendResult, Batch, OutboxStatus, QuarantinedBatch
 from collector.wire import Sample, assemble_batch, encode_sample
@@ -128,7 +129,9 @@ class Outbox:
             dropped = skip
             excess = self._depth + (n_new - skip) - self.capacity_samples
             if excess > 0:
-                dropped += self._drop_oldest(conn, excess)
+                removed = drop_oldest(conn, excess)
+                self._depth -= removed
+                dropped += removed
             conn.executemany("INSERT INTO samples (t_ms, body) VALUES (?, ?)", rows)
             if dropped:
                 self._bump(conn, "dropped_samples", dropped)
@@ -141,24 +144,6 @@ class Outbox:
                 dropped,
             )
         return AppendResult(appended=n_new - skip, dropped=dropped)
-
-    def _drop_oldest(self, conn: sqlite3.Connection, n_rows: int) -> int:
-        """Delete at least ``n_rows`` oldest rows; a formed batch they touch goes as a whole."""
-        row = conn.execute(
-            "SELECT id FROM samples ORDER BY id LIMIT 1 OFFSET ?", (n_rows - 1,)
-        ).fetchone()
-        if row is None:
-            cutoff = int(conn.execute("SELECT coalesce(max(id), 0) FROM samples").fetchone()[0])
-        else:
-            cutoff = int(row[0])
-        batch = conn.execute("SELECT batch_id, first_id, last_id FROM batches").fetchone()
-        if batch is not None and batch[1] <= cutoff:
-            cutoff = max(cutoff, int(batch[2]))
-            conn.execute("DELETE FROM batches WHERE batch_id = ?", (batch[0],))
-            _log.warning("outbox full: dropped batch %s before it was acknowledged", batch[0])
-        deleted = conn.execute("DELETE FROM samples WHERE id <= ?", (cutoff,)).rowcount
-        self._depth -= deleted
-        return int(deleted)
 
     # -- uploader side -----------------------------------------------------------------------
 
@@ -232,23 +217,14 @@ class Outbox:
             formed_at_s=now_s,
         )
 
-    def _remove_batch(self, conn: sqlite3.Connection, batch: Batch) -> int:
-        found = conn.execute("DELETE FROM batches WHERE batch_id = ?", (batch.batch_id,)).rowcount
-        if not found:
-            return 0
-        deleted = conn.execute(
-            "DELETE FROM samples WHERE id BETWEEN ? AND ?", (batch.first_id, batch.last_id)
-        ).rowcount
-        self._depth -= deleted
-        return int(deleted)
-
     def ack(self, batch: Batch) -> int:
         """Delete exactly the rows of an acknowledged batch; returns how many were deleted.
 
         Returns 0 when the batch is no longer in the outbox (a capacity drop removed it).
         """
         with self._tx() as conn:
-            deleted = self._remove_batch(conn, batch)
+            deleted = remove_batch(conn, batch)
+            self._depth -= deleted
             if deleted:
                 self._bump(conn, "acked_samples", deleted)
             conn.execute(
@@ -256,10 +232,22 @@ class Outbox:
             )
         return deleted
 
+    def release(self, batch: Batch) -> bool:
+        """Dissolve a formed batch that the service stored nothing of, so that its rows can be
+        formed again, for instance into smaller batches after a ``413``. Returns whether the
+        batch was still formed.
+        """
+        with self._tx() as conn:
+            found = conn.execute(
+                "DELETE FROM batches WHERE batch_id = ?", (batch.batch_id,)
+            ).rowcount
+        return bool(found)
+
     def quarantine(self, batch: Batch, *, status_code: int, reason: str) -> int:
         """Move a refused batch out of the queue into quarantine, with the server's reason."""
         with self._tx() as conn:
-            deleted = self._remove_batch(conn, batch)
+            deleted = remove_batch(conn, batch)
+            self._depth -= deleted
             if not deleted:
                 return 0
             conn.execute(

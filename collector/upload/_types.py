@@ -11,11 +11,13 @@ __all__ = ["BatchOutcome", "ProgressCallback", "UploadProgress", "UploadTotals"]
 
 @dataclass(frozen=True, slots=True)
 class BatchOutcome:
-    """What happened to one batch: acknowledged (``200``) or quarantined (other ``4xx``)."""
+    """What happened to one batch: acknowledged (``200``), released to be formed again smaller
+    (``413``), or quarantined (other ``4xx``). ``n_samples`` counts the samples settled.
+    """
 
     batch_id: str
     n_samples: int
-    result: Literal["acked", "quarantined"]
+    result: Literal["acked", "released", "quarantined"]
     accepted: int
     duplicates: int
     attempts: int

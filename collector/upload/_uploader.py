@@ -25,6 +25,9 @@ _log = logging.getLogger(__name__)
 # Answers worth retrying besides 5xx: 408 Request Timeout and 429 Too Many Requests mean "later",
 # not "this batch is wrong" (RFC 9110 §15.5.9, RFC 6585 §4).
 _TRANSIENT_4XX = frozenset({408, 429})
+# 413 Content Too Large (RFC 9110 §15.5.14): the service stored nothing, so the batch is formed
+# again, smaller; only a single sample that is still too large is quarantined.
+_TOO_LARGE = 413
 # Quarantine reasons are kept in full up to this many characters (tunable default).
 _MAX_REASON_CHARS = 4000
 
@@ -72,7 +75,8 @@ class Uploader:
     ``200`` acks the batch; network errors, ``408``, ``429`` and ``5xx`` are retried with
     exponential backoff and jitter (forever unless ``retry.give_up_after_s`` is set); ``401``
     stops with :class:`~collector.errors.UploadError` (the hub must be paired again, and the batch
-    stays in the outbox); any other ``4xx`` quarantines the batch with the server's reason.
+    stays in the outbox); ``413`` halves the batch limits and forms the rows again; any other
+    ``4xx`` quarantines the batch with the server's reason.
 
     Parameters
     ----------
@@ -115,6 +119,8 @@ class Uploader:
         }
         self._max_samples = max_samples
         self._max_bytes = max_bytes
+        # Smallest byte limit a 413 can shrink batches to: room for one large heart-rate sample.
+        self._min_bytes = min(max_bytes, 1024)
         self._max_age_s = max_age_s
         self._retry = retry if retry is not None else RetryPolicy()
         self._sleep = sleep
@@ -152,6 +158,8 @@ class Uploader:
                         status_code=status,
                         batch_id=batch.batch_id,
                     )
+                if status == _TOO_LARGE and batch.n_samples > 1:
+                    return await self._too_large(batch, outcome, attempt)
                 if status >= 500 or status in _TRANSIENT_4XX:
                     outcome = _Transient(f"HTTP {status}", _retry_after_s(outcome))
                 elif 400 <= status < 500:
@@ -202,6 +210,32 @@ class Uploader:
             status_code=response.status_code,
         )
 
+    async def _too_large(
+        self, batch: Batch, response: httpx.Response, attempts: int
+    ) -> BatchOutcome:
+        self._max_samples = max(1, batch.n_samples // 2)
+        self._max_bytes = max(self._min_bytes, len(batch.body) // 2)
+        await asyncio.to_thread(self._outbox.release, batch)
+        _log.warning(
+            "batch %s (%d samples, %d bytes) too large for the service; now sending at most "
+            "%d samples / %d bytes",
+            batch.batch_id,
+            batch.n_samples,
+            len(batch.body),
+            self._max_samples,
+            self._max_bytes,
+        )
+        return BatchOutcome(
+            batch_id=batch.batch_id,
+            n_samples=0,
+            result="released",
+            accepted=0,
+            duplicates=0,
+            attempts=attempts,
+            status_code=response.status_code,
+            reason=_problem_reason(response),
+        )
+
     async def _quarantined(
         self, batch: Batch, response: httpx.Response, attempts: int
     ) -> BatchOutcome:
@@ -236,6 +270,8 @@ class Uploader:
         done = accepted = duplicates = q_batches = q_samples = batches = 0
         while (batch := await self._next(flush=True)) is not None:
             outcome = await self.send(batch)
+            if outcome.result == "released":
+                continue
             batches += 1
             done += outcome.n_samples
             accepted += outcome.accepted

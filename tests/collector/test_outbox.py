@@ -250,3 +250,17 @@ def test_rejects_bad_arguments_and_foreign_files(tmp_path: Path) -> None:
     not_sqlite.write_bytes(b"this is not a database" * 100)
     with pytest.raises(OutboxError):
         Outbox(not_sqlite)
+
+
+def test_released_batch_is_formed_again_under_a_new_id(tmp_path: Path) -> None:
+    with Outbox(tmp_path / "o.db") as outbox:
+        outbox.append(_hr(8))
+        big = outbox.next_batch(max_samples=8, max_bytes=BIG)
+        assert big is not None
+        assert outbox.release(big)
+        assert not outbox.release(big)
+        small = outbox.next_batch(max_samples=3, max_bytes=BIG)
+        assert small is not None
+        assert small.batch_id != big.batch_id
+        assert _times(small.body) == [s.t_s for s in _hr(3)]
+        assert outbox.status().depth_samples == 8

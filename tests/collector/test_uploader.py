@@ -146,6 +146,28 @@ async def test_invalid_batch_is_quarantined_and_the_next_one_sent(
     assert outbox.status().depth_samples == 0
 
 
+async def test_too_large_batches_are_split_not_quarantined(
+    outbox: Outbox, ingest: FakeIngest
+) -> None:
+    outbox.append(_hr(10))
+    ingest.answer_next(413, 413)
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        totals = await _uploader(outbox, client, ingest, SleepRecorder()).drain()
+    assert [len(r.samples) for r in ingest.received] == [10, 5, 2, 2, 2, 2, 2]
+    assert (totals.accepted, totals.quarantined_batches, totals.retries) == (10, 0, 0)
+    assert outbox.quarantined() == []
+    assert outbox.status().depth_samples == 0
+
+
+async def test_a_single_sample_too_large_is_quarantined(outbox: Outbox, ingest: FakeIngest) -> None:
+    outbox.append(_hr(1))
+    ingest.answer_next(413)
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        totals = await _uploader(outbox, client, ingest, SleepRecorder()).drain()
+    assert (totals.quarantined_batches, totals.quarantined_samples) == (1, 1)
+    assert outbox.quarantined()[0].status_code == 413
+
+
 async def test_unauthorized_stops_and_keeps_the_samples(outbox: Outbox, ingest: FakeIngest) -> None:
     outbox.append(_hr(5))
     ingest.answer_next(401)
