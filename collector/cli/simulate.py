@@ -28,6 +28,11 @@ from collector.upload import RetryPolicy, UploadProgress
 
 __all__ = ["app", "simulate"]
 
+# Tunable default: at most a year of history in one run (≈ 31 M samples at 1 Hz).
+_MAX_DAYS = 366
+# simulate_day accepts heart-rate intervals of 1 … 60 s.
+_MAX_HR_INTERVAL_S = 60
+
 # Tunable default: the command gives up on an unreachable service after 5 minutes of retries;
 # whatever was not sent stays in the outbox for the next run or the hub daemon.
 _GIVE_UP_AFTER_S = 300.0
@@ -42,7 +47,7 @@ def simulate(
         ),
     ],
     days: Annotated[
-        int, typer.Option(min=1, max=366, help="Days of history, ending yesterday.")
+        int, typer.Option(min=1, max=_MAX_DAYS, help="Days of history, ending yesterday.")
     ] = 14,
     stage_week: Annotated[
         float,
@@ -63,7 +68,7 @@ def simulate(
         ),
     ] = None,
     hr_interval_s: Annotated[
-        int, typer.Option(min=1, max=60, help="Seconds between heart-rate samples.")
+        int, typer.Option(min=1, max=_MAX_HR_INTERVAL_S, help="Seconds between heart-rate samples.")
     ] = 1,
     give_up_after_s: Annotated[
         float, typer.Option(min=1.0, help="Stop retrying an unreachable service after this long.")

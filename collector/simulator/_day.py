@@ -30,6 +30,8 @@ I32 = npt.NDArray[np.int32]
 BoolArray = npt.NDArray[np.bool_]
 
 _S_PER_MIN = 60
+# Exponential kernels are cut at 5 time constants, where they have fallen below 1 % (e^−5).
+_KERNEL_TAUS = 5
 # A local day lasts 23 to 25 hours (DST changes); nothing longer is a day.
 _MAX_DAY_MINUTES = 25 * 60
 # Tunable default: the day's total steps vary ±20 % (log-normal) around the recovery curve.
@@ -131,7 +133,7 @@ class SimulatedDay:
 
 def _lag(x: F64, tau_s: float) -> F64:
     """Causal first-order low-pass (time constant ``tau_s`` at 1 Hz) by exponential convolution."""
-    kernel = np.exp(-np.arange(int(5 * tau_s)) / tau_s)
+    kernel = np.exp(-np.arange(int(_KERNEL_TAUS * tau_s)) / tau_s)
     kernel /= kernel.sum()
     padded = np.concatenate([np.full(kernel.size - 1, x[0]), x])
     return np.convolve(padded, kernel, mode="valid")
@@ -139,7 +141,7 @@ def _lag(x: F64, tau_s: float) -> F64:
 
 def _drift(rng: np.random.Generator, n: int, tau_s: float, sd: float) -> F64:
     """Zero-mean correlated noise with standard deviation ``sd`` and time constant ``tau_s``."""
-    kernel = np.exp(-np.arange(int(5 * tau_s)) / tau_s)
+    kernel = np.exp(-np.arange(int(_KERNEL_TAUS * tau_s)) / tau_s)
     kernel *= sd / np.sqrt(np.sum(kernel**2))
     return np.convolve(rng.standard_normal(n + kernel.size - 1), kernel, mode="valid")
 

@@ -89,6 +89,7 @@ def iter_history(
     yesterday, so yesterday is the same whatever ``days`` is.
     """
     spans = local_days(days=days, tz=tz, today=today)
+    # Two 32-bit words of the days' seed sequence, extended by the day's distance from yesterday.
     day_state = _seeds(seed)[1].generate_state(2)
     for i, (start_s, n_minutes) in enumerate(spans):
         back = len(spans) - 1 - i

@@ -39,9 +39,15 @@ _WALK_BOUT_MIN = 12.0
 _WALK_BOUT_FLOOR_MIN = 5
 # Tunable default: one walk in seven is on a treadmill, which reports its cadence over RSC/FTMS.
 _P_TREADMILL = 0.15
-# Activity stays this many minutes away from waking, bedtime and other activities (tunable).
+# Tunable default: activity stays 30 minutes away from waking and bedtime.
 _MARGIN_MIN = 30
+# Tunable default: activities are at least 10 minutes apart.
+_GAP_MIN = 10
+# Tunable default: random placements tried before an activity is left out of a crowded day.
 _PLACEMENT_TRIES = 50
+# Tunable default: Dirichlet concentration 4 splits the day's walking into bouts of similar
+# length (a concentration of 1 would often leave one bout very short).
+_BOUT_SPLIT_CONCENTRATION = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +104,14 @@ def draw_timeline(*, n_minutes: int, stage_week: float, rng: np.random.Generator
     free = wear & ~sleep
     walk_total = walk_minutes_per_day(stage_week) * np.exp(rng.normal(0.0, _WALK_LOG_SD))
     n_bouts = max(1, round(walk_total / _WALK_BOUT_MIN))
-    shares = rng.dirichlet(np.full(n_bouts, 4.0))
+    shares = rng.dirichlet(np.full(n_bouts, _BOUT_SPLIT_CONCENTRATION))
     walks: list[tuple[int, int]] = []
     for share in shares:
         length = max(_WALK_BOUT_FLOOR_MIN, round(walk_total * share))
         start = _place(rng, free, length, lo, hi)
         if start is not None:
             walks.append((start, length))
-            # Keep the next activity at least a few minutes apart (tunable default: 10 min).
-            free[max(start - 10, 0) : start + length + 10] = False
+            free[max(start - _GAP_MIN, 0) : start + length + _GAP_MIN] = False
 
     ride: tuple[int, int] | None = None
     if rng.random() < ride_probability(stage_week):
