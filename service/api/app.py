@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.responses import Response
 
 from service.api.problems import install_problem_handlers
-from service.api.routes import auth, ingest, patients
+from service.api.routes import auth, days, ingest, patients
 from service.db import make_pool
 from service.errors import ConfigurationError
 from service.settings import Settings
@@ -67,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(ingest.router)
     app.include_router(patients.router)
+    app.include_router(days.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> Response:

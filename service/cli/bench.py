@@ -30,3 +30,14 @@ def bench_ingest(
         batch_size=batch_size,
         concurrency=concurrency,
     )
+
+
+@app.command("analysis")
+def bench_analysis(
+    days: Annotated[int, typer.Option(min=10, help="Synthetic patient-days to analyse.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic days.")] = 0,
+) -> None:
+    """Patient-days analysed per second from minute grids, next to a plain reduction pass."""
+    from service.bench import analysis  # noqa: PLC0415 - benchmarks load only when asked for
+
+    analysis.run(console, days=days, seed=seed)
