@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from collector.cli.simulate import simulate
 from service.cli import admin, bench, run
 from service.cli.context import CliState, err_console
 from service.errors import ServiceError
@@ -25,6 +26,8 @@ app.add_typer(admin.patient_app, name="patient")
 app.add_typer(admin.device_app, name="device")
 app.add_typer(bench.app, name="bench")
 run.register(app)
+# The home hub's commands: `rehab simulate` streams simulated history through the collector path.
+app.command("simulate")(simulate)
 
 
 @app.callback()
