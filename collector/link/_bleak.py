@@ -63,6 +63,24 @@ def advertisement_from_bleak(
     )
 
 
+def _is_connected(data: AdvertisementData) -> bool:
+    """Whether BlueZ reports the device connected (``platform_data`` is ``(path, props)``)."""
+    platform = data.platform_data
+    props = platform[1] if len(platform) > 1 else None
+    return isinstance(props, dict) and bool(props.get("Connected", False))
+
+
+def _advertised_signature(data: AdvertisementData) -> tuple[object, ...]:
+    return (
+        data.rssi,
+        data.local_name,
+        data.tx_power,
+        tuple(sorted(data.service_uuids)),
+        tuple(sorted(data.manufacturer_data.items())),
+        tuple(sorted(data.service_data.items())),
+    )
+
+
 class BleakScannerSource:
     """One long-lived active scanner feeding a callback with every advertisement.
 
@@ -86,8 +104,19 @@ class BleakScannerSource:
         bluez: Any = {} if adapter is None else {"adapter": adapter}
         self._scanner = BleakScanner(detection_callback=self._detected, bluez=bluez)
         self._running = False
+        self._last: dict[str, tuple[object, ...]] = {}
 
     def _detected(self, device: BLEDevice, data: AdvertisementData) -> None:
+        # bleak's BlueZ backend calls back on *any* Device1 property change, "Connected" and
+        # "ServicesResolved" included. Only a change of advertised data (RSSI, payloads) from a
+        # device that is not connected is a fresh advertisement; anything else would make a link
+        # reconnect to a device that has just dropped out of range.
+        if _is_connected(data):
+            return
+        signature = _advertised_signature(data)
+        if self._last.get(device.address) == signature:
+            return
+        self._last[device.address] = signature
         self._on_advertisement(advertisement_from_bleak(device, data, seen_ns=self._clock_ns()))
 
     async def start(self) -> None:

@@ -159,7 +159,6 @@ class DeviceLink:
                 after_ns=self._last_attempt_ns,
                 timeout_s=self._config.advertisement_wait_s,
             )
-            self._last_attempt_ns = advert.seen_ns
             self._state = LinkState.CONNECTING
             self._disconnected.clear()
             self._client = await self._connect(advert)
@@ -178,6 +177,9 @@ class DeviceLink:
             return self._failed(error)
         finally:
             await self._teardown()
+            # Only an advertisement heard after this session ended counts as fresh: anything
+            # older predates the connection (or the drop) and says nothing about range now.
+            self._last_attempt_ns = self._clock_ns()
         return 0.0
 
     async def _connect(self, advert: Advertisement) -> LinkClient:
@@ -273,13 +275,23 @@ class DeviceLink:
                     f"{self.address}: no notification for {self._config.silence_timeout_s:.0f} s",
                     address=self.address,
                 )
-            try:
-                async with asyncio.timeout(remaining_s):
-                    await self._disconnected.wait()
-            except TimeoutError:
-                continue
             if self._stopping.is_set():
                 return
+            client = self._client
+            if client is not None and client.is_connected and self._disconnected.is_set():
+                # bleak calls the disconnected callback for attempts aborted inside its own
+                # connect retry loop, before the connection that succeeded: not this link.
+                self._disconnected.clear()
+            if client is not None and client.is_connected:
+                try:
+                    async with asyncio.timeout(remaining_s):
+                        await self._disconnected.wait()
+                except TimeoutError:
+                    continue
+                if self._stopping.is_set():
+                    return
+                if client.is_connected:
+                    continue
             raise make_error(
                 DeviceDisconnectedError,
                 f"{self.address}: the peripheral dropped the link",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -131,20 +132,20 @@ def hr_band(
 
 
 class Advertiser:
-    """Offers advertisements to a board with a strictly increasing fake monotonic time."""
+    """Offers advertisements to a board, stamped with the monotonic clock the link uses."""
 
     def __init__(self, board: AdvertisementBoard) -> None:
         self.board = board
-        self._now_ns = 1_000
+        self._last_ns = 0
 
     def advertise(self, address: str = ADDRESS, *, rssi_dbm: int = -60) -> Advertisement:
-        self._now_ns += 1_000
+        self._last_ns = max(time.monotonic_ns(), self._last_ns + 1)
         advert = Advertisement(
             address=address,
             name="Band",
             rssi_dbm=rssi_dbm,
             service_uuids=(normalise_uuid("180d"),),
-            seen_ns=self._now_ns,
+            seen_ns=self._last_ns,
         )
         self.board.offer(advert)
         return advert

@@ -9,18 +9,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from bleak.exc import BleakDBusError, BleakDeviceNotFoundError
-from link_fakes import (
-    ADDRESS,
-    BATTERY_LEVEL,
-    FAST_CONFIG,
-    FAST_POLICY,
-    HR_MEASUREMENT,
-    RSC_MEASUREMENT,
-    Advertiser,
-    FakeFactory,
-    Outcome,
-    hr_band,
-)
 
 from collector.errors import ConnectAbortedError
 from collector.link import (
@@ -31,6 +19,18 @@ from collector.link import (
     LinkState,
     classify,
     translate_error,
+)
+from tests.collector.link.link_fakes import (
+    ADDRESS,
+    BATTERY_LEVEL,
+    FAST_CONFIG,
+    FAST_POLICY,
+    HR_MEASUREMENT,
+    RSC_MEASUREMENT,
+    Advertiser,
+    FakeFactory,
+    Outcome,
+    hr_band,
 )
 
 ABORT = BleakDBusError("org.bluez.Error.Failed", ["le-connection-abort-by-local"])
