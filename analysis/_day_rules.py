@@ -5,6 +5,7 @@ from __future__ import annotations
 from analysis._runs import mask_runs
 from analysis.config import FlagRules
 from analysis.flags import Flag, iso_utc, make_flag
+from analysis.grid import SECONDS_PER_MINUTE
 from analysis.plan import DayTargets
 from analysis.sessions import ActivityMasks, Session
 
@@ -102,8 +103,8 @@ def high_impact_flag(
         ),
         evidence={
             "episodes": int(starts.size),
-            "first_start": iso_utc(day_start_s + 60 * int(starts[0])),
-            "first_end": iso_utc(day_start_s + 60 * int(ends[0])),
+            "first_start": iso_utc(day_start_s + SECONDS_PER_MINUTE * int(starts[0])),
+            "first_end": iso_utc(day_start_s + SECONDS_PER_MINUTE * int(ends[0])),
             "running_minutes": minutes,
             "min_sustained_min": min_sustained_min,
             "running_cleared": False,

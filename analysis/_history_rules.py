@@ -6,16 +6,17 @@ situation gives one flag that the service's alerting keeps open until it resolve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import date, timedelta
 from statistics import median
 
 from analysis.config import FlagRules
 from analysis.flags import Flag, make_flag, streak_start
-from analysis.plan import DayTargets
+from analysis.plan import DAYS_PER_WEEK, DayTargets
 from analysis.summary import DaySummary
 
 __all__ = [
+    "HISTORY_DAYS",
     "below_streak_flag",
     "no_data_flag",
     "ramp_flag",
@@ -23,18 +24,23 @@ __all__ = [
     "resting_rise_flag",
 ]
 
-#: Days of history the multi-day rules look at (two weeks for the ramp plus a margin).
-_LOOKBACK_DAYS = 21
+#: Days of history the multi-day rules look at: the ramp compares two weeks and the resting-HR
+#: baseline spans two, plus a week of margin for streaks (tunable default).
+HISTORY_DAYS = 3 * DAYS_PER_WEEK
+
+#: The days before the analysed one, oldest first, yesterday last (``None`` where missing).
+Recent = Sequence[DaySummary | None]
 
 
-def _days_back(history: Mapping[date, DaySummary], day: date, n: int) -> list[DaySummary | None]:
-    """Summaries of the ``n`` days before ``day``, oldest first (``None`` where missing)."""
-    return [history.get(day - timedelta(days=k)) for k in range(n, 0, -1)]
+def recent_days(history: Sequence[DaySummary], day: date) -> list[DaySummary | None]:
+    """The ``HISTORY_DAYS`` days before ``day`` from ``history`` (any order), oldest first."""
+    by_date = {s.date: s for s in history}
+    return [by_date.get(day - timedelta(days=k)) for k in range(HISTORY_DAYS, 0, -1)]
 
 
 def no_data_flag(
     *,
-    history: Mapping[date, DaySummary],
+    recent: Recent,
     day: date,
     wear_minutes: int,
     max_wear_min: int,
@@ -43,7 +49,7 @@ def no_data_flag(
 ) -> Flag | None:
     """``NO_DATA``: no wear for ``no_data_min_days`` days in a row, ending today."""
     need = rules.no_data_min_days
-    past = _days_back(history, day, need)
+    past = recent[-need:]
     # The days of the streak must be known; the day before it may be missing (first days).
     if any(s is None for s in past[1:]):
         return None
@@ -69,7 +75,7 @@ def no_data_flag(
 
 def below_streak_flag(
     *,
-    history: Mapping[date, DaySummary],
+    recent: Recent,
     day: date,
     below_today: bool,
     targets: DayTargets,
@@ -78,7 +84,7 @@ def below_streak_flag(
     """``BELOW_TARGET_STREAK``: judged days in a row below the lower bound (unjudged skipped)."""
     if not below_today:
         return None
-    judged = [s for s in _days_back(history, day, _LOOKBACK_DAYS) if s is not None and s.judged]
+    judged = [s for s in recent if s is not None and s.judged]
     conditions = [s.status == "below" for s in judged] + [True]
     need = rules.below_streak_min_days
     if not streak_start(conditions, length=need):
@@ -103,7 +109,7 @@ def below_streak_flag(
 
 def ramp_flag(
     *,
-    history: Mapping[date, DaySummary],
+    recent: Recent,
     day: date,
     today: tuple[bool, int],
     targets: DayTargets,
@@ -113,11 +119,16 @@ def ramp_flag(
 
     ``today`` is ``(judged, aerobic_minutes)`` of the day being analysed.
     """
-    past = _days_back(history, day, 13)
-    if any(s is not None and any(f.code == "RAMP_TOO_FAST" for f in s.flags) for s in past[-6:]):
+    # The last 13 days: last week is the first 7, this week the other 6 plus today.
+    past = recent[-(2 * DAYS_PER_WEEK - 1) :]
+    # One flag per week: not again while a flag of the previous 6 days stands.
+    if any(
+        s is not None and any(f.code == "RAMP_TOO_FAST" for f in s.flags)
+        for s in past[-(DAYS_PER_WEEK - 1) :]
+    ):
         return None
-    last_week = [s.aerobic_minutes for s in past[:7] if s is not None and s.judged]
-    this_week = [s.aerobic_minutes for s in past[7:] if s is not None and s.judged]
+    last_week = [s.aerobic_minutes for s in past[:DAYS_PER_WEEK] if s is not None and s.judged]
+    this_week = [s.aerobic_minutes for s in past[DAYS_PER_WEEK:] if s is not None and s.judged]
     if today[0]:
         this_week.append(today[1])
     if min(len(last_week), len(this_week)) < rules.ramp_min_judged_days:
@@ -148,13 +159,11 @@ def ramp_flag(
     )
 
 
-def resting_baseline(
-    *, history: Mapping[date, DaySummary], day: date, rules: FlagRules
-) -> float | None:
+def resting_baseline(*, recent: Recent, day: date, rules: FlagRules) -> float | None:
     """Median resting heart rate of the ``rhr_baseline_days`` days before ``day``, beats/min."""
     values = [
         s.heart_rate.resting_bpm
-        for s in _days_back(history, day, rules.rhr_baseline_days)
+        for s in recent[-rules.rhr_baseline_days :]
         if s is not None and s.heart_rate.resting_bpm is not None
     ]
     return float(median(values)) if len(values) >= rules.rhr_min_baseline_days else None
@@ -162,7 +171,7 @@ def resting_baseline(
 
 def resting_rise_flag(
     *,
-    history: Mapping[date, DaySummary],
+    recent: Recent,
     day: date,
     elevated_today: bool,
     resting_bpm: float | None,
@@ -174,7 +183,7 @@ def resting_rise_flag(
     need = rules.rhr_consecutive_days
     if not elevated_today or resting_bpm is None or baseline_bpm is None:
         return None
-    past = _days_back(history, day, need)
+    past = recent[-need:]
     conditions = [s is not None and s.heart_rate.resting_elevated for s in past] + [True]
     if not streak_start(conditions, length=need):
         return None

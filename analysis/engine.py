@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import date
 from types import MappingProxyType
 
 import numpy as np
 
 from analysis import _day_rules, _history_rules
+from analysis._context import extend_grid
 from analysis.config import Thresholds, load_thresholds
-from analysis.errors import InputError
 from analysis.flags import Flag, hr_over_limit_flag
-from analysis.grid import SECONDS_PER_MINUTE, MinuteGrid
+from analysis.grid import MinuteGrid
 from analysis.intensity import heart_rate_model, zone_minutes
 from analysis.patient import PatientProfile
 from analysis.plan import MODALITIES, Plan, load_plan, resolve_day_targets
@@ -21,7 +20,7 @@ from analysis.sessions import activity_masks, detect_sessions
 from analysis.stats import basic_day_stats
 from analysis.summary import ANALYSIS_VERSION, DayStatus, DaySummary, HeartRateSummary
 
-__all__ = ["analyse_day", "extend_grid"]
+__all__ = ["analyse_day"]
 
 
 def analyse_day(
@@ -69,7 +68,7 @@ def analyse_day(
     th = thresholds if thresholds is not None else load_thresholds()
     pl = plan if plan is not None else load_plan()
     rules = th.flags
-    past = {s.date: s for s in history if 0 < (day - s.date).days <= _CONTEXT_DAYS}
+    past = _history_rules.recent_days(list(history), day)
 
     cleared_by_date = {m: patient.clearances.cleared_on(m, day) for m in MODALITIES}
     targets = resolve_day_targets(
@@ -81,7 +80,7 @@ def analyse_day(
         cleared_by_date=cleared_by_date,
         overrides=patient.plan_overrides,
     )
-    basic = basic_day_stats(grid)
+    basic = basic_day_stats(grid, thresholds=th.sessions)
     wear_minutes = basic.wear_minutes
 
     limit_override = (
@@ -136,7 +135,7 @@ def analyse_day(
     baseline = None
     elevated = False
     if model.rules_active and model.resting_source == "estimated":
-        baseline = _history_rules.resting_baseline(history=past, day=day, rules=rules)
+        baseline = _history_rules.resting_baseline(recent=past, day=day, rules=rules)
         elevated = (
             baseline is not None
             and model.resting_bpm is not None
@@ -154,7 +153,7 @@ def analyse_day(
             rules=rules,
         ),
         _history_rules.resting_rise_flag(
-            history=past,
+            recent=past,
             day=day,
             elevated_today=elevated,
             resting_bpm=model.resting_bpm,
@@ -174,14 +173,14 @@ def analyse_day(
         _day_rules.session_too_long_flag(sessions, targets=targets, rules=rules),
         _day_rules.daily_over_target_flag(aerobic, targets=targets, rules=rules),
         _history_rules.ramp_flag(
-            history=past,
+            recent=past,
             day=day,
             today=(status != "insufficient_data", aerobic),
             targets=targets,
             rules=rules,
         ),
         _history_rules.no_data_flag(
-            history=past,
+            recent=past,
             day=day,
             wear_minutes=wear_minutes,
             max_wear_min=th.wear.no_wear_day_max_minutes,
@@ -189,7 +188,7 @@ def analyse_day(
             plan_version=targets.plan_version,
         ),
         _history_rules.below_streak_flag(
-            history=past, day=day, below_today=status == "below", targets=targets, rules=rules
+            recent=past, day=day, below_today=status == "below", targets=targets, rules=rules
         ),
     ]
     heart = HeartRateSummary(
@@ -223,81 +222,4 @@ def analyse_day(
         flags=tuple(f for f in candidates if f is not None),
         analysis_version=ANALYSIS_VERSION,
         thresholds_version=th.version,
-    )
-
-
-#: Days of history kept for the multi-day rules (three weeks: the ramp compares two weeks and
-#: the resting-HR baseline spans two; tunable default).
-_CONTEXT_DAYS = 21
-
-
-def extend_grid(
-    grid: MinuteGrid,
-    *,
-    previous_grid: MinuteGrid | None,
-    next_grid: MinuteGrid | None,
-    context_min: int,
-) -> tuple[MinuteGrid, int, int]:
-    """Concatenate up to ``context_min`` minutes of the neighbouring days around ``grid``.
-
-    Returns
-    -------
-    tuple
-        The extended grid, and the index range ``[first, stop)`` of ``grid``'s own minutes.
-
-    Raises
-    ------
-    InputError
-        If a neighbouring grid does not end where ``grid`` starts (or start where it ends).
-    """
-    if previous_grid is None and next_grid is None:
-        return grid, 0, grid.n_minutes
-    parts: list[MinuteGrid] = []
-    first = 0
-    if previous_grid is not None:
-        if previous_grid.day_end_s != grid.day_start_s:
-            raise InputError("previous_grid must end where grid starts", field="previous_grid")
-        take = min(context_min, previous_grid.n_minutes)
-        parts.append(_slice(previous_grid, previous_grid.n_minutes - take, previous_grid.n_minutes))
-        first = take
-    parts.append(grid)
-    if next_grid is not None:
-        if next_grid.day_start_s != grid.day_end_s:
-            raise InputError("next_grid must start where grid ends", field="next_grid")
-        parts.append(_slice(next_grid, 0, min(context_min, next_grid.n_minutes)))
-    arrays = {
-        name: np.concatenate([getattr(p, name) for p in parts])
-        for name in (
-            "steps",
-            "hr_mean_bpm",
-            "hr_max_bpm",
-            "hr_count",
-            "cadence_spm",
-            "running",
-            "bike_rpm",
-            "bike_power_w",
-            "worn",
-        )
-    }
-    total = sum(p.n_minutes for p in parts)
-    wide = replace(
-        grid, day_start_s=grid.day_start_s - SECONDS_PER_MINUTE * first, n_minutes=total, **arrays
-    )
-    return wide, first, first + grid.n_minutes
-
-
-def _slice(grid: MinuteGrid, lo: int, hi: int) -> MinuteGrid:
-    """Minutes ``[lo, hi)`` of a grid."""
-    return MinuteGrid(
-        day_start_s=grid.day_start_s + SECONDS_PER_MINUTE * lo,
-        n_minutes=hi - lo,
-        steps=grid.steps[lo:hi],
-        hr_mean_bpm=grid.hr_mean_bpm[lo:hi],
-        hr_max_bpm=grid.hr_max_bpm[lo:hi],
-        hr_count=grid.hr_count[lo:hi],
-        cadence_spm=grid.cadence_spm[lo:hi],
-        running=grid.running[lo:hi],
-        bike_rpm=grid.bike_rpm[lo:hi],
-        bike_power_w=grid.bike_power_w[lo:hi],
-        worn=grid.worn[lo:hi],
     )

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from analysis._runs import mask_runs
 from analysis.config import FlagRules, Severity
+from analysis.grid import SECONDS_PER_MINUTE
 
 __all__ = [
     "FLAG_CODES",
@@ -149,9 +150,9 @@ def hr_over_limit_flag(
         ),
         evidence={
             "episodes": int(starts.size),
-            "first_start": iso_utc(day_start_s + 60 * int(starts[0])),
-            "longest_start": iso_utc(day_start_s + 60 * int(starts[longest])),
-            "longest_end": iso_utc(day_start_s + 60 * int(ends[longest])),
+            "first_start": iso_utc(day_start_s + SECONDS_PER_MINUTE * int(starts[0])),
+            "longest_start": iso_utc(day_start_s + SECONDS_PER_MINUTE * int(starts[longest])),
+            "longest_end": iso_utc(day_start_s + SECONDS_PER_MINUTE * int(ends[longest])),
             "longest_min": int(lengths[longest]),
             "minutes_above_limit": minutes,
             "peak_minute_mean_bpm": round(peak, 1),

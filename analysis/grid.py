@@ -12,18 +12,16 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis._runs import runs_at_least
+from analysis.config import load_thresholds
 from analysis.errors import InputError
 
-__all__ = ["NON_WEAR_MIN_GAP_MIN", "MinuteGrid", "build_minute_grid", "wear_mask"]
+__all__ = ["MinuteGrid", "build_minute_grid", "wear_mask"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 SECONDS_PER_MINUTE = 60
-#: A run of this many minutes or more with neither heart rate nor steps is non-wear, not
-#: inactivity (DESIGN.md "Non-wear"; the 60-minute rule of Troiano 2008 / Choi 2011).
-NON_WEAR_MIN_GAP_MIN = 60
 #: Longest day the grid accepts: 25 hours (a day on which daylight saving time ends).
 MAX_DAY_MINUTES = 25 * 60
 
@@ -77,7 +75,7 @@ class MinuteGrid:
 
 
 def wear_mask(
-    *, hr_count: IntArray, steps: FloatArray, min_gap_min: int = NON_WEAR_MIN_GAP_MIN
+    *, hr_count: IntArray, steps: FloatArray, min_gap_min: int | None = None
 ) -> BoolArray:
     """Classify each minute as worn or not.
 
@@ -92,15 +90,19 @@ def wear_mask(
     steps
         Steps per minute.
     min_gap_min
-        Shortest run of empty minutes that counts as non-wear, in minutes.
+        Shortest run of empty minutes that counts as non-wear, in minutes; default: the
+        packaged ``thresholds.json`` (60 minutes).
 
     Returns
     -------
     numpy.ndarray
         Boolean worn mask, one element per minute.
     """
+    gap_min = (
+        min_gap_min if min_gap_min is not None else load_thresholds().wear.non_wear_min_gap_min
+    )
     empty = (hr_count == 0) & ~(steps > 0)
-    return ~runs_at_least(empty, min_length_min=min_gap_min)
+    return ~runs_at_least(empty, min_length_min=gap_min)
 
 
 def build_minute_grid(

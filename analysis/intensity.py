@@ -61,6 +61,7 @@ def resting_hr_estimate(
     values = hr_mean_bpm[~np.isnan(hr_mean_bpm)]
     if values.size < max(min_minutes, 1):
         return None
+    # Lower order statistic of the percentile: np.partition is O(n), np.percentile sorts.
     k = int(np.floor(percentile / 100.0 * (values.size - 1)))
     return float(np.partition(values, k)[k])
 
@@ -115,6 +116,7 @@ def heart_rate_model(
         if limit_override_bpm is not None:
             limit = float(limit_override_bpm)
         elif resting is not None:
+            # A resting rate at or above HRmax (odd overrides) leaves no reserve: limit = resting.
             limit = resting + thresholds.hr_limit_reserve_fraction * max(hr_max - resting, 0.0)
     return HeartRateModel(
         hr_max_bpm=hr_max,
@@ -147,6 +149,7 @@ def zone_minutes(
     """
     if not model.rules_active or model.resting_bpm is None:
         return None
+    # Floor of 1 bpm keeps the fraction finite when overrides leave no reserve (tunable default).
     reserve = max(model.hr_max_bpm - model.resting_bpm, 1.0)
     with np.errstate(invalid="ignore"):
         fraction = (hr_mean_bpm - model.resting_bpm) / reserve

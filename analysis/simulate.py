@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from analysis.grid import SECONDS_PER_MINUTE as M
 from analysis.grid import MinuteGrid, build_minute_grid
 
 __all__ = ["SimulatedDay", "simulate_days"]
@@ -28,6 +29,29 @@ WALK_CADENCE_SPM = 100.0
 RUN_CADENCE_SPM = 155.0
 #: Recumbent-bike crank cadence, rev/min (tunable default for rehabilitation cycling).
 BIKE_RPM = 60.0
+
+# Shape of a simulated day; all of these are tunable defaults of the simulator, chosen to look
+# like a recovering patient's day rather than taken from a study.
+_DAY_MIN = 1440
+_BAND_ON_MIN = (360, 480)  # band put on between 06:00 and 08:00
+_BAND_OFF_MIN = (1260, 1380)  # taken off between 21:00 and 23:00
+_WALKS_PER_DAY = (1, 4)  # one to three walks (upper bound exclusive)
+_SHORTEST_WALK_MIN = 3
+_WALK_CADENCE_SD_SPM = 6.0
+_WALK_HR_RISE_BPM = (35.0, 4.0)  # mean and spread of the heart-rate rise while walking
+_RUN_MIN = 4
+_RUN_END_MARGIN_MIN = 10  # a run starts at least 10 minutes before the band comes off
+_RUN_HR_RISE_BPM = 55.0
+_RIDE_MIN = (10, 25)
+_RIDE_END_MARGIN_MIN = 30  # a ride starts at least 30 minutes before the band comes off
+_RIDE_HR_RISE_BPM = 30.0
+_BIKE_RPM_SD = 3.0
+_BIKE_POWER_W = 40.0
+_IDLE_STEPS_MEAN = 4.0  # Poisson mean of steps in a pottering minute
+_IDLE_STEP_MINUTE_SHARE = 0.3  # share of idle worn minutes with any steps
+_AWAKE_HR_ABOVE_REST_BPM = 8.0
+_HR_NOISE_SD_BPM = 3.0
+_STEP_REPORT_JITTER_S = 30  # step windows end up to 30 s after the minute boundary
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,43 +140,58 @@ def _one_day(
     bike: bool,
 ) -> SimulatedDay:
     """Samples of one day (see :func:`simulate_days`)."""
-    n = 1440
+    n = _DAY_MIN
     worn = np.zeros(n, dtype=bool)
     if not no_wear:
-        on, off = int(rng.integers(360, 480)), int(rng.integers(1260, 1380))
+        on, off = int(rng.integers(*_BAND_ON_MIN)), int(rng.integers(*_BAND_OFF_MIN))
         worn[on:off] = True
     cadence = np.zeros(n)
     hr_boost = np.zeros(n)
     if not no_wear:
         on_minutes = np.flatnonzero(worn)
-        n_walks = int(rng.integers(1, 4))
-        lengths = np.maximum(3, rng.poisson(walk_min / n_walks, n_walks))
+        n_walks = int(rng.integers(*_WALKS_PER_DAY))
+        lengths = np.maximum(_SHORTEST_WALK_MIN, rng.poisson(walk_min / n_walks, n_walks))
         for length in lengths:
             s = int(rng.choice(on_minutes[: -int(length) - 1]))
-            cadence[s : s + length] = rng.normal(WALK_CADENCE_SPM, 6.0, int(length))
-            hr_boost[s : s + length] = rng.normal(35.0, 4.0)
+            cadence[s : s + length] = rng.normal(
+                WALK_CADENCE_SPM, _WALK_CADENCE_SD_SPM, int(length)
+            )
+            hr_boost[s : s + length] = rng.normal(*_WALK_HR_RISE_BPM)
         if run:
-            s = int(rng.choice(on_minutes[:-10]))
-            cadence[s : s + 4] = RUN_CADENCE_SPM
-            hr_boost[s : s + 4] = 55.0
+            s = int(rng.choice(on_minutes[:-_RUN_END_MARGIN_MIN]))
+            cadence[s : s + _RUN_MIN] = RUN_CADENCE_SPM
+            hr_boost[s : s + _RUN_MIN] = _RUN_HR_RISE_BPM
     bike_minutes = np.zeros(n, dtype=bool)
     if bike and not no_wear:
-        s = int(rng.choice(np.flatnonzero(worn)[:-30]))
-        bike_minutes[s : s + int(rng.integers(10, 25))] = True
-        hr_boost[bike_minutes] = 30.0
+        s = int(rng.choice(np.flatnonzero(worn)[:-_RIDE_END_MARGIN_MIN]))
+        bike_minutes[s : s + int(rng.integers(*_RIDE_MIN))] = True
+        hr_boost[bike_minutes] = _RIDE_HR_RISE_BPM
     idle = worn & (cadence == 0) & ~bike_minutes
-    steps = np.where(idle, rng.poisson(4.0, n) * (rng.random(n) < 0.3), np.round(cadence))
+    steps = np.where(
+        idle,
+        rng.poisson(_IDLE_STEPS_MEAN, n) * (rng.random(n) < _IDLE_STEP_MINUTE_SHARE),
+        np.round(cadence),
+    )
 
-    hr_minutes = np.repeat(np.flatnonzero(worn), 60 // HR_PERIOD_S)
-    hr_t = start_s + 60.0 * hr_minutes + rng.uniform(0, 60, hr_minutes.size)
+    hr_minutes = np.repeat(np.flatnonzero(worn), M // HR_PERIOD_S)
+    hr_t = start_s + M * hr_minutes + rng.uniform(0, M, hr_minutes.size)
     hr_t.sort()
-    hr_minute_of = ((hr_t - start_s) // 60).astype(np.int64)
-    hr = rest_bpm + 8.0 + hr_boost[hr_minute_of] + rng.normal(0.0, 3.0, hr_t.size)
+    hr_minute_of = ((hr_t - start_s) // M).astype(np.int64)
+    hr = (
+        rest_bpm
+        + _AWAKE_HR_ABOVE_REST_BPM
+        + hr_boost[hr_minute_of]
+        + rng.normal(0.0, _HR_NOISE_SD_BPM, hr_t.size)
+    )
 
     step_minutes = np.flatnonzero(steps > 0)
     # Bands report steps over short windows ending at arbitrary seconds: 60 s windows, offset.
-    steps_end = start_s + 60.0 * (step_minutes + 1) + rng.integers(0, 30, step_minutes.size)
-    bike_sec = np.flatnonzero(np.repeat(bike_minutes, 60))
+    steps_end = (
+        start_s
+        + 60.0 * (step_minutes + 1)
+        + rng.integers(0, _STEP_REPORT_JITTER_S, step_minutes.size)
+    )
+    bike_sec = np.flatnonzero(np.repeat(bike_minutes, M))
     bike_t = start_s + bike_sec.astype(np.float64)
     return SimulatedDay(
         day_start_s=start_s,
@@ -162,12 +201,12 @@ def _one_day(
             "hr_bpm": np.round(hr),
             "steps_end_t_s": steps_end.astype(np.float64),
             "steps_count": steps[step_minutes].astype(np.float64),
-            "steps_interval_s": np.full(step_minutes.size, 60.0),
+            "steps_interval_s": np.full(step_minutes.size, float(M)),
             "cadence_t_s": np.zeros(0),
             "cadence_spm": np.zeros(0),
             "cadence_running": np.zeros(0),
             "bike_t_s": bike_t,
-            "bike_rpm": rng.normal(BIKE_RPM, 3.0, bike_t.size),
-            "bike_power_w": np.full(bike_t.size, 40.0),
+            "bike_rpm": rng.normal(BIKE_RPM, _BIKE_RPM_SD, bike_t.size),
+            "bike_power_w": np.full(bike_t.size, _BIKE_POWER_W),
         },
     )

@@ -5,23 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
+from analysis.config import SessionThresholds, load_thresholds
 from analysis.grid import MinuteGrid
 
-__all__ = [
-    "DEFAULT_BIKE_MIN_RPM",
-    "DEFAULT_WALK_MIN_CADENCE_SPM",
-    "BasicDayStats",
-    "active_minute_mask",
-    "basic_day_stats",
-]
-
-#: Walking minutes count as active at or above this cadence, steps/min (issue §2 default;
-#: Tudor-Locke CADENCE-Adults puts purposeful walking above ~60 steps/min).
-DEFAULT_WALK_MIN_CADENCE_SPM = 60.0
-#: Pedalling minutes count as active at or above this crank cadence, rev/min (tunable default:
-#: recumbent-bike rehabilitation protocols start around 50–60 rpm; 30 rpm rejects idle spinning).
-DEFAULT_BIKE_MIN_RPM = 30.0
+__all__ = ["BasicDayStats", "active_minute_mask", "basic_day_stats"]
 
 
 @dataclass(frozen=True)
@@ -50,45 +39,46 @@ class BasicDayStats:
 
 
 def active_minute_mask(
-    grid: MinuteGrid,
-    *,
-    walk_min_cadence_spm: float = DEFAULT_WALK_MIN_CADENCE_SPM,
-    bike_min_rpm: float = DEFAULT_BIKE_MIN_RPM,
-) -> np.ndarray:
+    grid: MinuteGrid, *, thresholds: SessionThresholds | None = None
+) -> npt.NDArray[np.bool_]:
     """Boolean mask of worn minutes spent walking (cadence ≥ threshold) or pedalling.
 
     Parameters
     ----------
     grid
         The day's minute grid.
-    walk_min_cadence_spm
-        Walking cadence threshold, steps/min.
-    bike_min_rpm
-        Crank cadence threshold, revolutions/min.
+    thresholds
+        Walking cadence (steps/min) and crank cadence (rev/min) thresholds; default: the
+        packaged ``thresholds.json``.
 
     Returns
     -------
     numpy.ndarray
         Boolean mask, one element per minute.
     """
+    th = thresholds if thresholds is not None else load_thresholds().sessions
     with np.errstate(invalid="ignore"):
-        walking = grid.cadence_spm >= walk_min_cadence_spm
-        biking = grid.bike_rpm >= bike_min_rpm
+        walking = grid.cadence_spm >= th.walk_min_cadence_spm
+        biking = grid.bike_rpm >= th.bike_min_rpm
     return (walking | biking) & grid.worn
 
 
-def basic_day_stats(grid: MinuteGrid) -> BasicDayStats:
+def basic_day_stats(
+    grid: MinuteGrid, *, thresholds: SessionThresholds | None = None
+) -> BasicDayStats:
     """Compute :class:`BasicDayStats` for one day.
 
     Parameters
     ----------
     grid
         The day's minute grid.
+    thresholds
+        Activity thresholds; default: the packaged ``thresholds.json``.
 
     Returns
     -------
     BasicDayStats
-        Totals with the default thresholds (60 steps/min walking, 30 rev/min pedalling).
+        The day's totals.
     """
     has_hr = grid.hr_count > 0
     if np.any(has_hr):
@@ -102,7 +92,7 @@ def basic_day_stats(grid: MinuteGrid) -> BasicDayStats:
     return BasicDayStats(
         steps=round(float(grid.steps.sum())),
         wear_minutes=int(np.count_nonzero(grid.worn)),
-        active_minutes=int(np.count_nonzero(active_minute_mask(grid))),
+        active_minutes=int(np.count_nonzero(active_minute_mask(grid, thresholds=thresholds))),
         hr_min_bpm=hr_min,
         hr_avg_bpm=hr_avg,
         hr_max_bpm=hr_max,
