@@ -67,7 +67,13 @@ from analysis.plan import (
 )
 from analysis.sessions import Session, SessionKind, activity_masks, detect_sessions
 from analysis.stats import BasicDayStats, active_minute_mask, basic_day_stats
-from analysis.summary import ANALYSIS_VERSION, DayStatus, DaySummary, HeartRateSummary
+from analysis.summary import (
+    ANALYSIS_VERSION,
+    DayStatus,
+    DaySummary,
+    HeartRateSummary,
+    summary_from_dict,
+)
 from analysis.weekly import WeekProgress, weekly_progress
 
 __all__ = [
@@ -108,6 +114,7 @@ __all__ = [
     "plan_from_mapping",
     "resolve_day_targets",
     "resting_hr_estimate",
+    "summary_from_dict",
     "thresholds_from_mapping",
     "wear_mask",
     "week_since_surgery",

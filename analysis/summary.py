@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from types import MappingProxyType
+from typing import Any, Literal
 
+from analysis.errors import InputError
 from analysis.flags import Flag, iso_utc
 from analysis.plan import DayTargets
 from analysis.sessions import Session
 
-__all__ = ["ANALYSIS_VERSION", "DayStatus", "DaySummary", "HeartRateSummary"]
+__all__ = [
+    "ANALYSIS_VERSION",
+    "DayStatus",
+    "DaySummary",
+    "HeartRateSummary",
+    "summary_from_dict",
+]
 
 #: Version of the analysis code; stamped on every summary (derived data is recomputable).
 ANALYSIS_VERSION = "analysis-1.0.0"
@@ -160,3 +168,62 @@ def _session_dict(session: Session) -> dict[str, object]:
     out["start"] = iso_utc(session.start_s)
     out["end"] = iso_utc(session.end_s)
     return out
+
+
+def summary_from_dict(document: Mapping[str, Any]) -> DaySummary:
+    """Rebuild a :class:`DaySummary` from :meth:`DaySummary.to_dict` output (stored history).
+
+    Raises
+    ------
+    InputError
+        When ``document`` lacks a field or holds a value of the wrong kind.
+    """
+    try:
+        t = document["targets"]
+        targets = DayTargets(
+            week=int(t["week"]),
+            ramp=str(t["ramp"]),
+            aerobic_min_low=float(t["aerobic_min_low"]),
+            aerobic_min_high=float(t["aerobic_min_high"]),
+            max_session_min=float(t["max_session_min"]),
+            hr_limit_bpm=None if t["hr_limit_bpm"] is None else float(t["hr_limit_bpm"]),
+            cleared=MappingProxyType({str(k): bool(v) for k, v in t["cleared"].items()}),
+            plan_version=str(t["plan_version"]),
+            override_from=None
+            if t["override_from"] is None
+            else date.fromisoformat(t["override_from"]),
+        )
+        sessions = tuple(
+            Session(**{k: v for k, v in s.items() if k not in ("start", "end")})
+            for s in document["sessions"]
+        )
+        flags = tuple(
+            Flag(
+                code=f["code"],
+                severity=f["severity"],
+                message=str(f["message"]),
+                evidence=MappingProxyType(dict(f["evidence"])),
+            )
+            for f in document["flags"]
+        )
+        return DaySummary(
+            date=date.fromisoformat(document["date"]),
+            day_start_s=int(document["day_start_s"]),
+            n_minutes=int(document["n_minutes"]),
+            wear_minutes=int(document["wear_minutes"]),
+            steps=int(document["steps"]),
+            active_minutes=int(document["active_minutes"]),
+            aerobic_minutes=int(document["aerobic_minutes"]),
+            aerobic_minutes_by_kind=MappingProxyType(
+                {str(k): int(v) for k, v in document["aerobic_minutes_by_kind"].items()}
+            ),
+            sessions=sessions,
+            heart_rate=HeartRateSummary(**document["heart_rate"]),
+            targets=targets,
+            status=document["status"],
+            flags=flags,
+            analysis_version=str(document["analysis_version"]),
+            thresholds_version=str(document["thresholds_version"]),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"not a stored day summary: {exc!r}", field="document") from exc
