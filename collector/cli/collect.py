@@ -1,0 +1,285 @@
+"""``rehab collect``: scan for devices, pair the hub, run the collector, show its status.
+
+Every command takes ``--state-dir`` (or ``REHAB_COLLECTOR_DIR``): where the pairing, the outbox,
+counter state and the status file live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import signal
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import orjson
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from collector.errors import CollectorError
+from collector.hub import (
+    Hub,
+    PairedDevice,
+    Pairing,
+    enroll,
+    load_pairing,
+    read_status,
+    save_pairing,
+    scan_nearby,
+)
+from collector.link import normalise_address
+from collector.outbox import Outbox
+from collector.settings import CollectorSettings
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="The home hub: scan, pair, run and check the Bluetooth collector.",
+    no_args_is_help=True,
+)
+_console = Console()
+_err = Console(stderr=True)
+_ADDRESS = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")  # EUI-48, colon or dash form
+# A status older than this many status intervals means the collector is not running.
+_STALE_STATUS_FACTOR = 3
+_STATUS_INTERVAL_S = 5.0  # HubConfig.status_interval_s default
+_SCAN_DEFAULT_S = 10.0  # BlueZ LE discovery cycles last about 10 s (bleak-retry-connector notes)
+_HTTP_TIMEOUT_S = 30.0  # same as CollectorSettings.http_timeout_s default
+
+
+def _settings(ctx: typer.Context) -> CollectorSettings:
+    settings = ctx.meta.get("collector_settings")
+    if not isinstance(settings, CollectorSettings):
+        raise typer.BadParameter("collector settings were not initialised")
+    return settings
+
+
+@app.callback()
+def _group(
+    ctx: typer.Context,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            envvar="REHAB_COLLECTOR_DIR",
+            help="Where pairing, outbox and status live (default: the user's data directory).",
+        ),
+    ] = None,
+) -> None:
+    """Bluetooth collector of the home hub."""
+    try:
+        overrides = {} if state_dir is None else {"collector_dir": state_dir}
+        ctx.meta["collector_settings"] = CollectorSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    _err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def scan(
+    duration_s: Annotated[
+        float, typer.Option("--duration-s", min=1.0, help="How long to listen, seconds.")
+    ] = _SCAN_DEFAULT_S,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list devices with no recognised profile.")
+    ] = False,
+) -> None:
+    """List nearby devices: name, address, signal strength and recognised profiles."""
+    try:
+        results = asyncio.run(scan_nearby(duration_s=duration_s, only_supported=not show_all))
+    except CollectorError as exc:
+        advice = exc.fields.get("advice")
+        raise _fail(exc.message + (f" ({advice})" if advice else "")) from None
+    table = Table("Address", "Name", "RSSI (dBm)", "Profiles")
+    for r in results:
+        table.add_row(r.address, r.name or "-", str(r.rssi_dbm), ", ".join(r.profiles) or "-")
+    _console.print(table)
+    if not results:
+        _console.print("No supported device heard; wake the band or bike and scan again.")
+
+
+def _parse_device(text: str) -> PairedDevice:
+    address, _, name = text.partition("=")
+    if not _ADDRESS.match(address.strip()):
+        raise typer.BadParameter(f"{address!r} is not a Bluetooth address like AA:BB:CC:DD:EE:FF")
+    normalised = normalise_address(address)
+    return PairedDevice(address=normalised, name=name.strip() or normalised)
+
+
+@app.command()
+def pair(
+    ctx: typer.Context,
+    server: Annotated[str, typer.Option("--server", help="Base URL of the service.")],
+    device: Annotated[
+        list[str],
+        typer.Option("--device", help="ADDRESS or ADDRESS=Name of a device to collect from."),
+    ],
+    enrollment_code: Annotated[
+        str | None, typer.Option("--enrollment-code", help="One-time code from the care team.")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", help="A device token issued by the service.")
+    ] = None,
+) -> None:
+    """Bind this hub and the chosen devices to a patient."""
+    settings = _settings(ctx)
+    if (enrollment_code is None) == (token is None):
+        raise typer.BadParameter("give exactly one of --enrollment-code and --token")
+    if not server.startswith(("http://", "https://")):
+        raise typer.BadParameter(f"--server must be an http(s) URL, got {server!r}")
+    devices = tuple({d.address: d for d in map(_parse_device, device)}.values())
+    device_id: str | None = None
+    if enrollment_code is not None:
+
+        async def _enroll() -> tuple[str, str]:
+            async with httpx.AsyncClient(timeout=_HTTP_TIMEOUT_S) as client:
+                return await enroll(server_url=server, code=enrollment_code, client=client)
+
+        try:
+            device_id, token = asyncio.run(_enroll())
+        except CollectorError as exc:
+            raise _fail(exc.message) from None
+    assert token is not None
+    pairing = Pairing(
+        server_url=server.rstrip("/"),
+        token=token,
+        device_id=device_id,
+        devices=devices,
+        paired_at_s=time.time(),
+    )
+    path = save_pairing(settings.collector_dir, pairing)
+    _console.print(f"Paired {len(devices)} device(s) with {pairing.server_url}; saved to {path}")
+
+
+@app.command()
+def run(ctx: typer.Context) -> None:
+    """Collect from the paired devices and upload, until stopped (SIGTERM or Ctrl-C)."""
+    settings = _settings(ctx)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    try:
+        pairing = load_pairing(settings.collector_dir)
+    except CollectorError as exc:
+        raise _fail(exc.message, code=78) from None  # EX_CONFIG: nothing to run without pairing
+
+    async def _main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        return await Hub(settings=settings, pairing=pairing).run(stop)
+
+    code = asyncio.run(_main())
+    if code:
+        raise typer.Exit(code)
+
+
+def _age(epoch_s: float | None, now_s: float) -> str:
+    if epoch_s is None:
+        return "never"
+    when = datetime.fromtimestamp(epoch_s, tz=UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return f"{when} ({max(0.0, now_s - epoch_s):.0f} s ago)"
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show each device's last sample, battery and connection, the outbox and the last upload."""
+    settings = _settings(ctx)
+    try:
+        pairing = load_pairing(settings.collector_dir)
+    except CollectorError as exc:
+        raise _fail(exc.message) from None
+    hub = read_status(settings.collector_dir)
+    with Outbox(settings.outbox_path) as outbox:
+        box = outbox.status()
+    now_s = time.time()
+    running = (
+        hub is not None
+        and now_s - hub.written_s < _STALE_STATUS_FACTOR * _STATUS_INTERVAL_S
+        and _pid_alive(hub.pid)
+    )
+    by_address = {d.address: d for d in hub.devices} if hub is not None else {}
+    if as_json:
+        _console.print_json(
+            orjson.dumps(
+                {
+                    "running": running,
+                    "server_url": pairing.server_url,
+                    "outbox_depth_samples": box.depth_samples,
+                    "last_upload_s": box.last_upload_s,
+                    "devices": [
+                        {
+                            "address": d.address,
+                            "name": d.name,
+                            "connected": running
+                            and d.address in by_address
+                            and by_address[d.address].connected,
+                            "state": by_address[d.address].state
+                            if d.address in by_address
+                            else None,
+                            "last_sample_s": by_address[d.address].last_sample_s
+                            if d.address in by_address
+                            else None,
+                            "battery_percent": by_address[d.address].battery_percent
+                            if d.address in by_address
+                            else None,
+                        }
+                        for d in pairing.devices
+                    ],
+                }
+            ).decode()
+        )
+        return
+    _console.print(
+        f"Collector: {'running' if running else 'not running'}  server: {pairing.server_url}"
+    )
+    table = Table("Device", "Address", "Connection", "Battery", "Last sample", "Last error")
+    for d in pairing.devices:
+        seen = by_address.get(d.address)
+        connection = (
+            "-" if seen is None else ("connected" if running and seen.connected else seen.state)
+        )
+        battery = (
+            "-" if seen is None or seen.battery_percent is None else f"{seen.battery_percent} %"
+        )
+        table.add_row(
+            d.name,
+            d.address,
+            connection if running else "not running",
+            battery,
+            _age(None if seen is None else seen.last_sample_s, now_s),
+            "-" if seen is None or not seen.last_error else seen.last_error,
+        )
+    _console.print(table)
+    _console.print(f"Outbox: {box.depth_samples} sample(s) waiting")
+    _console.print(f"Last successful upload: {_age(box.last_upload_s, now_s)}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,212 @@
+"""Queued notifications of one device turned into ``collector.wire`` samples.
+
+Runs in the consumer task, never in a BLE callback: parses with :mod:`collector.profiles`, turns
+cumulative counters into deltas with :mod:`collector.counters`, and keeps every value within the
+ranges of ``service/ingest/WIRE_FORMAT.md`` so the service never rejects a batch for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from collector.counters import CounterEvent, CrankCadence, RolloverCounter, StepCounter
+from collector.errors import PayloadError
+from collector.link import ClockAnchor, Notification
+from collector.profiles import battery, csc, ftms, heart_rate, huami, infinitime, rsc
+from collector.profiles.heart_rate import SensorContact
+from collector.wire import BikeSample, CadenceSample, HeartRateSample, Sample, StepsSample
+
+__all__ = ["DecoderStats", "NotificationDecoder"]
+
+_LOG = logging.getLogger("collector.hub")
+
+_NS_PER_S = 1_000_000_000  # nanoseconds per second (SI)
+# The same payload twice within this window is BlueZ echoing a read as a notification
+# (bleak client.py, start_notify: "BlueZ will return the response as both a notification and
+# read"); real repeats of a value (1 Hz heart rate) are a second apart; tunable default.
+_ECHO_WINDOW_NS = 50_000_000
+# WIRE_FORMAT.md "Request" table: the ranges the service accepts.
+_BPM_MIN, _BPM_MAX = 20, 250
+_RR_MIN_S, _RR_MAX_S, _RR_MAX_COUNT = 0.2, 3.0, 16
+_SPM_MAX = 300.0
+_RPM_MAX = 250.0
+_POWER_MAX_W = 3000
+_STEPS_INTERVAL_MIN_S, _STEPS_INTERVAL_MAX_S = 1, 3600
+_STEPS_PER_S_MAX = 4
+_CONTACT = {
+    SensorContact.DETECTED: "detected",
+    SensorContact.NOT_DETECTED: "not_detected",
+    SensorContact.NOT_SUPPORTED: "not_supported",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DecoderStats:
+    """What one device's decoder has seen; for status and logs."""
+
+    battery_percent: int | None
+    last_sample_s: float | None
+    samples: int
+    echoes: int
+    invalid: int
+    out_of_range: int
+
+
+class NotificationDecoder:
+    """Per-device parsing state: counters, FTMS fragments, echo suppression.
+
+    Parameters
+    ----------
+    anchor
+        Converts the callbacks' monotonic stamps to wall time (anchored once per run).
+    counters
+        Persisted counter state from an earlier run (:meth:`counter_state`), if any.
+    """
+
+    def __init__(self, *, anchor: ClockAnchor, counters: dict[str, Any] | None = None) -> None:
+        self._anchor = anchor
+        saved = counters or {}
+        self._steps = StepCounter.from_dict(saved["steps"]) if "steps" in saved else StepCounter()
+        self._treadmill_steps = (
+            RolloverCounter.from_dict(saved["treadmill_steps"])
+            if "treadmill_steps" in saved
+            else RolloverCounter.for_treadmill_steps()
+        )
+        self._crank = CrankCadence()
+        self._bike = ftms.FtmsFragmentMerger[ftms.IndoorBikeData]()
+        self._treadmill = ftms.FtmsFragmentMerger[ftms.TreadmillData]()
+        self._last_payload: dict[str, tuple[int, bytes]] = {}
+        self._warned: set[str] = set()
+        self._battery: int | None = None
+        self._last_sample_s: float | None = None
+        self._samples = self._echoes = self._invalid = self._out_of_range = 0
+
+    def stats(self) -> DecoderStats:
+        """A snapshot of the counts."""
+        return DecoderStats(
+            battery_percent=self._battery,
+            last_sample_s=self._last_sample_s,
+            samples=self._samples,
+            echoes=self._echoes,
+            invalid=self._invalid,
+            out_of_range=self._out_of_range,
+        )
+
+    def counter_state(self) -> dict[str, Any]:
+        """JSON-ready counter state to persist between runs."""
+        return {"steps": self._steps.to_dict(), "treadmill_steps": self._treadmill_steps.to_dict()}
+
+    def reset_link(self) -> None:
+        """Forget per-connection state (FTMS fragments, crank reference) after a reconnect."""
+        self._bike.flush()
+        self._treadmill.flush()
+        self._crank = CrankCadence()
+
+    def decode(self, notification: Notification) -> list[Sample]:
+        """Turn one queued notification into zero or more samples."""
+        t_ns, uuid, payload = notification
+        previous = self._last_payload.get(uuid)
+        self._last_payload[uuid] = (t_ns, payload)
+        if previous is not None and previous[1] == payload and t_ns - previous[0] < _ECHO_WINDOW_NS:
+            self._echoes += 1
+            return []
+        at = self._anchor.to_datetime(t_ns).astimezone()
+        t_s = self._anchor.wall_ns_of(t_ns) / _NS_PER_S
+        try:
+            samples = self._parse(uuid, payload, at=at, t_s=t_s)
+        except PayloadError as exc:
+            self._invalid += 1
+            if uuid not in self._warned:
+                self._warned.add(uuid)
+                _LOG.warning("ignoring malformed %s payload %s: %s", uuid, payload.hex(), exc)
+            return []
+        if samples:
+            self._samples += len(samples)
+            self._last_sample_s = t_s
+        return samples
+
+    def _parse(self, uuid: str, payload: bytes, *, at: datetime, t_s: float) -> list[Sample]:
+        if uuid == heart_rate.HEART_RATE_MEASUREMENT_UUID:
+            return self._heart_rate(heart_rate.parse_heart_rate_measurement(payload), t_s)
+        if uuid == battery.BATTERY_LEVEL_UUID:
+            self._battery = battery.parse_battery_level(payload).percent
+            return []
+        if uuid == rsc.RSC_MEASUREMENT_UUID:
+            m = rsc.parse_rsc_measurement(payload)
+            return self._cadence(float(m.cadence_spm), m.running, t_s)
+        if uuid == csc.CSC_MEASUREMENT_UUID:
+            c = csc.parse_csc_measurement(payload)
+            if c.crank_revs is None or c.crank_event_s is None:
+                return []
+            self._crank, rpm = self._crank.update(
+                crank_revs=c.crank_revs, crank_event_s=c.crank_event_s
+            )
+            return [] if rpm is None else self._bike_sample(rpm, None, t_s)
+        if uuid == ftms.INDOOR_BIKE_DATA_UUID:
+            out: list[Sample] = []
+            for record in self._bike.feed(ftms.parse_indoor_bike_data(payload)):
+                if record.cadence_rpm is not None:
+                    out += self._bike_sample(record.cadence_rpm, record.power_w, t_s)
+            return out
+        if uuid == ftms.TREADMILL_DATA_UUID:
+            out = []
+            for tread in self._treadmill.feed(ftms.parse_treadmill_data(payload)):
+                if tread.steps is not None:
+                    before = self._treadmill_steps.last_time
+                    update = self._treadmill_steps.update(value=tread.steps, at=at)
+                    self._treadmill_steps = update.counter
+                    if before is not None:
+                        out += self._steps_sample(update.delta_count, before, t_s)
+            return out
+        if uuid == infinitime.INFINITIME_STEP_COUNT_UUID:
+            return self._steps_today(infinitime.parse_step_count(payload).steps_today, at, t_s)
+        if uuid == huami.HUAMI_REALTIME_STEPS_UUID:
+            return self._steps_today(huami.parse_realtime_steps(payload).steps_today, at, t_s)
+        return []
+
+    def _heart_rate(self, m: heart_rate.HeartRateMeasurement, t_s: float) -> list[Sample]:
+        if not _BPM_MIN <= m.bpm <= _BPM_MAX:
+            self._out_of_range += 1
+            return []
+        rr = tuple(r for r in m.rr_s if _RR_MIN_S <= r <= _RR_MAX_S)[:_RR_MAX_COUNT]
+        contact: Any = _CONTACT.get(m.contact)
+        return [HeartRateSample(t_s=t_s, bpm=m.bpm, rr_s=rr, contact=contact)]
+
+    def _cadence(self, spm: float, running: bool, t_s: float) -> list[Sample]:
+        if not 0.0 <= spm <= _SPM_MAX:
+            self._out_of_range += 1
+            return []
+        return [CadenceSample(t_s=t_s, spm=spm, running=running)]
+
+    def _bike_sample(self, rpm: float, power_w: int | None, t_s: float) -> list[Sample]:
+        if not 0.0 <= rpm <= _RPM_MAX:
+            self._out_of_range += 1
+            return []
+        if power_w is not None and not 0 <= power_w <= _POWER_MAX_W:
+            power_w = None
+        return [BikeSample(t_s=t_s, rpm=rpm, power_w=power_w)]
+
+    def _steps_today(self, steps_today: int, at: datetime, t_s: float) -> list[Sample]:
+        before = self._steps.last_time
+        update = self._steps.update(steps_today=steps_today, at=at)
+        self._steps = update.counter
+        if update.event in (CounterEvent.FIRST, CounterEvent.STALE) or before is None:
+            return []
+        return self._steps_sample(update.delta_count, before, t_s)
+
+    def _steps_sample(self, steps: int, since: datetime, t_s: float) -> list[Sample]:
+        if steps <= 0:
+            return []
+        elapsed_s = t_s - since.timestamp()
+        interval_s = min(
+            _STEPS_INTERVAL_MAX_S,
+            max(_STEPS_INTERVAL_MIN_S, math.ceil(elapsed_s), math.ceil(steps / _STEPS_PER_S_MAX)),
+        )
+        if steps > _STEPS_PER_S_MAX * interval_s:
+            self._out_of_range += 1
+            return []
+        return [StepsSample(t_s=t_s, steps=steps, interval_s=interval_s)]
