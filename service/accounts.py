@@ -12,18 +12,27 @@ from psycopg.rows import class_row
 
 from service.auth import hash_password, hash_token, new_token, verify_password
 from service.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from service.errors import AuthenticationError, ConflictError, ValidationFailedError
+from service.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    ValidationFailedError,
+)
 
 __all__ = [
     "DEFAULT_TEAM",
     "Principal",
     "Role",
+    "add_team_member",
     "authenticate",
+    "change_password",
     "create_user",
     "ensure_team",
     "issue_access_token",
     "resolve_access_token",
     "revoke_access_token",
+    "revoke_user_tokens",
+    "set_user_disabled",
 ]
 
 Role = Literal["admin", "clinician", "patient"]
@@ -161,3 +170,54 @@ async def resolve_access_token(conn: AsyncConnection[Any], token: str) -> Princi
     return Principal(
         user_id=row[0], email=row[1], role=row[2], patient_id=row[3], team_ids=tuple(row[4])
     )
+
+
+async def revoke_user_tokens(conn: AsyncConnection[Any], *, user_id: UUID) -> int:
+    """Revoke every live bearer token of ``user_id``; return how many were revoked."""
+    cur = await conn.execute(
+        "UPDATE access_tokens SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL",
+        (user_id,),
+    )
+    return cur.rowcount
+
+
+async def change_password(
+    conn: AsyncConnection[Any], *, user_id: UUID, current_password: str, new_password: str
+) -> None:
+    """Replace a password after checking the current one; every token of the user is revoked."""
+    check_password_policy(new_password)
+    cur = await conn.execute("SELECT password_hash FROM users WHERE id = %s", (user_id,))
+    row = await cur.fetchone()
+    if not verify_password(row[0] if row else None, current_password):
+        raise AuthenticationError("the current password is wrong")
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE users SET password_hash = %s, password_changed_at = now() WHERE id = %s",
+            (hash_password(new_password), user_id),
+        )
+        await revoke_user_tokens(conn, user_id=user_id)
+
+
+async def set_user_disabled(conn: AsyncConnection[Any], *, user_id: UUID, disabled: bool) -> None:
+    """Disable (revoking every token at once) or re-enable a login."""
+    async with conn.transaction():
+        cur = await conn.execute(
+            "UPDATE users SET disabled_at = CASE WHEN %s THEN coalesce(disabled_at, now()) END"
+            " WHERE id = %s",
+            (disabled, user_id),
+        )
+        if cur.rowcount == 0:
+            raise NotFoundError(f"no user {user_id}")
+        if disabled:
+            await revoke_user_tokens(conn, user_id=user_id)
+
+
+async def add_team_member(conn: AsyncConnection[Any], *, team_id: UUID, user_id: UUID) -> None:
+    """Add ``user_id`` to ``team_id`` (no-op when already a member)."""
+    try:
+        await conn.execute(
+            "INSERT INTO team_members (team_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (team_id, user_id),
+        )
+    except errors.ForeignKeyViolation as exc:
+        raise NotFoundError("no such team or user") from exc

@@ -59,6 +59,36 @@ class Settings(BaseSettings):
     # Tunable default: how often the worker looks for dirty patient-days when no NOTIFY woke it.
     worker_poll_s: float = Field(default=2.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # --- Care-team service ---------------------------------------------------------------------
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="origins allowed by CORS; empty (the default) sends no CORS headers at all.",
+    )
+    # Tunable default: 1 MiB covers every JSON body outside ingest (which has its own limit).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # OWASP ASVS 2.2.1 asks for anti-automation; tunable defaults: 5 failures per account and 20
+    # per client address within 15 minutes, then 429 until the window has moved on.
+    login_window_s: int = Field(default=900, ge=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    # Tunable default: a hub is paired within minutes of the nurse issuing the code.
+    enrollment_code_ttl_s: int = Field(default=900, ge=60, le=7 * 86_400)
+    run_notifier: bool = Field(
+        default=True, description="deliver queued alert notifications inside `rehab serve`."
+    )
+    # Tunable defaults: the delivery loop's period, the wait a request spends on an urgent
+    # notification before leaving it to the loop, and one webhook/SMTP call's timeout.
+    notify_poll_s: float = Field(default=1.0, gt=0)
+    notify_inline_timeout_s: float = Field(default=2.0, gt=0)
+    notify_send_timeout_s: float = Field(default=5.0, gt=0)
+    # Tunable default: non-urgent alerts are gathered into one digest per target per hour.
+    notify_digest_interval_s: int = Field(default=3600, ge=1)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "rehab-monitor@localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
 
     @model_validator(mode="after")
     def _production_needs_external_db(self) -> Settings:

@@ -1,11 +1,16 @@
-"""Request dependencies: a pooled connection, the authenticated principal or device."""
+"""Request dependencies: a pooled connection, the authenticated caller, the scoped patient, paging.
+
+Authentication and the access policy run once per request in the app-wide dependency
+(``service.api.access.enforce_access``); the dependencies here hand its results to handlers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -13,11 +18,25 @@ from psycopg_pool import AsyncConnectionPool
 from service.accounts import Principal, resolve_access_token
 from service.errors import AuthenticationError
 from service.patients.devices import DeviceIdentity, resolve_device_token
+from service.patients.store import PatientRecord
 from service.settings import Settings
 
-__all__ = ["AppSettings", "Conn", "CurrentDevice", "CurrentUser", "bearer_token"]
+__all__ = [
+    "AppSettings",
+    "Conn",
+    "CurrentDevice",
+    "CurrentUser",
+    "Page",
+    "ScopedPatient",
+    "bearer_token",
+    "set_next_link",
+]
 
 _oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+# Tunable defaults: list pages of 50 rows, at most 200 per request.
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
 
 
 def _settings(request: Request) -> Settings:
@@ -41,15 +60,54 @@ def bearer_token(token: Annotated[str | None, Depends(_oauth2)]) -> str:
     return token
 
 
-async def _current_user(conn: Conn, token: Annotated[str, Depends(bearer_token)]) -> Principal:
-    return await resolve_access_token(conn, token)
+async def _current_user(
+    request: Request, conn: Conn, token: Annotated[str, Depends(bearer_token)]
+) -> Principal:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return principal if principal is not None else await resolve_access_token(conn, token)
 
 
 async def _current_device(
-    conn: Conn, token: Annotated[str, Depends(bearer_token)]
+    request: Request, conn: Conn, token: Annotated[str, Depends(bearer_token)]
 ) -> DeviceIdentity:
-    return await resolve_device_token(conn, token)
+    device: DeviceIdentity | None = getattr(request.state, "device", None)
+    return device if device is not None else await resolve_device_token(conn, token)
+
+
+def _scoped_patient(request: Request) -> PatientRecord:
+    patient: PatientRecord = request.state.patient
+    return patient
 
 
 CurrentUser = Annotated[Principal, Depends(_current_user)]
 CurrentDevice = Annotated[DeviceIdentity, Depends(_current_device)]
+ScopedPatient = Annotated[PatientRecord, Depends(_scoped_patient)]
+"""The patient named in the path, already checked against the route's access policy."""
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    cursor: int | None
+
+
+def _page(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description="rows per page")
+    ] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        int | None, Query(ge=0, description="from the previous page's Link: rel=next")
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor)
+
+
+Page = Annotated[PageParams, Depends(_page)]
+
+
+def set_next_link(request: Request, response: Response, *, cursor: int | None) -> None:
+    """Point ``Link: <…>; rel="next"`` (RFC 8288) at the next page when there is one."""
+    if cursor is None:
+        return
+    url = request.url.include_query_params(cursor=cursor)
+    response.headers["Link"] = f'<{url}>; rel="next"'

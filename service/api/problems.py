@@ -39,6 +39,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": title, "content": {MEDIA_TYPE: {"schema": _PROBLEM_SCHEMA}}}
     for status, title in (
         (401, "Missing, expired or revoked credentials"),
+        (403, "Authenticated, but this role may not do this"),
         (404, "Not found, or not visible to the caller"),
         (422, "Invalid input; nothing was stored"),
     )
@@ -62,7 +63,13 @@ def problem_response(
 async def _service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
-    extra = {k: v for k, v in exc.fields.items() if k in ("errors", "error_count", "limit")}
+    if "retry_after_s" in exc.fields:
+        headers = {"Retry-After": str(exc.fields["retry_after_s"])}
+    extra = {
+        k: v
+        for k, v in exc.fields.items()
+        if k in ("errors", "error_count", "limit", "retry_after_s")
+    }
     return problem_response(
         exc.status, exc.title, exc.detail, code=exc.code, headers=headers, **extra
     )

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from collector.cli.simulate import simulate
 from service.cli import admin, bench, run
+from service.cli.analyze import analyze
 from service.cli.context import CliState, err_console
 from service.errors import ServiceError
 from service.settings import Settings
@@ -28,6 +29,7 @@ app.add_typer(bench.app, name="bench")
 run.register(app)
 # The home hub's commands: `rehab simulate` streams simulated history through the collector path.
 app.command("simulate")(simulate)
+app.command("analyze")(analyze)
 
 
 @app.callback()

@@ -46,10 +46,11 @@ STAGING_DDL = "".join(
     for table, stage, _, _ in _TABLES
 )
 
-# A walk or ride that crosses local midnight belongs to the day it started on (analysis rules),
-# so a sample also dirties the day two hours earlier; two hours bounds the longest session the
-# plans allow (30–60 min) with room to spare.
-_SESSION_LOOKBACK = "2 hours"
+# A sample can change the judgement of neighbouring days too: a session crossing local midnight
+# belongs to the day it started on, and the analysis reads 240 minutes of each neighbouring day
+# for that (analysis/data/thresholds.json, sessions.neighbour_context_min). So a sample also
+# dirties the days four hours before and after it.
+_NEIGHBOUR_CONTEXT = "4 hours"
 
 NOTIFY_CHANNEL = "rehab_dirty_days"
 
@@ -136,9 +137,11 @@ async def store_batch(
                     "INSERT INTO dirty_days (patient_id, day)"
                     " SELECT DISTINCT %(patient)s::uuid, d FROM unnest(%(hours)s::timestamptz[]) h,"
                     " LATERAL (VALUES ((h AT TIME ZONE %(tz)s)::date),"
-                    "  (((h - interval {lookback}) AT TIME ZONE %(tz)s)::date)) v(d)"
+                    "  (((h - interval {context}) AT TIME ZONE %(tz)s)::date),"
+                    "  (((h + interval '1 hour' + interval {context}) AT TIME ZONE %(tz)s)::date)) v(d)"
+                    " WHERE d <= (now() AT TIME ZONE %(tz)s)::date"
                     " ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now()"
-                ).format(lookback=sql.Literal(_SESSION_LOOKBACK)),
+                ).format(context=sql.Literal(_NEIGHBOUR_CONTEXT)),
                 {"patient": patient_id, "hours": sorted(hours), "tz": tz},
             )
             await conn.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(NOTIFY_CHANNEL)))

@@ -11,7 +11,14 @@ from psycopg import AsyncConnection, errors
 from service.auth import hash_token, new_token
 from service.errors import AuthenticationError, NotFoundError
 
-__all__ = ["DEVICE_TOKEN_PREFIX", "DeviceIdentity", "add_device", "resolve_device_token"]
+__all__ = [
+    "DEVICE_TOKEN_PREFIX",
+    "DeviceIdentity",
+    "add_device",
+    "report_status",
+    "resolve_device_token",
+    "revoke_device",
+]
 
 DEVICE_TOKEN_PREFIX = "rmd"  # noqa: S105 - a token prefix, not a secret
 
@@ -50,3 +57,25 @@ async def resolve_device_token(conn: AsyncConnection[Any], token: str) -> Device
     if row is None:
         raise AuthenticationError("unknown or revoked device token; pair the hub again")
     return DeviceIdentity(device_id=row[0], patient_id=row[1], tz=row[2])
+
+
+async def revoke_device(conn: AsyncConnection[Any], *, patient_id: UUID, device_id: UUID) -> None:
+    """Revoke a device token at once; the device's samples stay."""
+    cur = await conn.execute(
+        "UPDATE devices SET revoked_at = coalesce(revoked_at, now())"
+        " WHERE id = %s AND patient_id = %s",
+        (device_id, patient_id),
+    )
+    if cur.rowcount == 0:
+        raise NotFoundError(f"no device {device_id}")
+
+
+async def report_status(
+    conn: AsyncConnection[Any], *, device_id: UUID, battery_pct: int | None
+) -> None:
+    """Record the hub's heartbeat (last seen) and the band's battery level."""
+    await conn.execute(
+        "UPDATE devices SET last_seen_at = now(), battery_pct = coalesce(%s, battery_pct)"
+        " WHERE id = %s",
+        (battery_pct, device_id),
+    )

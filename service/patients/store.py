@@ -1,4 +1,4 @@
-"""Patient records."""
+"""Patient records: creation, reading, and changes that keep who/when/old/new."""
 
 from __future__ import annotations
 
@@ -19,6 +19,17 @@ __all__ = ["PatientIn", "PatientRecord", "add_patient", "get_patient", "list_pat
 SurgeryType = Literal["discectomy", "laminectomy", "fusion", "other"]
 Approach = Literal["open", "minimally_invasive", "endoscopic"]
 
+# Heart-rate settings: the schema's CHECK bounds (migration 0003), beats/min.
+HR_MIN_BPM, HR_MAX_BPM = 20, 250
+
+
+def check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Berlin)") from None
+    return value
+
 
 class PatientIn(BaseModel):
     """A new patient, as the CLI and the API accept it."""
@@ -31,15 +42,18 @@ class PatientIn(BaseModel):
     surgery_type: SurgeryType
     surgery_date: date
     approach: Approach = "open"
+    resting_hr_bpm: float | None = Field(default=None, ge=HR_MIN_BPM, le=HR_MAX_BPM)
+    max_hr_bpm: float | None = Field(default=None, ge=HR_MIN_BPM, le=HR_MAX_BPM)
+    hr_limit_bpm: float | None = Field(default=None, ge=HR_MIN_BPM, le=HR_MAX_BPM)
+    beta_blocker: bool = False
+    running_cleared_on: date | None = None
+    swimming_cleared_on: date | None = None
+    elliptical_cleared_on: date | None = None
 
     @field_validator("tz")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Berlin)") from None
-        return value
+        return check_zone(value)
 
 
 @dataclass(frozen=True)
@@ -53,35 +67,66 @@ class PatientRecord:
     surgery_date: date
     approach: str
     created_at: datetime
+    resting_hr_bpm: float | None = None
+    max_hr_bpm: float | None = None
+    hr_limit_bpm: float | None = None
+    beta_blocker: bool = False
+    running_cleared_on: date | None = None
+    swimming_cleared_on: date | None = None
+    elliptical_cleared_on: date | None = None
+    alert_suppression_h: int = 72
+    alert_weekly_budget: int = 5
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.tz)
 
+    def cleared_on(self, activity: str) -> date | None:
+        """The clearance date of ``running``, ``swimming`` or ``elliptical`` (``None``: not yet)."""
+        value: date | None = getattr(self, f"{activity}_cleared_on", None)
+        return value
 
-_SELECT = (
-    "SELECT id, team_id, display_name, birth_year, tz, surgery_type, surgery_date, approach,"
-    " created_at FROM patients"
+
+_COLUMNS = (
+    "id, team_id, display_name, birth_year, tz, surgery_type, surgery_date, approach, created_at,"
+    " resting_hr_bpm, max_hr_bpm, hr_limit_bpm, beta_blocker, running_cleared_on,"
+    " swimming_cleared_on, elliptical_cleared_on, alert_suppression_h, alert_weekly_budget"
+)
+_SELECT = f"SELECT {_COLUMNS} FROM patients"  # noqa: S608 - constant column list
+
+_INSERTED = (
+    "display_name",
+    "birth_year",
+    "tz",
+    "surgery_type",
+    "surgery_date",
+    "approach",
+    "resting_hr_bpm",
+    "max_hr_bpm",
+    "hr_limit_bpm",
+    "beta_blocker",
+    "running_cleared_on",
+    "swimming_cleared_on",
+    "elliptical_cleared_on",
 )
 
 
 async def add_patient(
-    conn: AsyncConnection[Any], patient: PatientIn, *, team: str = DEFAULT_TEAM
+    conn: AsyncConnection[Any],
+    patient: PatientIn,
+    *,
+    team: str = DEFAULT_TEAM,
+    team_id: UUID | None = None,
 ) -> UUID:
+    """Insert ``patient`` into ``team_id`` (or the team called ``team``, created on first use)."""
     async with conn.transaction():
-        team_id = await ensure_team(conn, team)
+        if team_id is None:
+            team_id = await ensure_team(conn, team)
+        placeholders = ", ".join(["%s"] * (len(_INSERTED) + 1))
         cur = await conn.execute(
-            "INSERT INTO patients (team_id, display_name, birth_year, tz, surgery_type,"
-            " surgery_date, approach) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (
-                team_id,
-                patient.display_name,
-                patient.birth_year,
-                patient.tz,
-                patient.surgery_type,
-                patient.surgery_date,
-                patient.approach,
-            ),
+            f"INSERT INTO patients (team_id, {', '.join(_INSERTED)})"  # noqa: S608 - constant names
+            f" VALUES ({placeholders}) RETURNING id",
+            (team_id, *(getattr(patient, name) for name in _INSERTED)),
         )
         row = await cur.fetchone()
     assert row is not None
@@ -95,15 +140,22 @@ async def get_patient(conn: AsyncConnection[Any], patient_id: UUID) -> PatientRe
 
 
 async def list_patients(
-    conn: AsyncConnection[Any], *, team_ids: tuple[UUID, ...] | None
+    conn: AsyncConnection[Any],
+    *,
+    team_ids: tuple[UUID, ...] | None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[PatientRecord]:
     """Patients of ``team_ids`` (all patients when ``None``), by name."""
     cur = conn.cursor(row_factory=class_row(PatientRecord))
-    if team_ids is None:
-        await cur.execute(_SELECT + " ORDER BY display_name, id")
-    else:
-        await cur.execute(
-            _SELECT + " WHERE team_id = ANY(%s) ORDER BY display_name, id",
-            (list(team_ids),),
-        )
+    await cur.execute(
+        _SELECT + " WHERE (%(all)s OR team_id = ANY(%(teams)s))"
+        " ORDER BY display_name, id LIMIT %(limit)s OFFSET %(offset)s",
+        {
+            "all": team_ids is None,
+            "teams": list(team_ids or ()),
+            "limit": limit,
+            "offset": offset,
+        },
+    )
     return await cur.fetchall()

@@ -3,5 +3,14 @@
 from service.worker.days import day_bounds, local_day
 from service.worker.loop import Worker, drain
 from service.worker.recompute import recompute_day
+from service.worker.sweep import queue_days, queue_missing_days
 
-__all__ = ["Worker", "day_bounds", "drain", "local_day", "recompute_day"]
+__all__ = [
+    "Worker",
+    "day_bounds",
+    "drain",
+    "local_day",
+    "queue_days",
+    "queue_missing_days",
+    "recompute_day",
+]

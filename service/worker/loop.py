@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,18 +14,26 @@ from psycopg_pool import AsyncConnectionPool
 
 from service.ingest.store import NOTIFY_CHANNEL
 from service.worker.recompute import recompute_day
+from service.worker.sweep import queue_missing_days
 
 __all__ = ["Worker", "drain", "process_one"]
 
 log = logging.getLogger(__name__)
 
+# Tunable default: look for unsummarised days every ten minutes (days change once a day; the
+# sweep scans every monitored patient-day, so it should not run on every notification).
+_SWEEP_INTERVAL_S = 600.0
+
 
 async def process_one(conn: AsyncConnection[Any]) -> bool:
-    """Recompute the oldest dirty patient-day not claimed by another worker; False when none."""
+    """Recompute the oldest dirty patient-day not claimed by another worker; False when none.
+
+    Days queued together are taken in calendar order, so that each day's history is fresh.
+    """
     async with conn.transaction():
         cur = await conn.execute(
             "SELECT d.patient_id, d.day, p.tz FROM dirty_days d JOIN patients p ON p.id = d.patient_id"
-            " ORDER BY d.queued_at LIMIT 1 FOR UPDATE OF d SKIP LOCKED"
+            " ORDER BY d.queued_at, d.day LIMIT 1 FOR UPDATE OF d SKIP LOCKED"
         )
         row = await cur.fetchone()
         if row is None:
@@ -53,7 +62,11 @@ async def drain(
 
 
 class Worker:
-    """Runs :func:`drain` whenever ingestion notifies, and every ``poll_s`` seconds regardless."""
+    """Runs :func:`drain` whenever ingestion notifies, and every ``poll_s`` seconds regardless.
+
+    Each round first queues the calendar days that have no summary yet (``sweep``), so that days
+    without data are judged too.
+    """
 
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]], url: str, *, poll_s: float):
         self._pool = pool
@@ -78,7 +91,12 @@ class Worker:
                     await listener.execute(
                         sql.SQL("LISTEN {}").format(sql.Identifier(NOTIFY_CHANNEL))
                     )
+                    last_sweep = -_SWEEP_INTERVAL_S
                     while True:
+                        if time.monotonic() - last_sweep >= _SWEEP_INTERVAL_S:
+                            async with self._pool.connection() as conn:
+                                await queue_missing_days(conn)
+                            last_sweep = time.monotonic()
                         await drain(self._pool)
                         # Wake on the first notification or after poll_s, whichever comes first.
                         async for _ in listener.notifies(timeout=self._poll_s, stop_after=1):

@@ -13,12 +13,18 @@ from psycopg import AsyncConnection, sql
 import analysis
 from service.worker.columns import copy_columns
 from service.worker.days import DayBounds, day_bounds
+from service.worker.profile import history_window, load_history, load_profile
 
-__all__ = ["DaySamples", "load_day_samples", "recompute_day"]
+__all__ = ["load_day_samples", "recompute_day"]
 
+_THRESHOLDS = analysis.load_thresholds()
+_PLAN = analysis.load_plan()
+# Minutes of the neighbouring days the session detector looks at, so that a session crossing
+# midnight is whole (thresholds.json, sessions.neighbour_context_min).
+_CONTEXT = timedelta(minutes=_THRESHOLDS.sessions.neighbour_context_min)
 # Steps samples cover (t − interval_s, t] with interval_s ≤ 3600 (WIRE_FORMAT.md), so samples up
-# to an hour after the day's end can still hold steps of its last minutes.
-_AFTER_MARGIN = timedelta(hours=1)
+# to an hour after a window's end can still hold steps of its last minutes.
+_STEPS_MARGIN = timedelta(hours=1)
 
 DaySamples = dict[str, np.ndarray]
 
@@ -43,7 +49,7 @@ _QUERIES: dict[str, tuple[str, list[tuple[str, str]]]] = {
 async def load_day_samples(
     conn: AsyncConnection[Any], *, patient_id: UUID, bounds: DayBounds
 ) -> dict[str, DaySamples]:
-    """The samples of every device of ``patient_id`` that can touch ``bounds``, as arrays."""
+    """Every sample of ``patient_id``'s devices that can touch ``bounds`` or its context window."""
     cur = await conn.execute("SELECT id FROM devices WHERE patient_id = %s", (patient_id,))
     device_ids = [row[0] for row in await cur.fetchall()]
     out: dict[str, DaySamples] = {}
@@ -51,8 +57,8 @@ async def load_day_samples(
         query = sql.SQL("{} WHERE device_id = ANY({}) AND t >= {} AND t < {} ORDER BY t").format(
             sql.SQL(select),
             sql.Literal(device_ids),
-            sql.Literal(bounds.start),
-            sql.Literal(bounds.end + _AFTER_MARGIN),
+            sql.Literal(bounds.start - _CONTEXT),
+            sql.Literal(bounds.end + _CONTEXT + _STEPS_MARGIN),
         )
         out[key] = await copy_columns(conn, query, columns)
     power = out["bike"]["power_w"]
@@ -60,11 +66,13 @@ async def load_day_samples(
     return out
 
 
-def build_grid(samples: dict[str, DaySamples], bounds: DayBounds) -> analysis.MinuteGrid:
+def build_grid(
+    samples: dict[str, DaySamples], *, start_s: int, n_minutes: int
+) -> analysis.MinuteGrid:
     hr, steps, cadence, bike = samples["hr"], samples["steps"], samples["cadence"], samples["bike"]
     return analysis.build_minute_grid(
-        day_start_s=bounds.start_s,
-        n_minutes=bounds.n_minutes,
+        day_start_s=start_s,
+        n_minutes=n_minutes,
         hr_t_s=hr["t"],
         hr_bpm=hr["bpm"],
         steps_end_t_s=steps["t"],
@@ -79,47 +87,72 @@ def build_grid(samples: dict[str, DaySamples], bounds: DayBounds) -> analysis.Mi
     )
 
 
-def _summary(day: date, stats: analysis.BasicDayStats) -> dict[str, Any]:
-    return {
-        "date": day.isoformat(),
-        "steps": stats.steps,
-        "wear_minutes": stats.wear_minutes,
-        "active_minutes": stats.active_minutes,
-        "heart_rate": {"min": stats.hr_min_bpm, "avg": stats.hr_avg_bpm, "max": stats.hr_max_bpm},
-    }
-
-
-# Version of the summary this module produces; bumped whenever its rules change.
-SUMMARY_VERSION = "basic-1"
-
-
 async def recompute_day(
     conn: AsyncConnection[Any], *, patient_id: UUID, tz: str, day: date
 ) -> dict[str, Any]:
-    """Recompute and store the summary of ``patient_id``'s local ``day``; return it."""
+    """Recompute and store the summary of ``patient_id``'s local ``day``; return it.
+
+    When the stored summary changes and the next day is already summarised, the next day is
+    queued too: its multi-day rules (streaks, ramp, resting-HR baseline) read this one.
+    """
     bounds = day_bounds(day, tz)
     samples = await load_day_samples(conn, patient_id=patient_id, bounds=bounds)
-    grid = build_grid(samples, bounds)
-    stats = analysis.basic_day_stats(grid)
-    summary = _summary(day, stats)
-    # Tunable default: the foundation judges nothing yet; "unjudged" until the plan engine runs.
-    status = "unjudged"
-    await conn.execute(
-        "INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes, active_minutes,"
-        " status, summary, analysis_version) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s)"
+    context_min = int(_CONTEXT.total_seconds() // 60)
+    grid = build_grid(samples, start_s=bounds.start_s, n_minutes=bounds.n_minutes)
+    previous_grid = build_grid(
+        samples, start_s=bounds.start_s - context_min * 60, n_minutes=context_min
+    )
+    next_grid = build_grid(samples, start_s=int(bounds.end.timestamp()), n_minutes=context_min)
+    patient = await load_profile(conn, patient_id)
+    first, last = history_window(day)
+    history = await load_history(conn, patient_id=patient_id, first=first, last=last)
+    summary = analysis.analyse_day(
+        grid=grid,
+        day=day,
+        patient=patient,
+        plan=_PLAN,
+        history=history,
+        thresholds=_THRESHOLDS,
+        previous_grid=previous_grid,
+        next_grid=next_grid,
+    )
+    document = summary.to_dict()
+    # The day's heart-rate range as the API has served it since the first release:
+    # min (lowest minute mean), avg and max (highest sample), beats/min.
+    basic = analysis.basic_day_stats(grid)
+    heart_rate = dict(document["heart_rate"])  # type: ignore[call-overload]
+    heart_rate.update(min=basic.hr_min_bpm, avg=basic.hr_avg_bpm, max=basic.hr_max_bpm)
+    document["heart_rate"] = heart_rate
+    cur = await conn.execute(
+        "WITH old AS (SELECT summary FROM daily_summaries WHERE patient_id = %(p)s AND day = %(d)s)"
+        " INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes, active_minutes,"
+        " aerobic_minutes, status, flag_codes, summary, analysis_version)"
+        " VALUES (%(p)s, %(d)s, %(steps)s, %(wear)s, %(active)s, %(aerobic)s, %(status)s,"
+        " %(flags)s, %(summary)s::jsonb, %(version)s)"
         " ON CONFLICT (patient_id, day) DO UPDATE SET steps = EXCLUDED.steps,"
         " wear_minutes = EXCLUDED.wear_minutes, active_minutes = EXCLUDED.active_minutes,"
-        " status = EXCLUDED.status, summary = EXCLUDED.summary,"
-        " analysis_version = EXCLUDED.analysis_version, computed_at = now()",
-        (
-            patient_id,
-            day,
-            stats.steps,
-            stats.wear_minutes,
-            stats.active_minutes,
-            status,
-            orjson.dumps(summary).decode(),
-            SUMMARY_VERSION,
-        ),
+        " aerobic_minutes = EXCLUDED.aerobic_minutes, status = EXCLUDED.status,"
+        " flag_codes = EXCLUDED.flag_codes, summary = EXCLUDED.summary,"
+        " analysis_version = EXCLUDED.analysis_version, computed_at = now()"
+        " RETURNING (SELECT summary FROM old) IS DISTINCT FROM %(summary)s::jsonb",
+        {
+            "p": patient_id,
+            "d": day,
+            "steps": summary.steps,
+            "wear": summary.wear_minutes,
+            "active": summary.active_minutes,
+            "aerobic": summary.aerobic_minutes,
+            "status": summary.status,
+            "flags": [f.code for f in summary.flags],
+            "summary": orjson.dumps(document).decode(),
+            "version": summary.analysis_version,
+        },
     )
-    return summary
+    changed = await cur.fetchone()
+    if changed and changed[0]:
+        await conn.execute(
+            "INSERT INTO dirty_days (patient_id, day) SELECT patient_id, day FROM daily_summaries"
+            " WHERE patient_id = %s AND day = %s ON CONFLICT (patient_id, day) DO NOTHING",
+            (patient_id, day + timedelta(days=1)),
+        )
+    return document

@@ -1,4 +1,4 @@
-"""Daily summaries, sessions and weekly progress of a patient."""
+"""Daily summaries, sessions and weekly progress of a patient (all patient-local days)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 from starlette.responses import Response
 
+import analysis
 from service.api.deps import Conn, CurrentUser
 from service.api.problems import PROBLEM_RESPONSES
-from service.errors import ValidationFailedError
-from service.patients import patient_for
+from service.errors import NotFoundError, ValidationFailedError
+from service.patients import PatientRecord, patient_for
 from service.worker.days import local_day
 
 router = APIRouter(prefix="/v1/patients", tags=["days"], responses=PROBLEM_RESPONSES)
@@ -26,27 +28,31 @@ _DAYS_EXAMPLE = [
         "date": "2026-05-10",
         "steps": 3120,
         "wear_minutes": 1310,
-        "active_minutes": 18,
-        "heart_rate": {"min": 52, "avg": 71.4, "max": 118},
+        "active_minutes": 24,
+        "aerobic_minutes": 18,
+        "aerobic_minutes_by_kind": {"walking": 18, "biking": 0, "running": 0},
+        "sessions": [],
+        "heart_rate": {"min": 52, "avg": 71.4, "max": 118, "resting_bpm": 58.0, "limit_bpm": 107.0},
+        "targets": {
+            "week": 2,
+            "aerobic_min_low": 15,
+            "aerobic_min_high": 20,
+            "max_session_min": 20,
+        },
+        "status": "on_track",
+        "flags": [],
+        "analysis_version": "analysis-1.0.0",
     }
 ]
 
 
-@router.get(
-    "/{patient_id}/days",
-    responses={200: {"content": {"application/json": {"example": _DAYS_EXAMPLE}}}},
-)
-async def days(
-    patient_id: UUID,
-    conn: Conn,
-    user: CurrentUser,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: Annotated[date | None, Query()] = None,
-) -> Response:
-    """Daily summaries of patient-local days ``from`` … ``to`` (inclusive; default the last 30)."""
+async def _range(
+    conn: Conn, user: CurrentUser, patient_id: UUID, first: date | None, last: date | None
+) -> tuple[PatientRecord, date, date]:
+    """The visible patient and a validated day range (default: the last 30 local days)."""
     patient = await patient_for(conn, user, patient_id)
-    last = to or local_day(datetime.now(UTC), patient.tz)
-    first = from_ or last - timedelta(days=29)
+    last = last or local_day(datetime.now(UTC), patient.tz)
+    first = first or last - timedelta(days=29)
     if first > last:
         raise ValidationFailedError(
             "from must not be after to", errors=[{"loc": ["query", "from"], "msg": "after to"}]
@@ -56,6 +62,22 @@ async def days(
             f"at most {MAX_DAYS_PER_REQUEST} days per request",
             errors=[{"loc": ["query", "from"], "msg": "range too long"}],
         )
+    return patient, first, last
+
+
+FromQuery = Annotated[date | None, Query(alias="from", description="First day, YYYY-MM-DD.")]
+ToQuery = Annotated[date | None, Query(description="Last day, YYYY-MM-DD (inclusive).")]
+
+
+@router.get(
+    "/{patient_id}/days",
+    responses={200: {"content": {"application/json": {"example": _DAYS_EXAMPLE}}}},
+)
+async def days(
+    patient_id: UUID, conn: Conn, user: CurrentUser, from_: FromQuery = None, to: ToQuery = None
+) -> Response:
+    """Daily summaries of patient-local days ``from`` … ``to`` (inclusive; default the last 30)."""
+    patient, first, last = await _range(conn, user, patient_id, from_, to)
     # The summaries are stored as JSON; PostgreSQL assembles the array so that the service does
     # not decode and re-encode them.
     cur = await conn.execute(
@@ -65,3 +87,64 @@ async def days(
     )
     row = await cur.fetchone()
     return Response(row[0] if row else "[]", media_type="application/json")
+
+
+@router.get(
+    "/{patient_id}/days/{day}",
+    responses={200: {"content": {"application/json": {"example": _DAYS_EXAMPLE[0]}}}},
+)
+async def one_day(patient_id: UUID, day: date, conn: Conn, user: CurrentUser) -> Response:
+    """The full summary of one patient-local day (404 until the day has been analysed)."""
+    patient = await patient_for(conn, user, patient_id)
+    cur = await conn.execute(
+        "SELECT summary::text FROM daily_summaries WHERE patient_id = %s AND day = %s",
+        (patient.id, day),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFoundError(f"no summary for {day} yet", day=day.isoformat())
+    return Response(row[0], media_type="application/json")
+
+
+@router.get("/{patient_id}/sessions")
+async def sessions(
+    patient_id: UUID, conn: Conn, user: CurrentUser, from_: FromQuery = None, to: ToQuery = None
+) -> Response:
+    """Walking, biking and running sessions of the days ``from`` … ``to``, each with its day."""
+    patient, first, last = await _range(conn, user, patient_id, from_, to)
+    cur = await conn.execute(
+        "SELECT coalesce(json_agg(s.session || jsonb_build_object('date', d.day)"
+        " ORDER BY d.day, s.n), '[]')::text"
+        " FROM daily_summaries d,"
+        " jsonb_array_elements(d.summary->'sessions') WITH ORDINALITY AS s(session, n)"
+        " WHERE d.patient_id = %s AND d.day BETWEEN %s AND %s",
+        (patient.id, first, last),
+    )
+    row = await cur.fetchone()
+    return Response(row[0] if row else "[]", media_type="application/json")
+
+
+class WeekOut(BaseModel):
+    week: int
+    start_date: date
+    end_date: date
+    days_with_summary: int
+    judged_days: int
+    median_daily_aerobic_min: float | None
+    longest_session_min: int
+    days_on_track: int
+    adherence_pct: float
+
+
+@router.get("/{patient_id}/progress")
+async def progress(patient_id: UUID, conn: Conn, user: CurrentUser) -> list[WeekOut]:
+    """Weekly progress since surgery: median daily aerobic minutes, longest session, adherence."""
+    patient = await patient_for(conn, user, patient_id)
+    cur = await conn.execute(
+        "SELECT summary FROM daily_summaries WHERE patient_id = %s AND day >= %s"
+        " AND analysis_version = %s ORDER BY day",
+        (patient.id, patient.surgery_date, analysis.ANALYSIS_VERSION),
+    )
+    summaries = [analysis.summary_from_dict(row[0]) for row in await cur.fetchall()]
+    weeks = analysis.weekly_progress(summaries=summaries, surgery_date=patient.surgery_date)
+    return [WeekOut(**vars(w)) for w in weeks]

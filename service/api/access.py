@@ -1,0 +1,185 @@
+"""Access control generated from the route table.
+
+Every route of the app has exactly one access policy, looked up from its method and path template
+(:data:`RULES`, first match wins). :func:`install_access_control` refuses to build an app with a
+route no rule covers, and one app-wide dependency, :func:`enforce_access`, authenticates the caller
+and applies the policy before any handler runs. Patient-scoped policies load the patient named in
+the path and answer 404 for a patient the caller may not see (no existence leak); every decision
+on patient data goes to the audit log.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
+from psycopg import AsyncConnection
+
+from service.accounts import Principal, resolve_access_token
+from service.api.deps import Conn
+from service.audit import record_access
+from service.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from service.patients.access import may_see
+from service.patients.devices import DeviceIdentity, resolve_device_token
+from service.patients.store import get_patient
+
+__all__ = [
+    "PATIENT_POLICIES",
+    "RULES",
+    "Policy",
+    "enforce_access",
+    "install_access_control",
+    "policy_of",
+]
+
+Policy = Literal["public", "user", "clinician", "admin", "device", "patient", "care_team"]
+"""Who may call a route.
+
+``public``: anyone. ``user``: any logged-in user (object-level checks inside). ``clinician``:
+clinicians and admins. ``admin``: admins. ``device``: a home hub's device token. ``patient``: the
+patient named in the path, their team's clinicians and admins. ``care_team``: the patient's team's
+clinicians and admins (the patient gets 403, anyone else 404).
+"""
+
+PATIENT_POLICIES: frozenset[Policy] = frozenset({"patient", "care_team"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    methods: frozenset[str]
+    path: re.Pattern[str]
+    policy: Policy
+
+
+def _rule(methods: str, path: str, policy: Policy) -> Rule:
+    return Rule(frozenset(methods.split()), re.compile(path), policy)
+
+
+# Ordered: the first matching rule decides. Paths are FastAPI path templates.
+RULES: tuple[Rule, ...] = (
+    _rule("GET HEAD", r"^/(healthz|docs|docs/oauth2-redirect|openapi\.json)$", "public"),
+    _rule("POST", r"^/v1/auth/token$", "public"),
+    _rule("POST", r"^/v1/devices/enroll$", "public"),
+    _rule("GET POST", r"^/v1/auth/(me|logout|password)$", "user"),
+    _rule("POST", r"^/v1/ingest$", "device"),
+    _rule("POST", r"^/v1/devices/status$", "device"),
+    _rule("GET", r"^/v1/patients$", "user"),
+    _rule("POST", r"^/v1/patients$", "clinician"),
+    _rule("GET", r"^/v1/alerts$", "user"),
+    _rule("POST", r"^/v1/alerts/\{alert_id\}/(acknowledge|resolve)$", "clinician"),
+    _rule("GET POST PATCH", r"^/v1/(teams|users|audit)(/.*)?$", "admin"),
+    _rule("GET", r"^/v1/notification-deliveries$", "clinician"),
+    # The patient may read their record and report check-ins; changes are the care team's.
+    _rule("POST", r"^/v1/patients/\{patient_id\}/checkins$", "patient"),
+    _rule("GET", r"^/v1/patients/\{patient_id\}/(history|devices|enrollment-codes)$", "care_team"),
+    _rule("GET", r"^/v1/patients/\{patient_id\}(/.*)?$", "patient"),
+    _rule("POST PATCH DELETE PUT", r"^/v1/patients/\{patient_id\}(/.*)?$", "care_team"),
+)
+
+
+def policy_of(method: str, path: str) -> Policy | None:
+    """The policy of ``method path`` (a path template), or ``None`` when no rule covers it."""
+    for rule in RULES:
+        if method in rule.methods and rule.path.match(path):
+            return rule.policy
+    return None
+
+
+def install_access_control(app: FastAPI) -> None:
+    """Check that every route has a policy; raise :class:`ConfigurationError` naming any without."""
+    table: dict[tuple[str, str], Policy] = {}
+    missing: list[str] = []
+    for route in app.routes:
+        methods = getattr(route, "methods", None) or set()
+        path = getattr(route, "path", "")
+        for method in methods:
+            policy = policy_of(method, path)
+            if policy is None:
+                missing.append(f"{method} {path}")
+            else:
+                table[(method, path)] = policy
+    if missing:
+        raise ConfigurationError(
+            "routes without an access rule in service/api/access.py: " + ", ".join(sorted(missing))
+        )
+    app.state.access_table = table
+
+
+async def _principal(conn: AsyncConnection[Any], token: str | None) -> Principal:
+    if not token:
+        raise AuthenticationError("this route needs an Authorization: Bearer token")
+    return await resolve_access_token(conn, token)
+
+
+async def _device(conn: AsyncConnection[Any], token: str | None) -> DeviceIdentity:
+    if not token:
+        raise AuthenticationError("this route needs the hub's device token as a Bearer token")
+    return await resolve_device_token(conn, token)
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def enforce_access(request: Request, conn: Conn) -> None:
+    """Authenticate the caller and apply the route's policy (the app-wide dependency)."""
+    route = request.scope.get("route")
+    path = route.path if isinstance(route, APIRoute) else request.url.path
+    policy = request.app.state.access_table.get((request.method, path))
+    if policy is None:
+        raise NotFoundError(f"no route {request.method} {path}")
+    if policy == "public":
+        return
+    token = _bearer(request)
+    if policy == "device":
+        request.state.device = await _device(conn, token)
+        return
+    principal = await _principal(conn, token)
+    request.state.principal = principal
+    if policy == "admin" and principal.role != "admin":
+        raise PermissionDeniedError("this route is for administrators")
+    if policy == "clinician" and principal.role not in ("clinician", "admin"):
+        raise PermissionDeniedError("this route is for the care team")
+    if policy not in PATIENT_POLICIES:
+        return
+    await _check_patient(request, conn, principal, policy, f"{request.method} {path}")
+
+
+async def _check_patient(
+    request: Request,
+    conn: AsyncConnection[Any],
+    principal: Principal,
+    policy: Policy,
+    action: str,
+) -> None:
+    raw = request.path_params.get("patient_id", "")
+    try:
+        patient_id = UUID(str(raw))
+    except ValueError:
+        raise NotFoundError(f"no patient {raw}") from None
+    patient = await get_patient(conn, patient_id)
+    visible = patient is not None and may_see(principal, patient)
+    if not visible:
+        await record_access(
+            conn, principal=principal, action=action, patient_id=patient_id, allowed=False
+        )
+        raise NotFoundError(f"no patient {patient_id}", patient_id=str(patient_id))
+    if policy == "care_team" and principal.role == "patient":
+        await record_access(
+            conn, principal=principal, action=action, patient_id=patient_id, allowed=False
+        )
+        raise PermissionDeniedError("only the care team may do this")
+    await record_access(
+        conn, principal=principal, action=action, patient_id=patient_id, allowed=True
+    )
+    request.state.patient = patient
