@@ -32,7 +32,7 @@ def _z(t_s: float) -> str:
 
 def _wire(samples: dict[str, np.ndarray]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
-        {"kind": "heart_rate", "t": _z(t), "bpm": int(round(b))}
+        {"kind": "heart_rate", "t": _z(t), "bpm": round(b)}
         for t, b in zip(samples["hr_t_s"], samples["hr_bpm"], strict=True)
     ]
     out += [
@@ -100,9 +100,8 @@ async def test_full_summary_sessions_and_progress(world: World) -> None:
             headers=headers,
         )
     ).json()
-    assert sessions and all(
-        s["date"] in {str(FIRST + timedelta(days=i)) for i in range(3)} for s in sessions
-    )
+    assert sessions
+    assert all(s["date"] in {str(FIRST + timedelta(days=i)) for i in range(3)} for s in sessions)
     assert all(s["kind"] in ("walking", "biking", "running") for s in sessions)
 
     weeks = (await world.client.get(f"{base}/progress", headers=headers)).json()
@@ -167,7 +166,7 @@ async def test_days_without_data_are_judged_too(world: World) -> None:
             "SELECT day, status FROM daily_summaries WHERE patient_id = %s ORDER BY day",
             (world.patient_id,),
         ).fetchall()
-    statuses = dict(rows)
+    statuses: dict[date, str] = dict(rows)
     assert all(s == "insufficient_data" for s in statuses.values())
     assert max(statuses) >= yesterday
 
