@@ -149,7 +149,9 @@ class Hub:
                 max_age_s=self._settings.batch_max_age_s,
                 rng=self._rng,
             )
-            upload_task = self._spawn(self._upload(uploader, stop))
+            # Poll at least as often as a batch may age, so none waits longer than it should.
+            poll_s = min(self._config.upload_poll_s, self._settings.batch_max_age_s)
+            upload_task = self._spawn(self._upload(uploader, stop, poll_s=poll_s))
             self._spawn(self._keep_status(outbox, stop))
             await stop.wait()
             await self._shutdown(upload_task, outbox)
@@ -238,9 +240,9 @@ class Hub:
                 "%s: %d sample(s) lost, the outbox refused them: %s", link.name, len(samples), exc
             )
 
-    async def _upload(self, uploader: Uploader, stop: asyncio.Event) -> None:
+    async def _upload(self, uploader: Uploader, stop: asyncio.Event, *, poll_s: float) -> None:
         try:
-            await uploader.run(stop, poll_s=self._config.upload_poll_s)
+            await uploader.run(stop, poll_s=poll_s)
         except UploadError as exc:
             _LOG.error("%s; run `rehab collect pair` again, then restart the collector", exc)
             self._exit_code = EXIT_NOT_PAIRED
