@@ -72,10 +72,12 @@ def test_step_counter_deltas_duplicates_and_a_reset() -> None:
     assert decoder.decode((20 * S, INFINITIME_STEP_COUNT_UUID, steps(1012))) == []
     # The watch rebooted: back to a small count, which is counted once.
     [after_reset] = decoder.decode((30 * S, INFINITIME_STEP_COUNT_UUID, steps(3)))
+    assert isinstance(after_reset, StepsSample)
     assert after_reset.steps == 3
     state = decoder.counter_state()
     restored = NotificationDecoder(anchor=ANCHOR, counters=state)
     [resumed] = restored.decode((40 * S, INFINITIME_STEP_COUNT_UUID, steps(7)))
+    assert isinstance(resumed, StepsSample)
     assert resumed.steps == 4
 
 
