@@ -34,10 +34,22 @@ def bench_ingest(
 
 @app.command("analysis")
 def bench_analysis(
+    ctx: typer.Context,
     days: Annotated[int, typer.Option(min=10, help="Synthetic patient-days to analyse.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic days.")] = 0,
+    database: Annotated[
+        bool,
+        typer.Option(
+            "--database/--no-database",
+            help="Also time the refresh of one 1 Hz patient-day from the database (scratch database).",
+        ),
+    ] = True,
+    repeats: Annotated[int, typer.Option(min=3, help="Refresh runs to time.")] = 30,
 ) -> None:
-    """Patient-days analysed per second from minute grids, next to a plain reduction pass."""
-    from service.bench import analysis  # noqa: PLC0415 - benchmarks load only when asked for
+    """Patient-days/s from minute grids next to a plain reduction pass; refresh time from the DB."""
+    from service.bench import analysis, refresh  # noqa: PLC0415 - benchmarks load only when asked for
 
     analysis.run(console, days=days, seed=seed)
+    if database:
+        state: CliState = ctx.obj
+        refresh.run(console, server_url=state.database_url(migrate=False), repeats=repeats)
