@@ -16,7 +16,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import FastAPI, Request
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from psycopg import AsyncConnection
 
 from service.accounts import Principal, resolve_access_token
@@ -98,9 +98,10 @@ def install_access_control(app: FastAPI) -> None:
     """Check that every route has a policy; raise :class:`ConfigurationError` naming any without."""
     table: dict[tuple[str, str], Policy] = {}
     missing: list[str] = []
-    for route in app.routes:
-        methods = getattr(route, "methods", None) or set()
-        path = getattr(route, "path", "")
+    # FastAPI wraps included routers; iter_route_contexts yields every route with its full path.
+    for route in iter_route_contexts(app.routes):
+        methods = route.methods or set()
+        path = route.path or ""
         for method in methods:
             policy = policy_of(method, path)
             if policy is None:

@@ -37,6 +37,7 @@ __all__ = [
     "issue_enrollment_code",
     "list_changes",
     "list_devices",
+    "list_patients",
     "list_plan_overrides",
     "patient_for",
     "redeem",

@@ -1,0 +1,113 @@
+"""Alerts of the caller's patients: list with filters, acknowledge, resolve; the delivery log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.accounts import Principal
+from service.alerts import AlertFilter, AlertRecord, acknowledge, get_alert, list_alerts, resolve
+from service.api.deps import Conn, CurrentUser, Page, set_next_link
+from service.api.problems import PROBLEM_RESPONSES
+from service.audit import record_access
+from service.errors import NotFoundError
+from service.notify import DeliveryRecord, list_deliveries
+
+router = APIRouter(prefix="/v1", tags=["alerts"], responses=PROBLEM_RESPONSES)
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "called the patient; resting"}]}
+    )
+
+    note: str = Field(default="", max_length=2000)
+
+
+def _visible_teams(user: Principal) -> tuple[UUID, ...] | None:
+    return None if user.role == "admin" else user.team_ids
+
+
+async def _visible_alert(conn: Conn, user: Principal, alert_id: int, action: str) -> AlertRecord:
+    alert = await get_alert(conn, alert_id)
+    teams = _visible_teams(user)
+    allowed = teams is None or alert.team_id in teams
+    await record_access(
+        conn, principal=user, action=action, patient_id=alert.patient_id, allowed=allowed
+    )
+    if not allowed:
+        raise NotFoundError(f"no alert {alert_id}")
+    return alert
+
+
+@router.get("/alerts")
+async def alerts(
+    request: Request,
+    response: Response,
+    conn: Conn,
+    user: CurrentUser,
+    page: Page,
+    team_id: UUID | None = None,
+    patient_id: UUID | None = None,
+    state: Annotated[Literal["open", "acknowledged", "resolved"] | None, Query()] = None,
+    severity: Annotated[Literal["info", "warning", "urgent"] | None, Query()] = None,
+) -> list[AlertRecord]:
+    """Alerts of the caller's patients (a patient: their own), newest first, filtered and paged."""
+    teams = _visible_teams(user)
+    if user.role == "patient":
+        patient_id = user.patient_id
+        teams = None
+    await record_access(
+        conn, principal=user, action="GET /v1/alerts", patient_id=patient_id, allowed=True
+    )
+    rows = await list_alerts(
+        conn,
+        AlertFilter(
+            team_ids=teams,
+            team_id=team_id,
+            patient_id=patient_id,
+            state=state,
+            severity=severity,
+            before_id=page.cursor,
+            limit=page.limit + 1,
+        ),
+    )
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    set_next_link(request, response, cursor=rows[-1].id if more else None)
+    return rows
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+async def acknowledge_alert(
+    alert_id: int, conn: Conn, user: CurrentUser, body: Annotated[NoteIn, Body()]
+) -> AlertRecord:
+    """Acknowledge an open alert (records who and the note)."""
+    await _visible_alert(conn, user, alert_id, "POST /v1/alerts/{alert_id}/acknowledge")
+    return await acknowledge(conn, alert_id, by=user.user_id, note=body.note)
+
+
+@router.post("/alerts/{alert_id}/resolve")
+async def resolve_alert(
+    alert_id: int, conn: Conn, user: CurrentUser, body: Annotated[NoteIn, Body()]
+) -> AlertRecord:
+    """Resolve an alert by hand (records who and the note)."""
+    await _visible_alert(conn, user, alert_id, "POST /v1/alerts/{alert_id}/resolve")
+    return await resolve(conn, alert_id, by=user.user_id, note=body.note)
+
+
+@router.get("/notification-deliveries")
+async def deliveries(
+    request: Request, response: Response, conn: Conn, user: CurrentUser, page: Page
+) -> list[DeliveryRecord]:
+    """The delivery log of the caller's teams' notifications, newest first (paged)."""
+    rows = await list_deliveries(
+        conn, team_ids=_visible_teams(user), before_id=page.cursor, limit=page.limit + 1
+    )
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    set_next_link(request, response, cursor=rows[-1].id if more else None)
+    return rows

@@ -1,0 +1,66 @@
+"""What a patient reports: the check-in model and the rules it raises alerts by."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["RED_FLAGS", "ActivityIn", "CheckinIn", "RedFlag", "SelfLoggedKind"]
+
+RedFlag = Literal[
+    "sharp_pain", "numbness_or_weakness", "excessive_fatigue", "wound_redness_or_drainage", "fever"
+]
+#: Symptoms after which the regimen says "stop and seek input" (DESIGN.md, the regimen), plus the
+#: wound-infection signs of post-operative guidance (redness, drainage, fever).
+RED_FLAGS: tuple[RedFlag, ...] = (
+    "sharp_pain",
+    "numbness_or_weakness",
+    "excessive_fatigue",
+    "wound_redness_or_drainage",
+    "fever",
+)
+SelfLoggedKind = Literal["swimming", "elliptical", "other"]
+
+
+class ActivityIn(BaseModel):
+    """An activity the band cannot see, with its duration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: SelfLoggedKind
+    # 600 min: a day's plausible upper bound for one logged activity (tunable default).
+    minutes: int = Field(ge=1, le=600)
+
+
+class CheckinIn(BaseModel):
+    """A daily check-in; ``day`` defaults to today in the patient's time zone."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "day": "2026-05-10",
+                    "pain_0_10": 3,
+                    "stretching_sessions": 2,
+                    "strength_session": False,
+                    "activities": [{"kind": "swimming", "minutes": 20}],
+                    "red_flags": [],
+                    "note": "stiff in the morning, better after the walk",
+                }
+            ]
+        },
+    )
+
+    day: date | None = None
+    pain_0_10: int | None = Field(default=None, ge=0, le=10, description="numeric rating scale")
+    # The regimen asks for stretching 2–3 times daily; 20 bounds typing mistakes (tunable default).
+    stretching_sessions: int = Field(default=0, ge=0, le=20)
+    strength_session: bool = False
+    # Tunable default: ten logged activities per check-in is far beyond a normal day.
+    activities: list[ActivityIn] = Field(default_factory=list, max_length=10)
+    red_flags: list[RedFlag] = Field(default_factory=list, max_length=len(RED_FLAGS))
+    note: str = Field(default="", max_length=2000)
