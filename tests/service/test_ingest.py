@@ -70,7 +70,9 @@ async def test_example_batch_is_stored(world: World) -> None:
         assert rr is not None
         assert rr[0] == pytest.approx([0.68, 0.69])
         days = conn.execute("SELECT day::text FROM dirty_days ORDER BY day").fetchall()
-        assert [d[0] for d in days] == ["2026-05-10"]
+        # The bike sample at 19:00 Berlin time also dirties the next day, whose judgement reads
+        # the evening before (sessions crossing midnight).
+        assert [d[0] for d in days] == ["2026-05-10", "2026-05-11"]
 
 
 async def test_same_batch_twice_counts_duplicates(world: World) -> None:
