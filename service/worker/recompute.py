@@ -11,6 +11,7 @@ import orjson
 from psycopg import AsyncConnection, sql
 
 import analysis
+from service.alerts import on_day_summarised
 from service.worker.columns import fetch_columns
 from service.worker.days import DayBounds, day_bounds
 from service.worker.profile import history_window, load_history, load_profile
@@ -151,6 +152,7 @@ async def recompute_day(
         },
     )
     changed = await cur.fetchone()
+    await on_day_summarised(conn, patient_id=patient_id, day=day, summary=document)
     if changed and changed[0]:
         await conn.execute(
             "INSERT INTO dirty_days (patient_id, day) SELECT patient_id, day FROM daily_summaries"

@@ -1,0 +1,162 @@
+"""Alert episodes from daily flags: extend, auto-resolve, persisting conditions, suppression,
+budget; acknowledge and resolve through the API with filters."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from service.alerts import on_day_summarised
+from tests.fixtures.service import World
+
+DAY = date(2026, 5, 10)
+
+
+def _summary(*codes: str, severity: str = "warning", status: str = "on_track") -> dict[str, Any]:
+    return {
+        "date": DAY.isoformat(),
+        "status": status,
+        "heart_rate": {"resting_elevated": False},
+        "flags": [
+            {"code": c, "severity": severity, "message": f"{c} message", "evidence": {}}
+            for c in codes
+        ],
+    }
+
+
+async def _alerts(conn: AsyncConnection[Any], patient_id: object) -> list[tuple[Any, ...]]:
+    cur = await conn.execute(
+        "SELECT rule, state, first_day, last_day, severity, notify FROM alerts"
+        " WHERE patient_id = %s ORDER BY id",
+        (patient_id,),
+    )
+    return await cur.fetchall()
+
+
+async def _summarise(world: World, day: date, summary: dict[str, Any]) -> list[tuple[Any, ...]]:
+    async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
+        await on_day_summarised(conn, patient_id=world.patient_id, day=day, summary=summary)
+        return await _alerts(conn, world.patient_id)
+
+
+async def test_consecutive_days_extend_one_episode_and_a_clear_day_resolves_it(
+    world: World,
+) -> None:
+    for offset in range(3):
+        rows = await _summarise(world, DAY + timedelta(days=offset), _summary("HR_OVER_LIMIT"))
+    assert rows == [("HR_OVER_LIMIT", "open", DAY, DAY + timedelta(days=2), "warning", "digest")]
+    # Recomputing a day inside the episode changes nothing.
+    rows = await _summarise(world, DAY + timedelta(days=1), _summary("HR_OVER_LIMIT"))
+    assert len(rows) == 1
+    rows = await _summarise(world, DAY + timedelta(days=3), _summary())
+    assert [r[:2] for r in rows] == [("HR_OVER_LIMIT", "resolved")]
+
+
+async def test_a_gap_starts_a_new_episode_and_severity_only_rises(world: World) -> None:
+    await _summarise(world, DAY, _summary("DAILY_OVER_TARGET"))
+    rows = await _summarise(world, DAY, _summary("DAILY_OVER_TARGET", severity="urgent"))
+    assert rows[0][4] == "urgent"
+    rows = await _summarise(world, DAY + timedelta(days=3), _summary("DAILY_OVER_TARGET"))
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("DAILY_OVER_TARGET", "resolved", DAY),
+        ("DAILY_OVER_TARGET", "open", DAY + timedelta(days=3)),
+    ]
+
+
+async def test_start_only_flags_last_while_the_condition_does(world: World) -> None:
+    await _summarise(world, DAY, _summary("NO_DATA", status="insufficient_data"))
+    rows = await _summarise(world, DAY + timedelta(days=1), _summary(status="insufficient_data"))
+    assert rows[0][1:4] == ("open", DAY, DAY + timedelta(days=1))
+    rows = await _summarise(world, DAY + timedelta(days=2), _summary(status="on_track"))
+    assert rows[0][1] == "resolved"
+
+
+async def test_suppression_window_and_weekly_budget_hold_back_notifications(
+    world: World,
+) -> None:
+    # The same rule resolved moments ago: a new episode is recorded but not notified.
+    await _summarise(world, DAY, _summary("HR_OVER_LIMIT"))
+    await _summarise(world, DAY + timedelta(days=1), _summary())
+    rows = await _summarise(world, DAY + timedelta(days=2), _summary("HR_OVER_LIMIT"))
+    assert rows[-1][5] == "suppressed"
+    # Budget 2 per week: the third distinct rule is held back; urgent is never held back.
+    async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
+        await conn.execute(
+            "UPDATE patients SET alert_weekly_budget = 2, alert_suppression_h = 0 WHERE id = %s",
+            (world.patient_id,),
+        )
+    day = DAY + timedelta(days=10)
+    rows = await _summarise(
+        world, day, _summary("RAMP_TOO_FAST", "DAILY_OVER_TARGET", "SESSION_TOO_LONG")
+    )
+    # Rules are taken in code order: the first HR_OVER_LIMIT episode and DAILY_OVER_TARGET
+    # spend the budget of two.
+    assert {r[0]: r[5] for r in rows if r[1] != "resolved"} == {
+        "DAILY_OVER_TARGET": "digest",
+        "RAMP_TOO_FAST": "budget",
+        "SESSION_TOO_LONG": "budget",
+    }
+    rows = await _summarise(
+        world, day + timedelta(days=1), _summary("HR_OVER_LIMIT", severity="info")
+    )
+    assert rows[-1][0::5] == ("HR_OVER_LIMIT", "none")  # info never notifies
+    rows = await _summarise(world, day, _summary("HIGH_IMPACT_BEFORE_CLEARANCE", severity="urgent"))
+    assert {r[0]: r[5] for r in rows}["HIGH_IMPACT_BEFORE_CLEARANCE"] == "now"
+
+
+async def test_acknowledge_resolve_and_filters_through_the_api(world: World) -> None:
+    summary = _summary("HR_OVER_LIMIT", "SESSION_TOO_LONG")
+    summary["flags"][1]["severity"] = "info"
+    await _summarise(world, DAY, summary)
+    client, nurse = world.client, world.auth(world.clinician_token)
+    listed = (await client.get("/v1/alerts", params={"severity": "warning"}, headers=nurse)).json()
+    assert [a["rule"] for a in listed] == ["HR_OVER_LIMIT"]
+    alert_id = listed[0]["id"]
+    # Another team's clinician neither sees nor acts on it.
+    other = world.auth(world.other_clinician_token)
+    assert (await client.get("/v1/alerts", headers=other)).json() == []
+    response = await client.post(f"/v1/alerts/{alert_id}/acknowledge", json={}, headers=other)
+    assert response.status_code == 404
+    # The patient sees their alerts but may not acknowledge them.
+    mine = (await client.get("/v1/alerts", headers=world.auth(world.patient_token))).json()
+    assert len(mine) == 2
+    response = await client.post(
+        f"/v1/alerts/{alert_id}/acknowledge", json={}, headers=world.auth(world.patient_token)
+    )
+    assert response.status_code == 403
+    response = await client.post(
+        f"/v1/alerts/{alert_id}/acknowledge", json={"note": "called"}, headers=nurse
+    )
+    assert response.status_code == 200
+    assert response.json()["state"] == "acknowledged"
+    assert response.json()["ack_note"] == "called"
+    response = await client.post(
+        f"/v1/alerts/{alert_id}/acknowledge", json={"note": "again"}, headers=nurse
+    )
+    assert response.status_code == 409
+    response = await client.post(
+        f"/v1/alerts/{alert_id}/resolve", json={"note": "ok"}, headers=nurse
+    )
+    assert response.json()["state"] == "resolved"
+    states = await client.get("/v1/alerts", params={"state": "resolved"}, headers=nurse)
+    assert [a["id"] for a in states.json()] == [alert_id]
+    # An acknowledged-then-resolved episode is not extended by a recomputation of its day.
+    rows = await _summarise(world, DAY, _summary("HR_OVER_LIMIT"))
+    assert sum(r[0] == "HR_OVER_LIMIT" for r in rows) == 1
+
+
+async def test_alert_list_is_paged_with_a_link_header(world: World) -> None:
+    for offset in range(0, 9, 2):
+        await _summarise(world, DAY + timedelta(days=offset), _summary("HR_OVER_LIMIT"))
+    nurse = world.auth(world.clinician_token)
+    first = await world.client.get("/v1/alerts", params={"limit": 3}, headers=nurse)
+    assert len(first.json()) == 3
+    next_url = first.headers["link"].split(">")[0].lstrip("<")
+    second = await world.client.get(next_url, headers=nurse)
+    assert len(second.json()) == 2
+    assert "link" not in second.headers
+    ids = [a["id"] for a in first.json() + second.json()]
+    assert ids == sorted(ids, reverse=True)
+    assert len(set(ids)) == 5
