@@ -15,8 +15,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import numpy as np
 from psycopg import AsyncConnection, errors, sql
 
+from service.ingest.binary_copy import copy_payload, timestamps_us
 from service.ingest.validate import ParsedBatch
 
 __all__ = ["STAGING_DDL", "IngestResult", "store_batch"]
@@ -72,10 +74,32 @@ async def _copy_rows(
     copy_sql = sql.SQL("COPY {} (device_id, t, {}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(target), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
+    fixed = _fixed_width_payload(target, device_id, rows)
     async with conn.cursor().copy(copy_sql) as copy:
+        if fixed is not None:
+            await copy.write(fixed)
+            return
         copy.set_types(list(types))
         for row in rows:
             await copy.write_row((device_id, *row))
+
+
+def _fixed_width_payload(target: str, device_id: UUID, rows: list[Any]) -> bytes | None:
+    """The whole COPY data built with numpy, for the two high-volume shapes; else None.
+
+    Heart rate without RR intervals (most bands) and step counts are fixed-width rows; heart
+    rate with RR intervals, cadence and bike samples (optional fields) go row by row.
+    """
+    if target in ("hr_samples", "stage_hr") and all(row[2] is None for row in rows):
+        t_us = timestamps_us([row[0] for row in rows])
+        bpm = np.fromiter((row[1] for row in rows), dtype=np.int16, count=len(rows))
+        return copy_payload(device_id, t_us, [(bpm, ">i2")], trailing_nulls=1)
+    if target in ("step_samples", "stage_steps"):
+        t_us = timestamps_us([row[0] for row in rows])
+        steps = np.fromiter((row[1] for row in rows), dtype=np.int32, count=len(rows))
+        interval = np.fromiter((row[2] for row in rows), dtype=np.int32, count=len(rows))
+        return copy_payload(device_id, t_us, [(steps, ">i4"), (interval, ">i4")])
+    return None
 
 
 async def _store_new(
