@@ -1,6 +1,6 @@
 """Tunable thresholds, loaded read-only from the versioned ``data/thresholds.json``.
 
-Every value in the file carries its ``source`` (issue section, paper or "tunable default"); the
+Every value in the file carries its ``source`` (clinical rule, paper or "tunable default"); the
 loader keeps the values, checks their types and exposes them as frozen dataclasses.
 """
 

@@ -25,7 +25,7 @@ HR_PERIOD_S = 10
 RESTING_HR_MEAN_BPM, RESTING_HR_SD_BPM = 66.0, 6.0
 #: Comfortable walking cadence, steps/min (Tudor-Locke: ≈ 100 steps/min is moderate walking).
 WALK_CADENCE_SPM = 100.0
-#: Running cadence, steps/min (above the 140 steps/min running threshold of the issue).
+#: Running cadence, steps/min (above the 140 steps/min running threshold).
 RUN_CADENCE_SPM = 155.0
 #: Recumbent-bike crank cadence, rev/min (tunable default for rehabilitation cycling).
 BIKE_RPM = 60.0
