@@ -1,0 +1,56 @@
+"""Contract test, service side: the request documented in WIRE_FORMAT.md, and what the collector
+encodes, are accepted by POST /v1/ingest exactly as documented."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import orjson
+import psycopg
+
+from collector.wire import BikeSample, CadenceSample, HeartRateSample, StepsSample, encode_batch
+from tests.fixtures.service import World
+
+WIRE_FORMAT = Path(__file__).resolve().parents[2] / "service" / "ingest" / "WIRE_FORMAT.md"
+
+
+def _documented_request() -> bytes:
+    text = WIRE_FORMAT.read_text(encoding="utf-8")
+    (example,) = re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL)
+    return example.encode()
+
+
+async def test_documented_example_is_accepted_and_idempotent(world: World) -> None:
+    body = _documented_request()
+    n = len(orjson.loads(body)["samples"])
+    headers = {**world.auth(world.device_token), "Content-Type": "application/json"}
+    first = await world.client.post("/v1/ingest", content=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json() == {"accepted": n, "duplicates": 0}
+    again = await world.client.post("/v1/ingest", content=body, headers=headers)
+    assert again.json() == {"accepted": 0, "duplicates": n}
+
+
+async def test_collector_encoding_is_accepted(world: World) -> None:
+    t = 1_778_403_600.25  # 2026-05-10T09:00:00.250Z
+    samples = [
+        HeartRateSample(t_s=t, bpm=88, rr_s=(0.68, 0.69)),
+        StepsSample(t_s=t + 60, steps=104, interval_s=60),
+        CadenceSample(t_s=t + 30, spm=104.0, running=False),
+        BikeSample(t_s=t + 7200, rpm=62.0, power_w=45),
+    ]
+    body = encode_batch(str(uuid.uuid4()), samples)
+    response = await world.client.post(
+        "/v1/ingest",
+        content=body,
+        headers={**world.auth(world.device_token), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"accepted": 4, "duplicates": 0}
+    with psycopg.connect(world.db_url) as conn:
+        row = conn.execute("SELECT extract(epoch FROM t), bpm FROM hr_samples").fetchone()
+    assert row is not None
+    assert float(row[0]) == t
+    assert row[1] == 88
