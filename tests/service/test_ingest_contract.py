@@ -19,7 +19,7 @@ WIRE_FORMAT = Path(__file__).resolve().parents[2] / "service" / "ingest" / "WIRE
 def _documented_request() -> bytes:
     text = WIRE_FORMAT.read_text(encoding="utf-8")
     (example,) = re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL)
-    return example.encode()
+    return str(example).encode()
 
 
 async def test_documented_example_is_accepted_and_idempotent(world: World) -> None:
@@ -35,7 +35,7 @@ async def test_documented_example_is_accepted_and_idempotent(world: World) -> No
 
 async def test_collector_encoding_is_accepted(world: World) -> None:
     t = 1_778_403_600.25  # 2026-05-10T09:00:00.250Z
-    samples = [
+    samples: list[HeartRateSample | StepsSample | CadenceSample | BikeSample] = [
         HeartRateSample(t_s=t, bpm=88, rr_s=(0.68, 0.69)),
         StepsSample(t_s=t + 60, steps=104, interval_s=60),
         CadenceSample(t_s=t + 30, spm=104.0, running=False),
