@@ -68,6 +68,12 @@ def _rule(methods: str, path: str, policy: Policy) -> Rule:
 RULES: tuple[Rule, ...] = (
     _rule("GET HEAD", r"^/(healthz|docs|docs/oauth2-redirect|openapi\.json)$", "public"),
     _rule("POST", r"^/v1/auth/token$", "public"),
+    # The web views (service.web) read the session cookie and apply may_see themselves.
+    _rule(
+        "GET HEAD POST",
+        r"^/(login|logout|team|me|me/checkin|static/\{name\}|patients/\{pid\}(/.*)?)?$",
+        "public",
+    ),
     _rule("POST", r"^/v1/devices/enroll$", "public"),
     _rule("GET POST", r"^/v1/auth/(me|logout|password)$", "user"),
     _rule("POST", r"^/v1/ingest$", "device"),

@@ -27,6 +27,7 @@ from service.db import make_pool
 from service.errors import ConfigurationError
 from service.notify import Notifier
 from service.settings import Settings
+from service.web import router as web_router
 from service.worker import Worker
 
 __all__ = ["create_app"]
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     for module in (auth, ingest, patients, days, checkins, patient_devices, alerts, admin):
         app.include_router(module.router)
+    app.include_router(web_router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> Response:

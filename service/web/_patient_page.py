@@ -1,0 +1,203 @@
+"""The care team's patient page: charts, a day's sessions, flags, check-ins, alerts, plan editor."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from psycopg import AsyncConnection
+from starlette.responses import RedirectResponse, Response
+
+from service.accounts import Principal
+from service.alerts import AlertFilter, list_alerts
+from service.api.deps import Conn
+from service.checkins import checkins_for_days
+from service.patients import PatientRecord, list_plan_overrides
+from service.web._charts import hr_chart, progression_chart, session_timeline, steps_chart
+from service.web._data import DayPoint, hr_minutes, local_today, summaries
+from service.web._guard import care_team_patient, to_login, web_errors
+from service.web._html import Html, el, void
+from service.web._layout import html_response, page
+from service.web._patient_parts import (
+    alerts_section,
+    checkins_section,
+    editor_section,
+    flags_section,
+)
+from service.web._session import csrf_token, principal_or_none
+
+__all__ = ["render_patient_page", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+# Tunable defaults: charts cover at most 16 weeks since surgery; check-ins and flags the last
+# 30 and 14 days; the alert list the 50 newest episodes.
+_CHART_DAYS = 112
+_CHECKIN_DAYS = 30
+_FLAG_DAYS = 14
+_ALERTS = 50
+
+_NOTICES = {
+    "acknowledged": "Alert acknowledged.",
+    "resolved": "Alert resolved.",
+    "override": "Plan override added; the days from then on are being recomputed.",
+    "settings": "Settings saved.",
+}
+
+
+def _section(title: str, body: Html, *, section_id: str, live: str | None = None) -> Html:
+    return el(
+        "section",
+        el("h2", title, id=f"{section_id}-title"),
+        body,
+        id=section_id,
+        class_="card",
+        aria_labelledby=f"{section_id}-title",
+        data_live=live,
+    )
+
+
+def _day_picker(days: list[DayPoint], chosen: date | None, patient_id: str) -> Html:
+    options = [
+        el(
+            "option",
+            f"{d.day} ({len(d.summary.get('sessions') or [])} sessions)",
+            value=d.day.isoformat(),
+            selected=d.day == chosen,
+        )
+        for d in reversed(days)
+    ]
+    return el(
+        "form",
+        el("label", "Day", for_="day"),
+        el("select", options, id="day", name="day"),
+        el("button", "Show", type="submit"),
+        method="get",
+        action=f"/patients/{patient_id}#sessions",
+        class_="inline-form",
+    )
+
+
+async def render_patient_page(
+    request: Request,
+    conn: AsyncConnection[Any],
+    user: Principal,
+    patient: PatientRecord,
+    *,
+    chosen_day: date | None,
+    notice: str = "",
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    """The whole page for ``patient`` (also re-rendered with ``error`` after a rejected form)."""
+    now = datetime.now(UTC)
+    today = local_today(patient, now)
+    first = max(patient.surgery_date, today - timedelta(days=_CHART_DAYS - 1))
+    days = (await summaries(conn, patient_ids=[patient.id], first=first, last=today))[patient.id]
+    alerts = await list_alerts(
+        conn, AlertFilter(team_ids=None, patient_id=patient.id, limit=_ALERTS)
+    )
+    alerts.sort(key=lambda a: (a.state == "resolved", a.severity != "urgent", -a.id))
+    checkins = await checkins_for_days(
+        conn, patient_id=patient.id, first=today - timedelta(days=_CHECKIN_DAYS - 1), last=today
+    )
+    overrides = await list_plan_overrides(conn, patient_id=patient.id)
+    by_day = {d.day: d for d in days}
+    point = by_day.get(chosen_day) if chosen_day else (days[-1] if days else None)
+    if point is not None:
+        start = datetime.fromtimestamp(int(point.summary.get("day_start_s") or 0), UTC)
+        hr = await hr_minutes(
+            conn,
+            patient_id=patient.id,
+            start=start,
+            end=start + timedelta(minutes=int(point.summary.get("n_minutes") or 1440)),
+        )
+        timeline = session_timeline(point, hr=hr, zone=patient.zone)
+    else:
+        timeline = el("p", "No analysed day to show yet.", class_="empty")
+    pid = str(patient.id)
+    csrf = csrf_token(request)
+    since = (today - patient.surgery_date).days
+    open_count = sum(1 for a in alerts if a.state != "resolved")
+    header = el(
+        "header",
+        el("h1", patient.display_name),
+        el(
+            "p",
+            f"{patient.surgery_type.replace('_', ' ')} ({patient.approach.replace('_', ' ')}) on {patient.surgery_date}"
+            f" · day {since}, week {since // 7 + 1} · {patient.tz}"
+            f" · {open_count} open alert(s)",
+            class_="muted",
+        ),
+        class_="page-head",
+    )
+    banners = [
+        el("p", _NOTICES[notice], class_="banner ok", role="status")
+        if notice in _NOTICES
+        else None,
+        el("p", error, class_="banner error", role="alert") if error else None,
+    ]
+    body = [
+        header,
+        banners,
+        _section(
+            "Alerts",
+            alerts_section(alerts, patient_id=pid, csrf=csrf),
+            section_id="alerts",
+            live="alerts",
+        ),
+        _section(
+            "Progression",
+            progression_chart(days, surgery_date=patient.surgery_date),
+            section_id="progress",
+            live="progress",
+        ),
+        _section(
+            "Sessions of a day",
+            Html(_day_picker(days, point.day if point else None, pid) + timeline),
+            section_id="sessions",
+        ),
+        _section(
+            "Flags, last 14 days",
+            flags_section([d for d in days if d.day > today - timedelta(days=_FLAG_DAYS)]),
+            section_id="flags",
+            live="flags",
+        ),
+        _section("Check-ins", checkins_section(checkins), section_id="checkins", live="checkins"),
+        _section(
+            "Daily steps",
+            steps_chart(days, surgery_date=patient.surgery_date),
+            section_id="steps",
+            live="steps",
+        ),
+        _section(
+            "Heart rate",
+            hr_chart(days, surgery_date=patient.surgery_date),
+            section_id="heart",
+            live="heart",
+        ),
+        _section(
+            "Plan, clearances and heart-rate settings",
+            editor_section(patient, overrides, today=today, csrf=csrf),
+            section_id="plan",
+        ),
+        void("input", type="hidden", id="patient-id", value=pid),
+    ]
+    document = page(request, title=patient.display_name, body=body, user=user, live=True)
+    return html_response(request, document, status=status)
+
+
+@router.get("/patients/{pid}")
+@web_errors
+async def patient_page(
+    request: Request, pid: str, conn: Conn, day: date | None = None, notice: str = ""
+) -> Response:
+    """One patient for the care team; another team's patient is not found (404)."""
+    user = await principal_or_none(conn, request)
+    if user is None:
+        return to_login(request)
+    if user.role == "patient" and str(user.patient_id) == pid:
+        return RedirectResponse("/me", status_code=303)
+    patient = await care_team_patient(conn, user, pid, action="GET /patients/{pid}")
+    return await render_patient_page(request, conn, user, patient, chosen_day=day, notice=notice)

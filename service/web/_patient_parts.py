@@ -1,0 +1,351 @@
+"""Sections of the care team's patient page: alerts, flags, check-ins and the plan editor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from service.alerts import AlertRecord
+from service.patients import PatientRecord, PlanOverrideRecord
+from service.patients.store import HR_MAX_BPM, HR_MIN_BPM
+from service.web._data import DayPoint
+from service.web._html import Html, el, void
+
+__all__ = [
+    "FLAG_EXPLANATIONS",
+    "alerts_section",
+    "checkins_section",
+    "editor_section",
+    "flags_section",
+]
+
+#: What each analysis flag means for the care team, in plain language (analysis.flags codes).
+FLAG_EXPLANATIONS: Mapping[str, str] = {
+    "HR_OVER_LIMIT": "Heart rate stayed above the patient's limit: the effort was harder than planned.",
+    "SESSION_TOO_LONG": "One session ran longer than the plan allows for this week.",
+    "DAILY_OVER_TARGET": "The day's aerobic minutes went above the plan's upper target.",
+    "RAMP_TOO_FAST": "Activity rose faster than the gradual progression the plan asks for.",
+    "HIGH_IMPACT_BEFORE_CLEARANCE": "Running-like cadence before the surgeon cleared high-impact activity.",
+    "BELOW_TARGET_STREAK": "Several days in a row below the plan's daily target.",
+    "NO_DATA": "Too little wear to judge the day: the band was off or the hub did not upload.",
+    "RESTING_HR_RISE": "Resting heart rate rose above the patient's recent baseline.",
+}
+
+
+def _csrf(token: str) -> Html:
+    return void("input", type="hidden", name="csrf", value=token)
+
+
+def _alert_actions(alert: AlertRecord, patient_id: str, csrf: str) -> Html | None:
+    if alert.state == "resolved":
+        return None
+    forms = []
+    verbs = (
+        (("acknowledge", "Acknowledge"), ("resolve", "Resolve"))
+        if alert.state == "open"
+        else (("resolve", "Resolve"),)
+    )
+    for verb, label in verbs:
+        field_id = f"note-{verb}-{alert.id}"
+        forms.append(
+            el(
+                "form",
+                _csrf(csrf),
+                el("label", f"{label} with a note", for_=field_id),
+                void(
+                    "input",
+                    id=field_id,
+                    name="note",
+                    type="text",
+                    required=True,
+                    maxlength=2000,
+                    autocomplete="off",
+                ),
+                el(
+                    "button",
+                    label,
+                    type="submit",
+                    class_="primary" if verb == "acknowledge" else None,
+                ),
+                method="post",
+                action=f"/patients/{patient_id}/alerts/{alert.id}/{verb}",
+                class_="inline-form",
+            )
+        )
+    return el("div", forms, class_="alert-actions")
+
+
+def alerts_section(alerts: Sequence[AlertRecord], *, patient_id: str, csrf: str) -> Html:
+    """Unresolved alerts with acknowledge/resolve forms, then the recently resolved."""
+    if not alerts:
+        return el("p", "No alerts for this patient.", class_="empty")
+    items = []
+    for a in alerts:
+        days = (
+            a.first_day.isoformat()
+            if a.first_day == a.last_day
+            else f"{a.first_day} – {a.last_day}"
+        )
+        history = [
+            el("p", f"Acknowledged: {a.ack_note}", class_="muted") if a.ack_note else None,
+            el("p", f"Resolved: {a.resolve_note}", class_="muted") if a.resolve_note else None,
+        ]
+        items.append(
+            el(
+                "li",
+                el("span", a.severity, class_=f"badge {a.severity}"),
+                el("span", a.state, class_=f"badge state-{a.state}"),
+                el("strong", f" {a.message}"),
+                el(
+                    "p", f"{a.rule.replace('_', ' ').lower()} · {a.source} · {days}", class_="muted"
+                ),
+                history,
+                _alert_actions(a, patient_id, csrf),
+                class_=f"alert alert-{a.state}",
+                data_alert=str(a.id),
+            )
+        )
+    return el("ul", items, class_="alerts")
+
+
+def _evidence(evidence: Mapping[str, Any]) -> Html:
+    return el(
+        "dl",
+        [[el("dt", k.replace("_", " ")), el("dd", str(v))] for k, v in evidence.items()],
+        class_="evidence",
+    )
+
+
+def flags_section(days: Sequence[DayPoint]) -> Html:
+    """Flags of ``days``, newest first, with their evidence and what they mean."""
+    items = []
+    for d in reversed(days):
+        for flag in d.summary.get("flags") or ():
+            code = str(flag.get("code"))
+            items.append(
+                el(
+                    "li",
+                    el(
+                        "span",
+                        flag.get("severity", "info"),
+                        class_=f"badge {flag.get('severity', 'info')}",
+                    ),
+                    el("strong", f" {d.day.isoformat()}: {flag.get('message', code)}"),
+                    el("p", FLAG_EXPLANATIONS.get(code, code)),
+                    el(
+                        "details",
+                        el("summary", f"Evidence ({code})"),
+                        _evidence(flag.get("evidence") or {}),
+                    ),
+                    class_="flag",
+                )
+            )
+    if not items:
+        return el("p", "No flags on these days.", class_="empty")
+    return el("ul", items, class_="flags")
+
+
+def checkins_section(checkins: Mapping[date, Sequence[Mapping[str, Any]]]) -> Html:
+    """The patient's check-ins, newest first."""
+    rows = []
+    for day in sorted(checkins, reverse=True):
+        for c in reversed(checkins[day]):
+            activities = ", ".join(
+                f"{a['kind']} {a['minutes']} min" for a in c.get("activities") or ()
+            )
+            flags = ", ".join(str(f).replace("_", " ") for f in c.get("red_flags") or ())
+            rows.append(
+                el(
+                    "tr",
+                    el("th", day.isoformat(), scope="row"),
+                    el("td", "–" if c.get("pain_0_10") is None else f"{c['pain_0_10']}/10"),
+                    el("td", str(c.get("stretching_sessions", 0))),
+                    el("td", "yes" if c.get("strength_session") else "no"),
+                    el("td", activities or "–"),
+                    el("td", el("span", flags, class_="badge urgent") if flags else "none"),
+                    el("td", c.get("note") or ""),
+                )
+            )
+    if not rows:
+        return el("p", "No check-ins in the last 30 days.", class_="empty")
+    head = ("Day", "Pain", "Stretching", "Strength", "Self-logged", "Red flags", "Note")
+    return el(
+        "div",
+        el(
+            "table",
+            el("caption", "Check-ins, last 30 days"),
+            el("thead", el("tr", [el("th", h, scope="col") for h in head])),
+            el("tbody", rows),
+        ),
+        class_="table-wrap",
+    )
+
+
+def _field(
+    label: str, name: str, value: object, *, kind: str = "number", hint: str = "", **attrs: Any
+) -> Html:
+    field_id = f"f-{name}"
+    return el(
+        "div",
+        el("label", label, for_=field_id),
+        void(
+            "input",
+            id=field_id,
+            name=name,
+            type=kind,
+            value="" if value is None else str(value),
+            **attrs,
+        ),
+        el("small", hint, id=f"{field_id}-hint") if hint else None,
+        class_="field",
+    )
+
+
+def _tri(label: str, name: str) -> Html:
+    field_id = f"f-{name}"
+    return el(
+        "div",
+        el("label", label, for_=field_id),
+        el(
+            "select",
+            el("option", "as the plan says", value=""),
+            el("option", "cleared", value="true"),
+            el("option", "not cleared", value="false"),
+            id=field_id,
+            name=name,
+        ),
+        class_="field",
+    )
+
+
+def editor_section(
+    patient: PatientRecord, overrides: Sequence[PlanOverrideRecord], *, today: date, csrf: str
+) -> Html:
+    """Forms for plan overrides, clearances and heart-rate settings, and the override history."""
+    pid = str(patient.id)
+    override_form = el(
+        "form",
+        el("h3", "Plan override"),
+        _csrf(csrf),
+        _field("Effective from", "effective_from", today.isoformat(), kind="date", required=True),
+        _field("Daily aerobic minutes, low", "aerobic_min_low", None, min=0, max=600, step="any"),
+        _field("Daily aerobic minutes, high", "aerobic_min_high", None, min=0, max=600, step="any"),
+        _field("Longest session, minutes", "max_session_min", None, min=1, max=600, step="any"),
+        _field(
+            "Heart-rate limit, beats/min",
+            "hr_limit_bpm",
+            None,
+            min=HR_MIN_BPM,
+            max=HR_MAX_BPM,
+            step="any",
+        ),
+        _tri("Running", "running_cleared"),
+        _tri("Swimming", "swimming_cleared"),
+        _tri("Elliptical", "elliptical_cleared"),
+        _field("Note", "note", "", kind="text", maxlength=2000),
+        el("button", "Add override", type="submit", class_="primary"),
+        method="post",
+        action=f"/patients/{pid}/plan-overrides",
+        class_="editor",
+    )
+    settings_form = el(
+        "form",
+        el("h3", "Clearances and heart-rate settings"),
+        _csrf(csrf),
+        _field(
+            "Running cleared on",
+            "running_cleared_on",
+            patient.running_cleared_on,
+            kind="date",
+            hint="empty: not cleared",
+        ),
+        _field(
+            "Swimming cleared on",
+            "swimming_cleared_on",
+            patient.swimming_cleared_on,
+            kind="date",
+            hint="empty: not cleared",
+        ),
+        _field(
+            "Elliptical cleared on",
+            "elliptical_cleared_on",
+            patient.elliptical_cleared_on,
+            kind="date",
+            hint="empty: not cleared",
+        ),
+        _field(
+            "Resting heart rate, beats/min",
+            "resting_hr_bpm",
+            patient.resting_hr_bpm,
+            min=HR_MIN_BPM,
+            max=HR_MAX_BPM,
+            step="any",
+            hint="empty: estimated from the data",
+        ),
+        _field(
+            "Maximum heart rate, beats/min",
+            "max_hr_bpm",
+            patient.max_hr_bpm,
+            min=HR_MIN_BPM,
+            max=HR_MAX_BPM,
+            step="any",
+            hint="empty: 208 − 0.7 × age (Tanaka 2001)",
+        ),
+        _field(
+            "Heart-rate limit, beats/min",
+            "hr_limit_bpm",
+            patient.hr_limit_bpm,
+            min=HR_MIN_BPM,
+            max=HR_MAX_BPM,
+            step="any",
+            hint="empty: from the plan's heart-rate reserve",
+        ),
+        el(
+            "div",
+            void(
+                "input",
+                id="f-beta_blocker",
+                name="beta_blocker",
+                type="checkbox",
+                value="true",
+                checked=patient.beta_blocker,
+            ),
+            el("label", "Takes beta-blockers (heart-rate rules off)", for_="f-beta_blocker"),
+            class_="field check",
+        ),
+        el("button", "Save settings", type="submit", class_="primary"),
+        method="post",
+        action=f"/patients/{pid}/settings",
+        class_="editor",
+    )
+    history = [
+        el(
+            "li",
+            f"from {o.effective_from}: ",
+            ", ".join(
+                f"{name.replace('_', ' ')} {value}"
+                for name in (
+                    "aerobic_min_low",
+                    "aerobic_min_high",
+                    "max_session_min",
+                    "hr_limit_bpm",
+                    "running_cleared",
+                    "swimming_cleared",
+                    "elliptical_cleared",
+                )
+                if (value := getattr(o, name)) is not None
+            )
+            or "no change",
+            el("span", f" — {o.note}", class_="muted") if o.note else None,
+        )
+        for o in overrides
+    ]
+    return el(
+        "div",
+        el("div", override_form, settings_form, class_="editors"),
+        el("h3", "Overrides in force order"),
+        el("ul", history, class_="overrides")
+        if history
+        else el("p", "No overrides: the standard plan applies.", class_="empty"),
+    )
