@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from types import MappingProxyType
 from typing import Any, Literal
@@ -170,6 +170,9 @@ def _session_dict(session: Session) -> dict[str, object]:
     return out
 
 
+_HR_FIELDS = frozenset(f.name for f in fields(HeartRateSummary))
+
+
 def summary_from_dict(document: Mapping[str, Any]) -> DaySummary:
     """Rebuild a :class:`DaySummary` from :meth:`DaySummary.to_dict` output (stored history).
 
@@ -193,8 +196,11 @@ def summary_from_dict(document: Mapping[str, Any]) -> DaySummary:
             if t["override_from"] is None
             else date.fromisoformat(t["override_from"]),
         )
+        # Keys the dataclasses do not know (ISO copies of times, fields a consumer added) are
+        # skipped, so a stored document may carry more than to_dict() wrote.
+        session_fields = {f.name for f in fields(Session)}
         sessions = tuple(
-            Session(**{k: v for k, v in s.items() if k not in ("start", "end")})
+            Session(**{k: v for k, v in s.items() if k in session_fields})
             for s in document["sessions"]
         )
         flags = tuple(
@@ -218,7 +224,9 @@ def summary_from_dict(document: Mapping[str, Any]) -> DaySummary:
                 {str(k): int(v) for k, v in document["aerobic_minutes_by_kind"].items()}
             ),
             sessions=sessions,
-            heart_rate=HeartRateSummary(**document["heart_rate"]),
+            heart_rate=HeartRateSummary(
+                **{k: v for k, v in document["heart_rate"].items() if k in _HR_FIELDS}
+            ),
             targets=targets,
             status=document["status"],
             flags=flags,
