@@ -94,7 +94,8 @@ async def _upsert_login(
     )
 
 
-async def _ensure_patient(conn: AsyncConnection[Any], spec: DemoPatient, today_utc: date) -> UUID:
+async def _ensure_patient(conn: AsyncConnection[Any], spec: DemoPatient, today: date) -> UUID:
+    """The demo patient called ``spec.name``, created on the first run."""
     team_id = await ensure_team(conn, DEMO_TEAM)
     cur = await conn.execute(
         "SELECT id FROM patients WHERE team_id = %s AND display_name = %s", (team_id, spec.name)
@@ -102,7 +103,6 @@ async def _ensure_patient(conn: AsyncConnection[Any], spec: DemoPatient, today_u
     row = await cur.fetchone()
     if row is not None:
         return UUID(str(row[0]))
-    today = datetime.now(ZoneInfo(spec.tz)).date() if today_utc is None else today_utc
     profile = history_profile(seed=spec.seed)
     return await add_patient(
         conn,
