@@ -1,8 +1,9 @@
 """Request body size limit as a plain ASGI middleware.
 
-Bodies are refused from their declared ``Content-Length`` before anything is read, and counted
-while streaming for chunked uploads, so a large body never reaches a handler or the JSON parser.
-Routes with their own, larger limit (ingest) are listed in ``exempt_paths`` and check it themselves.
+A body whose declared ``Content-Length`` is over the limit is refused before anything is read. A
+body without one (chunked) is read here, up to the limit, and replayed to the app, so a large body
+never reaches a handler or the JSON parser. Routes with their own, larger limit (ingest) are listed
+in ``exempt_paths`` and check it themselves.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from collections.abc import Iterable
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from service.errors import PayloadTooLargeError
 
 __all__ = ["BodyLimitMiddleware"]
 
@@ -29,26 +28,40 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body_bytes:
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.max_body_bytes:
                 await self._refuse(send)
                 return
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
         seen = 0
-        limit = self.max_body_bytes
-
-        async def counting_receive() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    # Raised inside the handler's body read: the problem handlers answer 413.
-                    raise PayloadTooLargeError(
-                        f"the body is over the {limit}-byte limit", limit=limit
-                    )
-            return message
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_body_bytes:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        await self.app(scope, counting_receive, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
         body = orjson.dumps(
