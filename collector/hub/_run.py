@@ -20,6 +20,7 @@ from collector.errors import DeviceError, OutboxError, UploadError
 from collector.hub._decode import NotificationDecoder
 from collector.hub._pairing import PairedDevice, Pairing, ensure_private_dir
 from collector.hub._status import DeviceStatus, HubStatus, write_status
+from collector.hub._times import DistinctTimes
 from collector.link import (
     Advertisement,
     AdvertisementBoard,
@@ -114,6 +115,8 @@ class Hub:
         self._links: dict[str, DeviceLink] = {}
         self._link_tasks: list[asyncio.Task[None]] = []
         self._decoders: dict[str, NotificationDecoder] = {}
+        # Every paired device uploads under the one token: no two samples may share a key.
+        self._times = DistinctTimes()
         self._exit_code = 0
 
     # -- public ------------------------------------------------------------------------------
@@ -230,7 +233,7 @@ class Hub:
     ) -> None:
         if link.snapshot().connects != connects_before:
             decoder.reset_link()
-        samples = [sample for item in items for sample in decoder.decode(item)]
+        samples = self._times.assign([sample for item in items for sample in decoder.decode(item)])
         if not samples:
             return
         try:
