@@ -54,10 +54,20 @@ class ServiceProcess:
         Where its stdout and stderr go, appended across restarts.
     port
         TCP port on 127.0.0.1; a free one when not given.
+    env
+        Further ``REHAB_*`` settings, for instance smaller ingest limits.
     """
 
-    def __init__(self, *, db_url: str, log_path: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        db_url: str,
+        log_path: Path,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.db_url = db_url
+        self.extra_env = dict(env or {})
         self.log_path = log_path
         self.port = port if port is not None else free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -78,6 +88,7 @@ class ServiceProcess:
             # The analysis worker is not under test here and would compete for the CPU.
             REHAB_RUN_WORKER="false",
             REHAB_LOG_LEVEL="WARNING",
+            **self.extra_env,
         )
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
@@ -130,9 +141,11 @@ class ServiceProcess:
 
 
 @contextlib.contextmanager
-def running_service(*, db_url: str, log_path: Path) -> Iterator[ServiceProcess]:
-    """A started :class:`ServiceProcess`, stopped (or killed) on the way out."""
-    service = ServiceProcess(db_url=db_url, log_path=log_path)
+def running_service(
+    *, db_url: str, log_path: Path, env: dict[str, str] | None = None
+) -> Iterator[ServiceProcess]:
+    """A started :class:`ServiceProcess`, stopped on the way out."""
+    service = ServiceProcess(db_url=db_url, log_path=log_path, env=env)
     service.start()
     try:
         yield service
