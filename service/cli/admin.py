@@ -1,4 +1,4 @@
-"""``rehab user|patient|device|db``: bootstrap administration from the command line."""
+"""``rehab user|team|patient|device|db``: bootstrap administration from the command line."""
 
 from __future__ import annotations
 
@@ -9,15 +9,21 @@ import typer
 from psycopg import AsyncConnection
 from pydantic import ValidationError
 
-from service.accounts import DEFAULT_TEAM, Role, create_user
+from service.accounts import DEFAULT_TEAM, Role, add_team_member, create_user, ensure_team
+from service.audit import record_event
 from service.cli.context import CliState, console, fail
 from service.db import upgrade
-from service.patients import PatientIn, add_device, add_patient
+from service.errors import NotFoundError
+from service.notify import TargetIn, add_target
+from service.patients import PatientIn, add_device, add_patient, issue_enrollment_code
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Logins for clinicians, admins and patients.", no_args_is_help=True)
 patient_app = typer.Typer(help="Patient records.", no_args_is_help=True)
 device_app = typer.Typer(help="Home hubs bound to a patient.", no_args_is_help=True)
+team_app = typer.Typer(
+    help="Care teams, their members and where their alerts go.", no_args_is_help=True
+)
 
 
 @db_app.command("upgrade")
@@ -97,9 +103,98 @@ def patient_add(
         raise fail(problems, code=2) from None
 
     async def work(conn: AsyncConnection[Any]) -> UUID:
-        return await add_patient(conn, patient, team=team)
+        patient_id = await add_patient(conn, patient, team=team)
+        await record_event(
+            conn, actor_kind="cli", actor_id=None, action="patient add", patient_id=patient_id
+        )
+        return patient_id
 
     console.print(str(state.run(work)))
+
+
+@patient_app.command("enroll-code")
+def patient_enroll_code(
+    ctx: typer.Context,
+    patient: Annotated[UUID, typer.Option(help="Patient id (from `rehab patient add`).")],
+) -> None:
+    """Issue a one-time enrollment code for the patient's home hub (`rehab collect pair`)."""
+    state: CliState = ctx.obj
+
+    async def work(conn: AsyncConnection[Any]) -> tuple[str, str]:
+        cur = await conn.execute("SELECT 1 FROM patients WHERE id = %s", (patient,))
+        if await cur.fetchone() is None:
+            raise NotFoundError(f"no patient {patient}")
+        issued = await issue_enrollment_code(
+            conn, patient_id=patient, by=None, ttl_s=state.settings.enrollment_code_ttl_s
+        )
+        await record_event(
+            conn, actor_kind="cli", actor_id=None, action="patient enroll-code", patient_id=patient
+        )
+        return issued.code, issued.expires_at.isoformat(timespec="seconds")
+
+    code, expires_at = state.run(work)
+    console.print(code, highlight=False)
+    console.print(f"valid once, until {expires_at}", style="dim", highlight=False)
+
+
+@team_app.command("create")
+def team_create(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="Team name, e.g. north.")]
+) -> None:
+    """Create a care team (no-op if it exists); prints its id."""
+    state: CliState = ctx.obj
+
+    async def work(conn: AsyncConnection[Any]) -> UUID:
+        return await ensure_team(conn, name)
+
+    console.print(str(state.run(work)))
+
+
+@team_app.command("add-member")
+def team_add_member(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Team name.")],
+    email: Annotated[str, typer.Option(help="Login e-mail of the user to add.")],
+) -> None:
+    """Add an existing login to a team (a clinician may belong to several)."""
+    state: CliState = ctx.obj
+
+    async def work(conn: AsyncConnection[Any]) -> None:
+        cur = await conn.execute("SELECT id FROM users WHERE lower(email) = lower(%s)", (email,))
+        row = await cur.fetchone()
+        if row is None:
+            raise NotFoundError(f"no user {email}")
+        await add_team_member(conn, team_id=await ensure_team(conn, name), user_id=row[0])
+
+    state.run(work)
+    console.print(f"{email} is in team {name!r}")
+
+
+@team_app.command("notify")
+def team_notify(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Team name.")],
+    webhook: Annotated[str | None, typer.Option(help="https:// URL to POST alerts to.")] = None,
+    email: Annotated[str | None, typer.Option(help="Address to e-mail alerts to.")] = None,
+) -> None:
+    """Route the team's alerts to a webhook (prints its signing secret once) or an address."""
+    state: CliState = ctx.obj
+    if (webhook is None) == (email is None):
+        raise fail("give exactly one of --webhook and --email", code=2)
+    try:
+        target = TargetIn(kind="webhook" if webhook else "email", address=webhook or email or "")
+    except ValidationError as exc:
+        raise fail(exc.errors(include_url=False)[0]["msg"], code=2) from None
+
+    async def work(conn: AsyncConnection[Any]) -> str | None:
+        _, secret = await add_target(conn, team_id=await ensure_team(conn, name), target=target)
+        return secret
+
+    secret = state.run(work)
+    console.print(f"team {name!r} alerts go to {target.address}", highlight=False)
+    if secret:
+        console.print("signing secret (shown once):", style="dim")
+        console.print(secret, highlight=False, soft_wrap=True)
 
 
 @device_app.command("add")

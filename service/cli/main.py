@@ -30,6 +30,7 @@ app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.patient_app, name="patient")
 app.add_typer(admin.device_app, name="device")
+app.add_typer(admin.team_app, name="team")
 app.add_typer(bench.app, name="bench")
 run.register(app)
 # The home hub's commands build their own settings (collector/settings.py): a hub has no database.
