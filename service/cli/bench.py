@@ -53,3 +53,58 @@ def bench_analysis(
     if database:
         state: CliState = ctx.obj
         refresh.run(console, server_url=state.database_url(migrate=False), repeats=repeats)
+
+
+@app.command("collector")
+def bench_collector(
+    ctx: typer.Context,
+    notifications: Annotated[
+        int, typer.Option(min=1000, help="Synthetic notifications to decode.")
+    ] = 200_000,
+    samples: Annotated[
+        int, typer.Option(min=1000, help="Heart-rate samples to upload from the outbox.")
+    ] = 200_000,
+    pid: Annotated[
+        int | None,
+        typer.Option(help="Instead: CPU and memory of this running `rehab collect run` process."),
+    ] = None,
+    duration_s: Annotated[
+        float, typer.Option("--duration-s", min=1.0, help="How long to watch --pid, seconds.")
+    ] = 30.0,
+) -> None:
+    """Notifications decoded/s and outbox → server samples/s, each next to a baseline; or --pid."""
+    from service.bench import collector  # noqa: PLC0415 - benchmarks load only when asked for
+
+    if pid is not None:
+        collector.run_footprint(console, pid=pid, duration_s=duration_s)
+        return
+    state: CliState = ctx.obj
+    collector.run(
+        console,
+        server_url=state.database_url(migrate=False),
+        settings=state.settings,
+        notifications=notifications,
+        samples=samples,
+    )
+
+
+@app.command("api")
+def bench_api(
+    ctx: typer.Context,
+    clients: Annotated[int, typer.Option(min=1, help="Concurrent HTTP clients.")] = 64,
+    requests_per_client: Annotated[
+        int, typer.Option(min=1, help="Timed requests per client and route.")
+    ] = 40,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated patient's days.")] = 0,
+) -> None:
+    """Requests/s and p50/p99 of GET /v1/patients/{id}/days (30 full summaries) and GET /v1/auth/me."""
+    from service.bench import api  # noqa: PLC0415 - benchmarks load only when asked for
+
+    state: CliState = ctx.obj
+    api.run(
+        console,
+        server_url=state.database_url(migrate=False),
+        clients=clients,
+        requests_per_client=requests_per_client,
+        seed=seed,
+    )

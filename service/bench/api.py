@@ -1,0 +1,295 @@
+"""``rehab bench api``: the days route under 64 concurrent clients, next to a trivial route.
+
+A scratch database gets one patient with 30 days of full daily summaries, produced by the analysis
+engine from seeded simulated days (the same documents the worker stores). ``rehab serve`` runs in
+a subprocess (its own interpreter, so the load generator does not share its GIL); concurrent
+clients then call ``GET /v1/patients/{id}/days`` (30 days) and, in the same run and against the
+same app, ``GET /v1/auth/me`` (authentication only). Both go through the same access-control
+dependency, so the difference is the route's own work: one indexed read and the JSON bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import numpy as np
+import orjson
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from analysis import DaySummary, PatientProfile, analyse_day
+from analysis.simulate import simulate_days
+from service.bench.scratch import scratch_database
+
+__all__ = ["run"]
+
+# 2026-05-04T00:00:00Z, a fixed start so that runs are comparable (as in rehab bench analysis).
+_T0_S = 1_777_852_800
+_FIRST_DAY = date(2026, 5, 4)
+# The route's default window: the last 30 days.
+_DAYS = 30
+# History handed to analyse_day, days (the engine uses three weeks).
+_HISTORY_DAYS = 21
+# Tunable default: the server must answer /healthz within 30 s of starting.
+_START_TIMEOUT_S = 30.0
+# Requests each client sends before timing starts (connections opened, caches warm).
+_WARMUP_PER_CLIENT = 5
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    name: str
+    requests: int
+    elapsed_s: float
+    latencies_ms: np.ndarray
+    response_bytes: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.elapsed_s
+
+    def percentile_ms(self, q: float) -> float:
+        return float(np.percentile(self.latencies_ms, q))
+
+
+def _summaries(seed: int) -> list[dict[str, Any]]:
+    """30 full daily summaries of one simulated patient, as the worker would store them."""
+    patient = PatientProfile(
+        birth_year=1961, surgery_type="fusion", approach="open", surgery_date=_FIRST_DAY
+    )
+    days = simulate_days(seed=seed, n_days=_DAYS, first_day_start_s=_T0_S, daily_walk_min=25.0)
+    history: list[DaySummary] = []
+    out = []
+    for i, simulated in enumerate(days):
+        summary = analyse_day(
+            grid=simulated.build_grid(),
+            day=_FIRST_DAY + timedelta(days=i),
+            patient=patient,
+            history=history[-_HISTORY_DAYS:],
+        )
+        history.append(summary)
+        out.append(summary.to_dict())
+    return out
+
+
+def _load(db_url: str, seed: int) -> tuple[str, str, int]:
+    """Create the patient, its summaries and a clinician token; return (patient id, token, bytes)."""
+    from service.accounts import ACCESS_TOKEN_PREFIX  # noqa: PLC0415 - bench-only import
+    from service.auth import hash_token, new_token  # noqa: PLC0415
+
+    summaries = _summaries(seed)
+    token = new_token(ACCESS_TOKEN_PREFIX)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        team = conn.execute(
+            "INSERT INTO care_teams (name) VALUES ('bench') RETURNING id"
+        ).fetchone()
+        assert team is not None
+        patient = conn.execute(
+            "INSERT INTO patients (team_id, display_name, birth_year, tz, surgery_type,"
+            " surgery_date) VALUES (%s, 'Bench Patient', 1961, 'UTC', 'fusion', %s) RETURNING id",
+            (team[0], _FIRST_DAY),
+        ).fetchone()
+        assert patient is not None
+        user = conn.execute(
+            "INSERT INTO users (email, password_hash, role) VALUES"
+            " ('bench@clinic.example', 'not-a-login', 'clinician') RETURNING id"
+        ).fetchone()
+        assert user is not None
+        conn.execute("INSERT INTO team_members VALUES (%s, %s)", (team[0], user[0]))
+        conn.execute(
+            "INSERT INTO access_tokens (token_hash, user_id, expires_at)"
+            " VALUES (%s, %s, now() + interval '1 day')",
+            (hash_token(token), user[0]),
+        )
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes,"
+                " active_minutes, status, summary, analysis_version)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s)",
+                [
+                    (
+                        patient[0],
+                        s["date"],
+                        s["steps"],
+                        s["wear_minutes"],
+                        s["active_minutes"],
+                        s["status"],
+                        orjson.dumps(s).decode(),
+                        s["analysis_version"],
+                    )
+                    for s in summaries
+                ],
+            )
+    return str(patient[0]), token, len(orjson.dumps(summaries))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def _serve(db_url: str) -> Iterator[str]:
+    """``rehab serve`` for ``db_url`` in a subprocess on a free loopback port."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "REHAB_DATABASE_URL": db_url,
+        "REHAB_RUN_WORKER": "false",
+        "REHAB_RUN_NOTIFIER": "false",
+        "REHAB_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
+        [sys.executable, "-c", "from service.cli.main import main; main()", "serve",
+         "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("the benchmark server exited during start-up")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the benchmark server did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def _get(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, int]:
+    """One keep-alive HTTP/1.1 GET on an open connection; return (status, body length)."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return status, length
+
+
+async def _drive(
+    url: str, path: str, token: str, *, clients: int, requests_per_client: int, name: str
+) -> RouteResult:
+    """``clients`` connections, each sending requests back to back (a closed-loop load)."""
+    host, port = url.removeprefix("http://").split(":")
+    # A minimal HTTP/1.1 client over asyncio streams: httpx's per-request overhead would make
+    # the load generator, not the server, the bottleneck on a small machine.
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nAccept: application/json\r\n\r\n"
+    ).encode()
+    latencies: list[float] = []
+    sizes: list[int] = []
+    warm = 0
+    all_warm = asyncio.Event()
+    start = asyncio.Event()
+
+    async def one_client() -> None:
+        nonlocal warm
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            for _ in range(_WARMUP_PER_CLIENT):
+                await _get(reader, writer, request)
+            warm += 1
+            if warm == clients:
+                all_warm.set()
+            await start.wait()
+            for _ in range(requests_per_client):
+                t0 = time.perf_counter()
+                status, size = await _get(reader, writer, request)
+                latencies.append((time.perf_counter() - t0) * 1000.0)
+                if status != 200:
+                    raise RuntimeError(f"{path} answered {status}")
+                sizes.append(size)
+        finally:
+            writer.close()
+
+    tasks = [asyncio.create_task(one_client()) for _ in range(clients)]
+    # Every client connects and warms up before the clock starts.
+    await asyncio.wait(
+        [asyncio.create_task(all_warm.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED
+    )
+    t0 = time.perf_counter()
+    start.set()
+    await asyncio.gather(*tasks)
+    elapsed_s = time.perf_counter() - t0
+    return RouteResult(name, len(latencies), elapsed_s, np.array(latencies), max(sizes))
+
+
+def run(
+    console: Console, *, server_url: str, clients: int, requests_per_client: int, seed: int
+) -> None:
+    """Load a scratch database, serve it, drive both routes and print the comparison."""
+    with scratch_database(server_url) as db_url:
+        patient_id, token, payload_bytes = _load(db_url, seed)
+        console.print(
+            f"30 full daily summaries: {payload_bytes / 1024:.0f} KiB of JSON per days response"
+        )
+        with _serve(db_url) as url:
+            results = []
+            for name, path in (
+                ("/v1/auth/me", "/v1/auth/me"),
+                ("/v1/patients/{id}/days", f"/v1/patients/{patient_id}/days"
+                 f"?from={_FIRST_DAY}&to={_FIRST_DAY + timedelta(days=_DAYS - 1)}"),
+                ("/v1/auth/me again", "/v1/auth/me"),
+            ):  # fmt: skip
+                results.append(
+                    asyncio.run(
+                        _drive(
+                            url,
+                            path,
+                            token,
+                            clients=clients,
+                            requests_per_client=requests_per_client,
+                            name=name,
+                        )
+                    )
+                )
+    table = Table(title=f"{clients} concurrent clients, real HTTP, rehab serve in a subprocess")
+    for column in ("route", "requests", "req/s", "p50 ms", "p99 ms", "bytes", "vs trivial"):
+        table.add_column(column, justify="left" if column == "route" else "right")
+    trivial_rps = (results[0].rps + results[2].rps) / 2
+    for r in results:
+        table.add_row(
+            r.name,
+            str(r.requests),
+            f"{r.rps:,.0f}",
+            f"{r.percentile_ms(50):.1f}",
+            f"{r.percentile_ms(99):.1f}",
+            f"{r.response_bytes:,}",
+            f"{r.rps / trivial_rps:.2f}",
+        )
+    console.print(table)
+    days = results[1]
+    console.print(
+        f"days route: {days.rps / trivial_rps:.2f} of the trivial route's requests/s "
+        f"(mean of its two runs); p99 {days.percentile_ms(99):.1f} ms. With {clients} clients "
+        "sending back to back, latency is mostly queueing: p50 ≈ clients ÷ requests/s."
+    )
