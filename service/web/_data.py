@@ -77,6 +77,7 @@ class PatientRow:
     today: date
     days: tuple[DayPoint, ...]
     open_alerts: dict[str, int]
+    acknowledged_alerts: int
     last_data_at: datetime | None
 
     @property
@@ -93,7 +94,10 @@ class PatientRow:
 
     @property
     def tier(self) -> str:
-        """``urgent`` | ``warning`` | ``below`` | ``no_data`` | ``on_track``."""
+        """``urgent`` | ``warning`` | ``below`` | ``no_data`` | ``on_track``.
+
+        Only open alerts raise the tier: an acknowledged one is being handled.
+        """
         if self.open_alerts.get("urgent"):
             return "urgent"
         if self.open_alerts.get("warning"):
@@ -138,18 +142,23 @@ async def last_data(conn: AsyncConnection[Any], patient_ids: list[UUID]) -> dict
     return {pid: at for pid, at in await cur.fetchall() if at is not None}
 
 
-async def _open_alert_counts(
+async def _alert_counts(
     conn: AsyncConnection[Any], patient_ids: list[UUID]
-) -> dict[UUID, dict[str, int]]:
+) -> tuple[dict[UUID, dict[str, int]], dict[UUID, int]]:
+    """Open alerts per patient and severity, and acknowledged (still unresolved) ones."""
     cur = await conn.execute(
-        "SELECT patient_id, severity, count(*) FROM alerts"
-        " WHERE patient_id = ANY(%s) AND state <> 'resolved' GROUP BY patient_id, severity",
+        "SELECT patient_id, state, severity, count(*) FROM alerts"
+        " WHERE patient_id = ANY(%s) AND state <> 'resolved' GROUP BY 1, 2, 3",
         (patient_ids,),
     )
-    out: dict[UUID, dict[str, int]] = {pid: {} for pid in patient_ids}
-    for pid, severity, n in await cur.fetchall():
-        out[pid][severity] = int(n)
-    return out
+    opened: dict[UUID, dict[str, int]] = {pid: {} for pid in patient_ids}
+    acked: dict[UUID, int] = dict.fromkeys(patient_ids, 0)
+    for pid, state, severity, n in await cur.fetchall():
+        if state == "open":
+            opened[pid][severity] = int(n)
+        else:
+            acked[pid] += int(n)
+    return opened, acked
 
 
 async def team_rows(
@@ -164,7 +173,7 @@ async def team_rows(
     days = await summaries(
         conn, patient_ids=ids, first=min(todays.values()) - timedelta(days=SPARK_DAYS), last=last
     )
-    alerts = await _open_alert_counts(conn, ids)
+    alerts, acked = await _alert_counts(conn, ids)
     seen = await last_data(conn, ids)
     rows = [
         PatientRow(
@@ -172,6 +181,7 @@ async def team_rows(
             today=todays[p.id],
             days=tuple(d for d in days[p.id] if todays[p.id] - timedelta(days=SPARK_DAYS) < d.day),
             open_alerts=alerts[p.id],
+            acknowledged_alerts=acked[p.id],
             last_data_at=seen.get(p.id),
         )
         for p in patients

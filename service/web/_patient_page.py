@@ -104,7 +104,10 @@ async def render_patient_page(
     )
     overrides = await list_plan_overrides(conn, patient_id=patient.id)
     by_day = {d.day: d for d in days}
-    point = by_day.get(chosen_day) if chosen_day else (days[-1] if days else None)
+    # Default: the latest day with sessions (today is often still empty), else the latest day.
+    with_sessions = [d for d in days if d.summary.get("sessions")]
+    latest = with_sessions[-1] if with_sessions else (days[-1] if days else None)
+    point = by_day.get(chosen_day) if chosen_day else latest
     if point is not None:
         start = datetime.fromtimestamp(int(point.summary.get("day_start_s") or 0), UTC)
         hr = await hr_minutes(

@@ -80,33 +80,40 @@ def alerts_section(alerts: Sequence[AlertRecord], *, patient_id: str, csrf: str)
     """Unresolved alerts with acknowledge/resolve forms, then the recently resolved."""
     if not alerts:
         return el("p", "No alerts for this patient.", class_="empty")
-    items = []
-    for a in alerts:
-        days = (
-            a.first_day.isoformat()
-            if a.first_day == a.last_day
-            else f"{a.first_day} – {a.last_day}"
+    current = [_alert_item(a, patient_id, csrf) for a in alerts if a.state != "resolved"]
+    resolved = [_alert_item(a, patient_id, csrf) for a in alerts if a.state == "resolved"]
+    return el(
+        "div",
+        el("ul", current, class_="alerts")
+        if current
+        else el("p", "No open alerts.", class_="empty"),
+        el(
+            "details",
+            el("summary", f"Resolved alerts ({len(resolved)})"),
+            el("ul", resolved, class_="alerts"),
         )
-        history = [
-            el("p", f"Acknowledged: {a.ack_note}", class_="muted") if a.ack_note else None,
-            el("p", f"Resolved: {a.resolve_note}", class_="muted") if a.resolve_note else None,
-        ]
-        items.append(
-            el(
-                "li",
-                el("span", a.severity, class_=f"badge {a.severity}"),
-                el("span", a.state, class_=f"badge state-{a.state}"),
-                el("strong", f" {a.message}"),
-                el(
-                    "p", f"{a.rule.replace('_', ' ').lower()} · {a.source} · {days}", class_="muted"
-                ),
-                history,
-                _alert_actions(a, patient_id, csrf),
-                class_=f"alert alert-{a.state}",
-                data_alert=str(a.id),
-            )
-        )
-    return el("ul", items, class_="alerts")
+        if resolved
+        else None,
+    )
+
+
+def _alert_item(a: AlertRecord, patient_id: str, csrf: str) -> Html:
+    days = a.first_day.isoformat() if a.first_day == a.last_day else f"{a.first_day} – {a.last_day}"
+    history = [
+        el("p", f"Acknowledged: {a.ack_note}", class_="muted") if a.ack_note else None,
+        el("p", f"Resolved: {a.resolve_note}", class_="muted") if a.resolve_note else None,
+    ]
+    return el(
+        "li",
+        el("span", a.severity, class_=f"badge {a.severity}"),
+        el("span", a.state, class_=f"badge state-{a.state}"),
+        el("strong", f" {a.message}"),
+        el("p", f"{a.rule.replace('_', ' ').lower()} · {a.source} · {days}", class_="muted"),
+        history,
+        _alert_actions(a, patient_id, csrf),
+        class_=f"alert alert-{a.state}",
+        data_alert=str(a.id),
+    )
 
 
 def _evidence(evidence: Mapping[str, Any]) -> Html:

@@ -77,14 +77,14 @@ def _today_cell(row: PatientRow) -> Html:
 
 
 def _alerts_cell(row: PatientRow) -> Html:
-    if not row.open_alerts:
-        return el("td", "none", class_="muted")
     parts = [
         el("span", f"{row.open_alerts[s]} {s}", class_=f"badge {s}")
         for s in ("urgent", "warning", "info")
         if row.open_alerts.get(s)
     ]
-    return el("td", parts)
+    if row.acknowledged_alerts:
+        parts.append(el("small", f"{row.acknowledged_alerts} acknowledged", class_="muted"))
+    return el("td", parts or el("span", "none", class_="muted"))
 
 
 def _row(row: PatientRow, now: datetime) -> Html:
