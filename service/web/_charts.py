@@ -156,9 +156,11 @@ def _week_labels(days: Sequence[DayPoint], surgery_date: date, step: float) -> H
             marks.append(
                 el("line", x1=f"{x:.1f}", x2=f"{x:.1f}", y1=_PAD_T, y2=_H - _PAD_B, class_="week")
             )
-            marks.append(
-                el("text", f"wk {since // 7 + 1}", x=f"{x + 2:.1f}", y=_H - 8, class_="tick")
-            )
+            # A label needs about 30 units: none is drawn across the right edge.
+            if x < _W - _PAD_R - 30:
+                marks.append(
+                    el("text", f"wk {since // 7 + 1}", x=f"{x + 2:.1f}", y=_H - 8, class_="tick")
+                )
     return join(marks)
 
 

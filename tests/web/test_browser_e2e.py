@@ -71,8 +71,8 @@ def _log_in(page: Page, demo: RunningDemo, who: tuple[str, str]) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def _shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+def _shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def test_clinician_and_patient_dashboards(demo: RunningDemo, browser: Browser) -> None:
@@ -93,7 +93,8 @@ def test_clinician_and_patient_dashboards(demo: RunningDemo, browser: Browser) -
     expect(chart).to_be_visible()
     assert chart.locator("rect.bar").count() > 0, "the progression chart has no bars"
     assert "aerobic minutes" in (chart.get_attribute("aria-label") or "")
-    _shot(page, "patient-page")
+    _shot(page, "patient-page", full_page=False)
+    _shot(page, "patient-page-full")
 
     alert = page.locator("li.alert", has_text="Red-flag symptoms reported")
     alert.get_by_label("Acknowledge with a note").fill("Called the patient; GP visit booked")
