@@ -21,7 +21,7 @@ from psycopg import AsyncConnection
 
 from service.accounts import Principal, resolve_access_token
 from service.api.deps import Conn
-from service.audit import record_access
+from service.audit import record_access, record_event
 from service.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -149,7 +149,15 @@ async def enforce_access(request: Request, conn: Conn) -> None:
         return
     token = _bearer(request)
     if policy == "device":
-        request.state.device = await _device(conn, token)
+        device = await _device(conn, token)
+        request.state.device = device
+        await record_event(
+            conn,
+            actor_kind="device",
+            actor_id=device.device_id,
+            action=f"{request.method} {path}",
+            patient_id=device.patient_id,
+        )
         return
     principal = await _principal(conn, token)
     request.state.principal = principal

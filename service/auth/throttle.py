@@ -63,10 +63,19 @@ async def check_login_allowed(
     )
 
 
+# Tunable default: failures older than a day no longer matter for any sensible window.
+_KEEP_FAILURES = "1 day"
+
+
 async def record_failure(conn: AsyncConnection[Any], *, email: str, address: str) -> None:
+    """Count one failed login; forget this address's failures older than a day."""
     await conn.execute(
         "INSERT INTO login_failures (account, address) VALUES (%s, %s)",
         (_account_key(email), address),
+    )
+    await conn.execute(
+        "DELETE FROM login_failures WHERE address = %s AND at < now() - %s::interval",
+        (address, _KEEP_FAILURES),
     )
 
 

@@ -70,7 +70,7 @@ class Notifier:
         self._pool = pool
         self._settings = settings
         self._retry = retry or RetryPolicy()
-        self._http = http or httpx.AsyncClient(follow_redirects=False)
+        self._http = http
         self._smtp = SmtpConfig(
             host=settings.smtp_host,
             port=settings.smtp_port,
@@ -111,7 +111,16 @@ class Notifier:
             await asyncio.gather(self._loop_task, return_exceptions=True)
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=self._settings.notify_send_timeout_s)
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _client(self) -> httpx.AsyncClient:
+        # Created on first use, inside the running loop; redirects are not followed so that a
+        # webhook cannot bounce a signed body elsewhere.
+        if self._http is None:
+            self._http = httpx.AsyncClient(follow_redirects=False)
+        return self._http
 
     async def _run(self) -> None:
         while True:
@@ -156,7 +165,7 @@ class Notifier:
         if claim.kind == "webhook":
             assert claim.secret is not None
             return await send_webhook(
-                self._http,
+                self._client(),
                 url=claim.address,
                 secret=claim.secret,
                 body=orjson.dumps(payload),

@@ -30,7 +30,10 @@ class TeamOut(BaseModel):
 
 
 class MemberIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"user_id": "0b6f6c1e-6a4b-4f43-9d8e-2f1f3c5a7b9d"}]},
+    )
 
     user_id: UUID
 
