@@ -25,8 +25,9 @@ from collector.simulator import history_profile, stream_history
 from collector.upload import UploadProgress
 from service.accounts import ensure_team
 from service.auth import hash_password
+from service.checkins import CheckinIn, record_checkin
 from service.db import make_pool
-from service.patients import PatientIn, add_device, add_patient
+from service.patients import PatientIn, add_device, add_patient, get_patient
 from service.settings import Settings
 from service.worker import drain
 
@@ -213,7 +214,30 @@ async def load_demo(
         with _progress(console) as progress:
             task = progress.add_task("summarising days", total=None)
             await drain(pool, on_progress=lambda n: progress.update(task, completed=n))
+        async with pool.connection() as conn:
+            await _red_flag_checkin(conn, patients[-1][1], settings)
     return logins, [(spec, pid) for spec, pid, _ in patients]
+
+
+async def _red_flag_checkin(
+    conn: AsyncConnection[Any], patient_id: UUID, settings: Settings
+) -> None:
+    """Today's check-in of the week-8 patient reports new numbness: an urgent alert to triage."""
+    patient = await get_patient(conn, patient_id)
+    assert patient is not None
+    await record_checkin(
+        conn,
+        patient,
+        CheckinIn(
+            pain_0_10=7,
+            stretching_sessions=1,
+            strength_session=False,
+            red_flags=["numbness_or_weakness"],
+            note="left foot feels numb since this morning",
+        ),
+        by=None,
+        digest_interval_s=settings.notify_digest_interval_s,
+    )
 
 
 async def print_last_days(

@@ -72,7 +72,10 @@ def demo(
     )
     if not serve_after:
         return
-    console.print(f"serving on [bold]{url}[/] (API docs at {url}/docs); Ctrl-C stops")
+    console.print(
+        f"dashboards: [bold]{url}/[/] (log in as the clinician or the patient above); "
+        f"API docs at {url}/docs; Ctrl-C stops"
+    )
     uvicorn.run(
         create_app(settings),
         host=bind_host,
