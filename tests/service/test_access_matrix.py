@@ -60,7 +60,7 @@ def expected(policy: str, caller: str) -> set[int]:
 
 
 def _patient_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
-    found = []
+    found: list[tuple[str, str, APIRoute]] = []
     for ctx in iter_route_contexts(app.routes):
         route = ctx.original_route
         if not isinstance(route, APIRoute) or "{patient_id}" not in (ctx.path or ""):

@@ -179,7 +179,9 @@ async def test_digest_email_reaches_a_local_smtp_server(world: World) -> None:
     [(recipients, message)] = inbox.messages
     assert recipients == ["spine-team@clinic.example"]
     assert message["Subject"] == "Rehab Monitor: 2 new alert(s)"
-    text = message.get_payload(decode=True).decode()
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    text = payload.decode()
     assert f"alert {first}:" in text
     assert f"alert {second}:" in text
     assert str(world.patient_id) in text

@@ -4,6 +4,7 @@ enrollment code, devices, the audit trail, paging, body limits and CORS."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 
 import httpx
 import orjson
@@ -167,7 +168,7 @@ async def test_oversized_bodies_are_refused_before_parsing(world: World) -> None
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
 
-    async def chunks():  # no Content-Length: counted while streaming
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted while streaming
         for _ in range(3):
             yield b" " * (512 * 1024)
 
