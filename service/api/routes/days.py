@@ -7,6 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
+from psycopg import sql
 from pydantic import BaseModel
 from starlette.responses import Response
 
@@ -42,6 +43,18 @@ _DAYS_EXAMPLE = [
         "status": "on_track",
         "flags": [],
         "analysis_version": "analysis-1.0.0",
+        "checkins": [
+            {
+                "id": 12,
+                "pain_0_10": 3,
+                "stretching_sessions": 2,
+                "strength_session": False,
+                "activities": [],
+                "red_flags": [],
+                "note": "stiff in the morning",
+                "created_at": "2026-05-10T18:02:11Z",
+            }
+        ],
     }
 ]
 
@@ -65,6 +78,29 @@ async def _range(
     return patient, first, last
 
 
+# A day's summary as served: the stored analysis plus the patient's check-ins of that day
+# (pain, exercises the band cannot see, self-logged activities, red flags), assembled by
+# PostgreSQL so that the service does not decode and re-encode the JSON.
+_CHECKINS_JOIN = sql.SQL(
+    "LEFT JOIN LATERAL (SELECT jsonb_agg(jsonb_build_object("
+    "'id', c.id, 'pain_0_10', c.pain_0_10, 'stretching_sessions', c.stretching_sessions,"
+    " 'strength_session', c.strength_session, 'activities', c.activities,"
+    " 'red_flags', to_jsonb(c.red_flags), 'note', c.note,"
+    " 'created_at', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
+    " ORDER BY c.id) AS items FROM checkins c WHERE c.patient_id = d.patient_id AND c.day = d.day) ci"
+    " ON true"
+)
+_WITH_CHECKINS = sql.SQL(
+    "d.summary || jsonb_build_object('checkins', coalesce(ci.items, '[]'::jsonb))"
+)
+_DAYS_SQL = sql.SQL(
+    "SELECT coalesce(json_agg({} ORDER BY d.day), '[]')::text FROM daily_summaries d {}"
+    " WHERE d.patient_id = %s AND d.day BETWEEN %s AND %s"
+).format(_WITH_CHECKINS, _CHECKINS_JOIN)
+_ONE_DAY_SQL = sql.SQL(
+    "SELECT ({})::text FROM daily_summaries d {} WHERE d.patient_id = %s AND d.day = %s"
+).format(_WITH_CHECKINS, _CHECKINS_JOIN)
+
 FromQuery = Annotated[date | None, Query(alias="from", description="First day, YYYY-MM-DD.")]
 ToQuery = Annotated[date | None, Query(description="Last day, YYYY-MM-DD (inclusive).")]
 
@@ -80,11 +116,7 @@ async def days(
     patient, first, last = await _range(conn, user, patient_id, from_, to)
     # The summaries are stored as JSON; PostgreSQL assembles the array so that the service does
     # not decode and re-encode them.
-    cur = await conn.execute(
-        "SELECT coalesce(json_agg(summary ORDER BY day), '[]')::text FROM daily_summaries"
-        " WHERE patient_id = %s AND day BETWEEN %s AND %s",
-        (patient.id, first, last),
-    )
+    cur = await conn.execute(_DAYS_SQL, (patient.id, first, last))
     row = await cur.fetchone()
     return Response(row[0] if row else "[]", media_type="application/json")
 
@@ -96,10 +128,7 @@ async def days(
 async def one_day(patient_id: UUID, day: date, conn: Conn, user: CurrentUser) -> Response:
     """The full summary of one patient-local day (404 until the day has been analysed)."""
     patient = await patient_for(conn, user, patient_id)
-    cur = await conn.execute(
-        "SELECT summary::text FROM daily_summaries WHERE patient_id = %s AND day = %s",
-        (patient.id, day),
-    )
+    cur = await conn.execute(_ONE_DAY_SQL, (patient.id, day))
     row = await cur.fetchone()
     if row is None:
         raise NotFoundError(f"no summary for {day} yet", day=day.isoformat())
