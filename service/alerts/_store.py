@@ -133,11 +133,16 @@ async def open_or_extend(
     """Extend the unresolved episode of ``rule`` or open a new one; ``True`` when new.
 
     The same condition on the same or the next day extends the episode (and raises its severity
-    if needed); a later day first resolves the stale episode. A day inside an already resolved
-    episode (a recomputation) changes nothing.
+    if needed), as does a later day when no summary in between lacks the flag; otherwise the
+    stale episode is resolved first. A day inside an already resolved episode (a recomputation)
+    changes nothing.
     """
-    # Serialise concurrent writers for one patient (worker and a check-in request).
-    await conn.execute("SELECT 1 FROM patients WHERE id = %s FOR UPDATE", (target.patient_id,))
+    # Serialise concurrent writers for one patient (worker tasks and check-in requests) until the
+    # caller's transaction ends. An advisory lock, not a row lock: the caller may already hold a
+    # key-share lock on the patient row (a foreign key), and two of those would deadlock.
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(%s::text, 0))", (str(target.patient_id),)
+    )
     current = await _fetch(
         conn,
         "SELECT {cols} FROM alerts WHERE patient_id = %s AND rule = %s"
@@ -149,7 +154,7 @@ async def open_or_extend(
         alert = current[0]
         if alert.state == "resolved":
             return alert, False
-        if day <= alert.last_day + timedelta(days=1):
+        if day <= alert.last_day + timedelta(days=1) or await _unbroken(conn, alert, day):
             severity = max(alert.severity, severity, key=_rank)
             rows = await _fetch(
                 conn,
@@ -168,6 +173,23 @@ async def open_or_extend(
         (target.patient_id, target.team_id, rule, source, severity, day, day, message, notify),
     )
     return rows[0], True
+
+
+async def _unbroken(conn: AsyncConnection[Any], alert: AlertRecord, day: date) -> bool:
+    """Whether no stored summary between the episode and ``day`` lacks the episode's flag.
+
+    The worker may analyse days out of order; a day not analysed yet does not break an episode
+    of an analysis rule. Check-in episodes need consecutive days.
+    """
+    if alert.source != "analysis":
+        return False
+    cur = await conn.execute(
+        "SELECT NOT EXISTS (SELECT 1 FROM daily_summaries WHERE patient_id = %s"
+        " AND day > %s AND day < %s AND NOT (%s = ANY(flag_codes)))",
+        (alert.patient_id, alert.last_day, day, alert.rule),
+    )
+    row = await cur.fetchone()
+    return bool(row and row[0])
 
 
 async def _close(conn: AsyncConnection[Any], alert_id: int, *, by: UUID | None, note: str) -> None:

@@ -3,6 +3,7 @@ budget; acknowledge and resolve through the API with filters."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -54,15 +55,36 @@ async def test_consecutive_days_extend_one_episode_and_a_clear_day_resolves_it(
     assert [r[:2] for r in rows] == [("HR_OVER_LIMIT", "resolved")]
 
 
+async def _stored_day(world: World, day: date, *flag_codes: str) -> None:
+    """A stored summary row, as the worker leaves one before calling the alerts."""
+    async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
+        await conn.execute(
+            "INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes, active_minutes,"
+            " status, summary, analysis_version, flag_codes)"
+            " VALUES (%s, %s, 0, 0, 0, 'on_track', '{}', 'test', %s)",
+            (world.patient_id, day, list(flag_codes)),
+        )
+
+
 async def test_a_gap_starts_a_new_episode_and_severity_only_rises(world: World) -> None:
     await _summarise(world, DAY, _summary("DAILY_OVER_TARGET"))
     rows = await _summarise(world, DAY, _summary("DAILY_OVER_TARGET", severity="urgent"))
     assert rows[0][4] == "urgent"
+    # The day in between was analysed without the flag: day 3 is a new episode.
+    await _stored_day(world, DAY + timedelta(days=1))
     rows = await _summarise(world, DAY + timedelta(days=3), _summary("DAILY_OVER_TARGET"))
     assert [(r[0], r[1], r[2]) for r in rows] == [
         ("DAILY_OVER_TARGET", "resolved", DAY),
         ("DAILY_OVER_TARGET", "open", DAY + timedelta(days=3)),
     ]
+
+
+async def test_days_analysed_out_of_order_keep_one_episode(world: World) -> None:
+    await _summarise(world, DAY, _summary("HR_OVER_LIMIT"))
+    # Day 1 not analysed yet: day 2 extends the episode, and day 1 later falls inside it.
+    await _summarise(world, DAY + timedelta(days=2), _summary("HR_OVER_LIMIT"))
+    rows = await _summarise(world, DAY + timedelta(days=1), _summary("HR_OVER_LIMIT"))
+    assert [r[:4] for r in rows] == [("HR_OVER_LIMIT", "open", DAY, DAY + timedelta(days=2))]
 
 
 async def test_start_only_flags_last_while_the_condition_does(world: World) -> None:
@@ -148,8 +170,10 @@ async def test_acknowledge_resolve_and_filters_through_the_api(world: World) -> 
 
 
 async def test_alert_list_is_paged_with_a_link_header(world: World) -> None:
-    for offset in range(0, 9, 2):
-        await _summarise(world, DAY + timedelta(days=offset), _summary("HR_OVER_LIMIT"))
+    # Flagged and calm days alternate: five episodes.
+    for offset in range(9):
+        codes = ("HR_OVER_LIMIT",) if offset % 2 == 0 else ()
+        await _summarise(world, DAY + timedelta(days=offset), _summary(*codes))
     nurse = world.auth(world.clinician_token)
     first = await world.client.get("/v1/alerts", params={"limit": 3}, headers=nurse)
     assert len(first.json()) == 3
@@ -160,3 +184,26 @@ async def test_alert_list_is_paged_with_a_link_header(world: World) -> None:
     ids = [a["id"] for a in first.json() + second.json()]
     assert ids == sorted(ids, reverse=True)
     assert len(set(ids)) == 5
+
+
+async def test_concurrent_summaries_of_one_patient_share_one_episode(world: World) -> None:
+    async def one(offset: int) -> None:
+        async with await AsyncConnection.connect(world.db_url) as conn, conn.transaction():
+            # As in the worker: the summary row (a key-share lock on the patient) comes first.
+            await conn.execute(
+                "INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes,"
+                " active_minutes, status, summary, analysis_version, flag_codes)"
+                " VALUES (%s, %s, 0, 0, 0, 'on_track', '{}', 'test', '{HR_OVER_LIMIT}')",
+                (world.patient_id, DAY + timedelta(days=offset)),
+            )
+            await on_day_summarised(
+                conn,
+                patient_id=world.patient_id,
+                day=DAY + timedelta(days=offset),
+                summary=_summary("HR_OVER_LIMIT"),
+            )
+
+    await asyncio.gather(*(one(offset) for offset in range(4)))
+    async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
+        rows = await _alerts(conn, world.patient_id)
+    assert [r[:4] for r in rows] == [("HR_OVER_LIMIT", "open", DAY, DAY + timedelta(days=3))]
