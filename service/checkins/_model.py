@@ -63,4 +63,5 @@ class CheckinIn(BaseModel):
     # Tunable default: ten logged activities per check-in is far beyond a normal day.
     activities: list[ActivityIn] = Field(default_factory=list, max_length=10)
     red_flags: list[RedFlag] = Field(default_factory=list, max_length=len(RED_FLAGS))
+    # The schema's CHECK (migration 0010): a few sentences of free text.
     note: str = Field(default="", max_length=2000)

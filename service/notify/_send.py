@@ -30,6 +30,8 @@ __all__ = [
 ]
 
 SIGNATURE_HEADER = "Rehab-Signature"
+# Tunable default: enough of an error message for the delivery log, bounded in size.
+_MAX_ERROR_CHARS = 500
 DELIVERY_HEADER = "Rehab-Delivery"
 
 
@@ -90,7 +92,7 @@ async def send_webhook(
     try:
         response = await client.post(url, content=body, headers=headers, timeout=timeout_s)
     except httpx.HTTPError as exc:
-        return AttemptResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
+        return AttemptResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS])
     if 200 <= response.status_code < 300:
         return AttemptResult(ok=True, status_code=response.status_code)
     return AttemptResult(
@@ -126,5 +128,5 @@ async def send_email(
             _send_email_blocking, smtp, to=to, subject=subject, text=text, timeout_s=timeout_s
         )
     except (OSError, smtplib.SMTPException) as exc:
-        return AttemptResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
+        return AttemptResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS])
     return AttemptResult(ok=True)

@@ -42,6 +42,7 @@ class TargetIn(BaseModel):
     )
 
     kind: Literal["webhook", "email"]
+    # The schema's CHECK (migration 0010): a URL or an address, far below any real limit.
     address: str = Field(min_length=3, max_length=2000)
 
     @model_validator(mode="after")

@@ -167,6 +167,7 @@ class PlanOverrideIn(BaseModel):
     )
 
     effective_from: date
+    # 600 min (10 h) a day bounds typing mistakes, far above any rehabilitation plan (tunable).
     aerobic_min_low: float | None = Field(default=None, ge=0, le=600)
     aerobic_min_high: float | None = Field(default=None, ge=0, le=600)
     max_session_min: float | None = Field(default=None, gt=0, le=600)
@@ -174,6 +175,7 @@ class PlanOverrideIn(BaseModel):
     running_cleared: bool | None = None
     swimming_cleared: bool | None = None
     elliptical_cleared: bool | None = None
+    # Tunable default: notes are a few sentences; 2,000 characters bounds the row.
     note: str = Field(default="", max_length=2000)
 
     @model_validator(mode="after")

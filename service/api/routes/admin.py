@@ -53,6 +53,7 @@ class UserIn(BaseModel):
         },
     )
 
+    # 320 characters: the longest address SMTP allows (RFC 5321 §4.5.3.1, 64 + 1 + 255).
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(max_length=256)
     role: Role

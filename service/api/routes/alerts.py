@@ -24,6 +24,7 @@ class NoteIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"note": "called the patient; resting"}]}
     )
 
+    # Tunable default: an acknowledgement note is a few sentences.
     note: str = Field(default="", max_length=2000)
 
 

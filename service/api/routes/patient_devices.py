@@ -37,6 +37,7 @@ class EnrollIn(BaseModel):
         json_schema_extra={"examples": [{"code": "7KQ2-M9XD-4FHT", "name": "living-room hub"}]},
     )
 
+    # 12 symbols with separators and spaces fit in 40 characters (service.patients.enrollment).
     code: str = Field(min_length=4, max_length=40)
     name: str = Field(default="home hub", min_length=1, max_length=200)
 
