@@ -15,6 +15,7 @@ from service.notify._targets import (
     add_target,
     list_deliveries,
     list_targets,
+    set_target_active,
 )
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "list_deliveries",
     "list_targets",
     "queue_alert",
+    "set_target_active",
     "sign",
     "verify_signature",
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "add_target",
     "list_deliveries",
     "list_targets",
+    "set_target_active",
 ]
 
 # 32 random bytes for the HMAC key: SHA-256's block-size guidance (RFC 2104 §3) asks ≥ 32 bytes.
@@ -81,6 +82,22 @@ async def add_target(
     row = await cur.fetchone()
     assert row is not None
     return row, secret
+
+
+async def set_target_active(
+    conn: AsyncConnection[Any], *, team_id: UUID, target_id: int, active: bool
+) -> TargetRecord:
+    """Switch a target off (no new deliveries; its log stays) or on again."""
+    cur = conn.cursor(row_factory=class_row(TargetRecord))
+    await cur.execute(
+        "UPDATE notification_targets SET active = %s WHERE id = %s AND team_id = %s"
+        " RETURNING id, team_id, kind, address, active, created_at",
+        (active, target_id, team_id),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFoundError(f"no notification target {target_id} in team {team_id}")
+    return row
 
 
 async def list_targets(conn: AsyncConnection[Any], *, team_id: UUID) -> list[TargetRecord]:

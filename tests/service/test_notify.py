@@ -199,6 +199,27 @@ async def test_email_without_smtp_settings_is_logged_as_failed_attempt(world: Wo
         assert await cur.fetchall() == [("SMTP is not configured (REHAB_SMTP_HOST)",)]
 
 
+async def test_a_switched_off_target_gets_nothing(world: World) -> None:
+    await _add_target(world, "email", "old@clinic.example")
+    admin = world.auth(world.admin_token)
+    base = f"/v1/teams/{world.team_id}/notification-targets"
+    [target] = (await world.client.get(base, headers=admin)).json()
+    response = await world.client.patch(
+        f"{base}/{target['id']}", json={"active": False}, headers=admin
+    )
+    assert response.json()["active"] is False
+    await _queue(world, digest=False)
+    async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
+        cur = await conn.execute("SELECT count(*) FROM notification_deliveries")
+        assert await cur.fetchone() == (0,)
+    other = await world.client.patch(
+        f"/v1/teams/{world.other_team_id}/notification-targets/{target['id']}",
+        json={"active": True},
+        headers=admin,
+    )
+    assert other.status_code == 404
+
+
 async def test_targets_are_per_team(world: World) -> None:
     with webhook_receiver(200) as receiver:
         await _add_target(world, "webhook", receiver.url)

@@ -13,7 +13,7 @@ from service.accounts import Role, add_team_member, create_user, ensure_team, se
 from service.api.deps import Conn, Page, set_next_link
 from service.api.problems import PROBLEM_RESPONSES
 from service.audit import AuditEntry, AuditQuery, query_audit
-from service.notify import TargetIn, TargetRecord, add_target, list_targets
+from service.notify import TargetIn, TargetRecord, add_target, list_targets, set_target_active
 
 router = APIRouter(prefix="/v1", tags=["admin"], responses=PROBLEM_RESPONSES)
 
@@ -113,6 +113,20 @@ async def create_target(team_id: UUID, body: TargetIn, conn: Conn) -> TargetOut:
     """Add a webhook (its HMAC secret is returned once) or an e-mail address."""
     record, secret = await add_target(conn, team_id=team_id, target=body)
     return TargetOut(target=record, secret=secret)
+
+
+class TargetPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
+
+    active: bool
+
+
+@router.patch("/teams/{team_id}/notification-targets/{target_id}")
+async def patch_target(
+    team_id: UUID, target_id: int, body: TargetPatch, conn: Conn
+) -> TargetRecord:
+    """Switch a target off (to rotate a webhook secret, add a new target first) or on."""
+    return await set_target_active(conn, team_id=team_id, target_id=target_id, active=body.active)
 
 
 _USER_SELECT = (
