@@ -73,8 +73,8 @@ def demo(
     if not serve_after:
         return
     console.print(
-        f"dashboards: [bold]{url}/[/] (log in as the clinician or the patient above); "
-        f"API docs at {url}/docs; Ctrl-C stops"
+        f"serving on [bold]{url}[/] — dashboards at {url}/ (log in as the clinician or the "
+        f"patient above), API docs at {url}/docs; Ctrl-C stops"
     )
     uvicorn.run(
         create_app(settings),
