@@ -228,3 +228,34 @@ def test_rehab_analyze_backfills_with_progress(db_url: str) -> None:
             "SELECT count(*) FROM daily_summaries WHERE patient_id = %s", (patient_id,)
         ).fetchone()
     assert count == (10,)
+
+
+async def test_patch_of_heart_rate_settings_requeues_summarised_days(world: World) -> None:
+    await _ingest_days(world, 2)
+    await _drain(world.db_url)
+    response = await world.client.patch(
+        f"/v1/patients/{world.patient_id}",
+        json={"hr_limit_bpm": 95, "beta_blocker": True},
+        headers=world.auth(world.clinician_token),
+    )
+    assert response.status_code == 200, response.text
+    with psycopg.connect(world.db_url) as conn:
+        queued = {row[0] for row in conn.execute("SELECT day FROM dirty_days").fetchall()}
+    assert {FIRST, FIRST + timedelta(days=1)} <= queued
+    await _drain(world.db_url)
+    day = (
+        await world.client.get(
+            f"/v1/patients/{world.patient_id}/days/{FIRST}",
+            headers=world.auth(world.clinician_token),
+        )
+    ).json()
+    # Beta-blocker patients are judged without heart-rate rules.
+    assert day["heart_rate"]["rules_active"] is False
+    # A change of the display name alone does not requeue anything.
+    await world.client.patch(
+        f"/v1/patients/{world.patient_id}",
+        json={"display_name": "Renamed"},
+        headers=world.auth(world.clinician_token),
+    )
+    with psycopg.connect(world.db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM dirty_days").fetchone() == (0,)
