@@ -22,12 +22,10 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import httpx
 import numpy as np
-import psycopg
 from rich.console import Console
 from rich.table import Table
 
@@ -37,8 +35,7 @@ from collector.outbox import Outbox
 from collector.profiles import csc, ftms, heart_rate, infinitime, rsc
 from collector.upload import Uploader
 from collector.wire import assemble_batch, encode_heart_rate_series
-from service.bench.scratch import scratch_database, serve_in_thread
-from service.patients import PatientIn, add_device, add_patient
+from service.bench.scratch import bench_patient, scratch_database, serve_in_thread
 from service.settings import Settings
 
 __all__ = ["Footprint", "measure_process", "run", "run_footprint"]
@@ -165,22 +162,6 @@ def run_decode(console: Console, *, notifications: int, seed: int = 0) -> tuple[
 # -- (b) outbox → server -----------------------------------------------------------------------
 
 
-async def _make_token(db_url: str) -> str:
-    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
-        patient_id = await add_patient(
-            conn,
-            PatientIn(
-                display_name="Bench hub",
-                birth_year=1960,
-                tz="UTC",
-                surgery_type="fusion",
-                surgery_date=date(2026, 4, 1),
-            ),
-        )
-        _, token = await add_device(conn, patient_id=patient_id)
-    return token
-
-
 def _encoded(n_samples: int, seed: int) -> list[bytes]:
     rng = np.random.default_rng(seed)
     t_s = _T0_S + np.arange(n_samples, dtype=np.float64)
@@ -233,8 +214,8 @@ def run_upload(
         serve_in_thread(settings, db_url) as base_url,
         tempfile.TemporaryDirectory(prefix="rehab-bench-outbox-") as tmp,
     ):
-        hub_token = asyncio.run(_make_token(db_url))
-        plain_token = asyncio.run(_make_token(db_url))
+        hub_token = asyncio.run(bench_patient(db_url)).device_token
+        plain_token = asyncio.run(bench_patient(db_url)).device_token
         with console.status("outbox → POST /v1/ingest"):
             drain_s = asyncio.run(_drain_outbox(base_url, hub_token, encoded, Path(tmp)))
         with console.status("plain POSTs"):

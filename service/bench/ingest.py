@@ -6,7 +6,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import numpy as np
@@ -15,8 +15,7 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from service.bench.scratch import scratch_database, serve_in_thread
-from service.patients import PatientIn, add_device, add_patient
+from service.bench.scratch import bench_patient, scratch_database, serve_in_thread
 from service.settings import Settings
 
 __all__ = ["run"]
@@ -51,22 +50,6 @@ def _bodies(n_samples: int, batch_size: int, seed: int) -> list[bytes]:
         ]
         bodies.append(orjson.dumps({"batch_id": str(uuid.uuid4()), "samples": samples}))
     return bodies
-
-
-async def _make_device(db_url: str) -> str:
-    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
-        patient_id = await add_patient(
-            conn,
-            PatientIn(
-                display_name="Bench",
-                birth_year=1960,
-                tz="UTC",
-                surgery_type="fusion",
-                surgery_date=date(2026, 4, 1),
-            ),
-        )
-        _, token = await add_device(conn, patient_id=patient_id)
-    return token
 
 
 async def _post_all(base_url: str, token: str, bodies: list[bytes], concurrency: int) -> float:
@@ -120,7 +103,7 @@ def run(
     with console.status("preparing request bodies"):
         bodies = _bodies(samples, batch_size, seed)
     with scratch_database(server_url) as db_url:
-        token = asyncio.run(_make_device(db_url))
+        token = asyncio.run(bench_patient(db_url)).device_token
         with serve_in_thread(settings, db_url) as base_url, console.status("POST /v1/ingest"):
             ingest_s = asyncio.run(_post_all(base_url, token, bodies, concurrency))
         with console.status("plain COPY"):

@@ -15,8 +15,7 @@ from psycopg import AsyncConnection
 from rich.console import Console
 from rich.table import Table
 
-from service.bench.scratch import scratch_database
-from service.patients import PatientIn, add_device, add_patient
+from service.bench.scratch import bench_patient, scratch_database
 from service.worker import day_bounds, recompute_day
 from service.worker.recompute import load_day_samples
 
@@ -54,22 +53,6 @@ def _copy_day(
     conn.commit()
 
 
-async def _setup(db_url: str) -> tuple[uuid.UUID, uuid.UUID]:
-    async with await AsyncConnection.connect(db_url, autocommit=True) as conn:
-        patient_id = await add_patient(
-            conn,
-            PatientIn(
-                display_name="Bench",
-                birth_year=1960,
-                tz=TZ,
-                surgery_type="fusion",
-                surgery_date=DAY - timedelta(days=35),
-            ),
-        )
-        device_id, _ = await add_device(conn, patient_id=patient_id)
-    return patient_id, device_id
-
-
 async def _measure(
     db_url: str, patient_id: uuid.UUID, repeats: int
 ) -> tuple[list[float], list[float]]:
@@ -97,7 +80,8 @@ def run(console: Console, *, server_url: str, repeats: int = 30, seed: int = 0) 
     """Time the refresh of one 1 Hz patient-day and print p50/p90 next to loading alone."""
     rng = np.random.default_rng(seed)
     with scratch_database(server_url) as db_url:
-        patient_id, device_id = asyncio.run(_setup(db_url))
+        bench = asyncio.run(bench_patient(db_url, tz=TZ, surgery_date=DAY - timedelta(days=35)))
+        patient_id, device_id = bench.patient_id, bench.device_id
         with console.status("loading 22 days of 1 Hz heart rate"), psycopg.connect(db_url) as conn:
             for d in range(HISTORY_DAYS, -1, -1):
                 _copy_day(conn, device_id, DAY - timedelta(days=d), rng)

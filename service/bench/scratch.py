@@ -7,7 +7,10 @@ import secrets
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 
 import psycopg
 import uvicorn
@@ -17,9 +20,10 @@ from pydantic import SecretStr
 
 from service.api import create_app
 from service.db import upgrade
+from service.patients import PatientIn, add_device, add_patient
 from service.settings import Settings
 
-__all__ = ["scratch_database", "serve_in_thread"]
+__all__ = ["BenchPatient", "bench_patient", "scratch_database", "serve_in_thread"]
 
 
 @contextlib.contextmanager
@@ -71,3 +75,29 @@ def serve_in_thread(settings: Settings, db_url: str) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@dataclass(frozen=True)
+class BenchPatient:
+    patient_id: uuid.UUID
+    device_id: uuid.UUID
+    device_token: str
+
+
+async def bench_patient(
+    db_url: str, *, tz: str = "UTC", surgery_date: date = date(2026, 4, 1)
+) -> BenchPatient:
+    """A patient with one paired device in the scratch database."""
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        patient_id = await add_patient(
+            conn,
+            PatientIn(
+                display_name="Bench patient",
+                birth_year=1960,
+                tz=tz,
+                surgery_type="fusion",
+                surgery_date=surgery_date,
+            ),
+        )
+        device_id, token = await add_device(conn, patient_id=patient_id)
+    return BenchPatient(patient_id=patient_id, device_id=device_id, device_token=token)
