@@ -36,6 +36,7 @@ from collector.hub import (
 )
 from collector.link import normalise_address
 from collector.outbox import Outbox
+from collector.profiles.huami import parse_auth_key
 from collector.settings import CollectorSettings
 
 __all__ = ["app"]
@@ -117,6 +118,28 @@ def _parse_device(text: str) -> PairedDevice:
     return PairedDevice(address=normalised, name=name.strip() or normalised)
 
 
+def _parse_huami_keys(texts: list[str], devices: tuple[PairedDevice, ...]) -> dict[str, bytes]:
+    """``ADDRESS=KEY`` options to keys by address; every address must be a paired device."""
+    paired = {d.address for d in devices}
+    keys: dict[str, bytes] = {}
+    for text in texts:
+        address, _, key_text = text.partition("=")
+        if not _ADDRESS.match(address.strip()):
+            raise typer.BadParameter(
+                f"--huami-key wants ADDRESS=KEY; {address!r} is not a Bluetooth address"
+            )
+        normalised = normalise_address(address)
+        if normalised not in paired:
+            raise typer.BadParameter(
+                f"--huami-key for {normalised}, which is not among the --device addresses"
+            )
+        try:
+            keys[normalised] = parse_auth_key(key_text)
+        except ValueError as exc:
+            raise typer.BadParameter(f"--huami-key for {normalised}: {exc}") from None
+    return keys
+
+
 @app.command()
 def pair(
     ctx: typer.Context,
@@ -131,6 +154,13 @@ def pair(
     token: Annotated[
         str | None, typer.Option("--token", help="A device token issued by the service.")
     ] = None,
+    huami_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--huami-key",
+            help="ADDRESS=KEY: the 32-hex-digit auth key of a Mi Band 2/3 among the devices.",
+        ),
+    ] = None,
 ) -> None:
     """Bind this hub and the chosen devices to a patient."""
     settings = _settings(ctx)
@@ -139,6 +169,10 @@ def pair(
     if not server.startswith(("http://", "https://")):
         raise typer.BadParameter(f"--server must be an http(s) URL, got {server!r}")
     devices = tuple({d.address: d for d in map(_parse_device, device)}.values())
+    keys = _parse_huami_keys(huami_key or [], devices)
+    devices = tuple(
+        PairedDevice(address=d.address, name=d.name, huami_key=keys.get(d.address)) for d in devices
+    )
     device_id: str | None = None
     if enrollment_code is not None:
 
@@ -160,6 +194,8 @@ def pair(
     )
     path = save_pairing(settings.collector_dir, pairing)
     _console.print(f"Paired {len(devices)} device(s) with {pairing.server_url}; saved to {path}")
+    if keys:
+        _console.print(f"Mi Band auth key stored for {len(keys)} device(s) (file mode 0600)")
 
 
 @app.command()

@@ -7,7 +7,7 @@ import os
 import socket
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import orjson
 
 from collector.errors import PairingError
 from collector.link import normalise_address
+from collector.profiles.huami import parse_auth_key
 
 __all__ = [
     "PAIRING_FILE",
@@ -37,10 +38,39 @@ _HTTP_CREATED = 201  # RFC 9110 §15.3.2
 
 @dataclass(frozen=True, slots=True)
 class PairedDevice:
-    """One BLE device bound to the hub: its address and a display name."""
+    """One BLE device bound to the hub.
+
+    Parameters
+    ----------
+    address
+        Bluetooth address, upper case with colons.
+    name
+        Display name for logs and status.
+    huami_key
+        The 16-byte AES key a Huami Mi Band 2/3 holds, or ``None`` for other devices. Kept out
+        of ``repr`` so it never reaches a log.
+    """
 
     address: str
     name: str
+    huami_key: bytes | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, str]:
+        """The JSON object stored in the pairing file."""
+        out = {"address": self.address, "name": self.name}
+        if self.huami_key is not None:
+            out["huami_key"] = self.huami_key.hex()
+        return out
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> PairedDevice:
+        """Parse :meth:`to_dict` output; ``ValueError``/``KeyError`` when it is not one."""
+        key = obj.get("huami_key")
+        return cls(
+            address=normalise_address(str(obj["address"])),
+            name=str(obj["name"]),
+            huami_key=None if key is None else parse_auth_key(str(key)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +86,7 @@ class Pairing:
     device_id
         The service's id for this hub, when enrollment returned one.
     devices
-        The paired BLE devices.
+        The paired BLE devices (with the Huami band keys, hence the file's mode 0600).
     paired_at_s
         Wall-clock epoch seconds of pairing.
     """
@@ -75,7 +105,7 @@ class Pairing:
                 "server_url": self.server_url,
                 "token": self.token,
                 "device_id": self.device_id,
-                "devices": [{"address": d.address, "name": d.name} for d in self.devices],
+                "devices": [d.to_dict() for d in self.devices],
                 "paired_at_s": self.paired_at_s,
             },
             option=orjson.OPT_INDENT_2,
@@ -92,13 +122,10 @@ class Pairing:
                 server_url=str(obj["server_url"]),
                 token=str(obj["token"]),
                 device_id=None if obj.get("device_id") is None else str(obj["device_id"]),
-                devices=tuple(
-                    PairedDevice(address=normalise_address(str(d["address"])), name=str(d["name"]))
-                    for d in obj["devices"]
-                ),
+                devices=tuple(PairedDevice.from_dict(d) for d in obj["devices"]),
                 paired_at_s=float(obj["paired_at_s"]),
             )
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError) as exc:
             raise PairingError(f"the pairing file is damaged: {exc}") from exc
 
 

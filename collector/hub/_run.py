@@ -29,12 +29,14 @@ from collector.link import (
     ClientFactory,
     ClockAnchor,
     DeviceLink,
+    HuamiSession,
     LinkConfig,
     close_stale_connection,
 )
 from collector.outbox import Outbox
 from collector.profiles import PROFILES
 from collector.profiles.battery import BATTERY_LEVEL_UUID
+from collector.profiles.huami import HR_KEEPALIVE_INTERVAL_S
 from collector.settings import CollectorSettings
 from collector.upload import Uploader
 
@@ -70,6 +72,8 @@ class HubConfig:
     scanner_retry_s: float = 15.0
     # Grace for the uploader to finish a request at shutdown; tunable default.
     shutdown_grace_s: float = 10.0
+    # Heart-rate ping of Huami bands (collector.profiles.huami.HR_KEEPALIVE_INTERVAL_S).
+    huami_keepalive_s: float = HR_KEEPALIVE_INTERVAL_S
 
 
 class Hub:
@@ -196,6 +200,15 @@ class Hub:
     ) -> None:
         if self._production:
             await close_stale_connection(device.address)
+        # A band paired with a Huami key is authenticated on each connection, which also
+        # opens its realtime steps; any other device gets the profiles that need no handshake.
+        session = (
+            None
+            if device.huami_key is None
+            else HuamiSession(
+                key=device.huami_key, keepalive_interval_s=self._config.huami_keepalive_s
+            )
+        )
         link = DeviceLink(
             address=device.address,
             name=device.name,
@@ -205,6 +218,7 @@ class Hub:
             read_uuids=[BATTERY_LEVEL_UUID],
             config=self._config.link,
             rng=random.Random(self._rng.random()),  # noqa: S311 - jitter, not secrets
+            session=session,
         )
         decoder = NotificationDecoder(anchor=self._anchor, counters=counters)
         self._links[link.address] = link

@@ -1,7 +1,8 @@
 """Bluetooth LE link layer: one long-lived scanner, one self-healing link per paired device.
 
 Callbacks from the BLE stack only timestamp and enqueue ``(time.monotonic_ns(), uuid, bytes)``;
-everything else happens in tasks. The stack is injected (:class:`ClientFactory`), so the state
+everything else happens in tasks. Devices that must be talked to around a connection (a Huami
+band's AES handshake and heart-rate keep-alive) plug in :class:`SessionHooks` (:class:`HuamiSession`). The stack is injected (:class:`ClientFactory`), so the state
 machine is tested with a fake client and production uses bleak + bleak-retry-connector
 (:class:`BleakClientFactory`).
 """
@@ -9,7 +10,7 @@ machine is tested with a fake client and production uses bleak + bleak-retry-con
 from __future__ import annotations
 
 from collector.link._adverts import AdvertisementBoard
-from collector.link._backoff import Backoff, BackoffCurve, RetryPolicy
+from collector.link._backoff import NO_RETRY, Backoff, BackoffCurve, RetryPolicy
 from collector.link._bleak import (
     BleakClientFactory,
     BleakLinkClient,
@@ -28,10 +29,14 @@ from collector.link._client import (
     normalise_uuid,
 )
 from collector.link._clock import ClockAnchor
+from collector.link._huami import HR_CONTROL_POINT_UUID, HuamiSession, huami_auth_flags
 from collector.link._link import DeviceLink, Notification
+from collector.link._session import SessionContext, SessionHooks, next_notification
 from collector.link._state import LinkConfig, LinkSnapshot, LinkState
 
 __all__ = [
+    "HR_CONTROL_POINT_UUID",
+    "NO_RETRY",
     "Advertisement",
     "AdvertisementBoard",
     "Backoff",
@@ -44,6 +49,7 @@ __all__ = [
     "DeviceLink",
     "DisconnectedCallback",
     "ErrorClass",
+    "HuamiSession",
     "LinkClient",
     "LinkConfig",
     "LinkSnapshot",
@@ -51,10 +57,14 @@ __all__ = [
     "Notification",
     "NotifyHandler",
     "RetryPolicy",
+    "SessionContext",
+    "SessionHooks",
     "advertisement_from_bleak",
     "classify",
     "close_stale_connection",
+    "huami_auth_flags",
     "make_error",
+    "next_notification",
     "normalise_address",
     "normalise_uuid",
     "translate_error",

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 from collector.link._classify import ErrorClass
 
-__all__ = ["Backoff", "BackoffCurve", "RetryPolicy"]
+__all__ = ["NO_RETRY", "Backoff", "BackoffCurve", "RetryPolicy"]
+
+NO_RETRY = frozenset({ErrorClass.CREDENTIALS})
+"""Classes that park the link instead of retrying: only re-pairing the hub can fix them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +72,7 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if not 0.0 <= self.jitter <= 1.0:
             raise ValueError(f"jitter must be within [0, 1], got {self.jitter}")
-        missing = set(ErrorClass) - set(self.curves)
+        missing = set(ErrorClass) - NO_RETRY - set(self.curves)
         if missing:
             raise ValueError(f"no backoff curve for {sorted(c.value for c in missing)}")
 
@@ -91,7 +94,15 @@ class Backoff:
         self._streaks: dict[ErrorClass, int] = dict.fromkeys(ErrorClass, 0)
 
     def failure(self, error_class: ErrorClass) -> float:
-        """Record one failure of ``error_class`` and return the delay before the next attempt, s."""
+        """Record one failure of ``error_class`` and return the delay before the next attempt, s.
+
+        Raises
+        ------
+        ValueError
+            For a class in :data:`NO_RETRY`, which has no next attempt.
+        """
+        if error_class in NO_RETRY:
+            raise ValueError(f"{error_class.value} failures are not retried")
         self._streaks[error_class] += 1
         ceiling = self._policy.curves[error_class].ceiling_s(self._streaks[error_class])
         low = ceiling * (1.0 - self._policy.jitter)

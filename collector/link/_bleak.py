@@ -184,6 +184,13 @@ class BleakLinkClient:
         except Exception as exc:
             raise translate_error(exc, address=self._address, during=f"read {uuid}") from exc
 
+    async def write(self, uuid: str, data: bytes) -> None:
+        """Write one value; bleak picks write-with-response when the characteristic offers it."""
+        try:
+            await self._client.write_gatt_char(self._chars[uuid], data, response=None)
+        except Exception as exc:
+            raise translate_error(exc, address=self._address, during=f"write {uuid}") from exc
+
     async def disconnect(self) -> None:
         """Disconnect; bleak makes this a no-op when already disconnected."""
         try:

@@ -36,6 +36,7 @@ from collector.errors import (
     DeviceTimeoutError,
     GattOperationError,
 )
+from collector.profiles.huami import HuamiAuthError
 
 __all__ = ["ErrorClass", "advice_for", "classify", "classify_kind", "make_error", "translate_error"]
 
@@ -53,6 +54,8 @@ class ErrorClass(enum.Enum):
     """The device is not advertising (off, out of range, connected elsewhere)."""
     ADAPTER = "adapter"
     """The host has no usable adapter or BlueZ is not reachable: retry slowly."""
+    CREDENTIALS = "credentials"
+    """The device refused the credentials the hub was paired with: no retry until re-paired."""
 
 
 # BlueZ reports aborted connections with this text in the org.bluez.Error.Failed body; the same
@@ -88,6 +91,11 @@ _ADVICE: dict[type[DeviceError], str] = {
     GattOperationError: "the device may need pairing or a firmware update",
     DeviceDisconnectedError: "the device went out of range or was switched off",
     DeviceStalledError: "the link was silent; reconnecting",
+    HuamiAuthError: (
+        "the key does not match the one the band holds: get the band's key again (huami-token "
+        "for a band paired with Mi Fit / Zepp Life, or Gadgetbridge's debug screen), run "
+        "`rehab collect pair ... --huami-key ADDRESS=KEY`, then restart the collector"
+    ),
 }
 
 _CLASS_OF: dict[type[DeviceError], ErrorClass] = {
@@ -99,6 +107,7 @@ _CLASS_OF: dict[type[DeviceError], ErrorClass] = {
     GattOperationError: ErrorClass.CONNECT,
     DeviceDisconnectedError: ErrorClass.TRANSIENT,
     DeviceStalledError: ErrorClass.TRANSIENT,
+    HuamiAuthError: ErrorClass.CREDENTIALS,
 }
 
 

@@ -94,6 +94,10 @@ class LinkClient(Protocol):
         """Read characteristic ``uuid`` once."""
         ...
 
+    async def write(self, uuid: str, data: bytes) -> None:
+        """Write ``data`` to characteristic ``uuid`` (with response when the device offers it)."""
+        ...
+
     async def disconnect(self) -> None:
         """Close the link; safe to call when already disconnected."""
         ...

@@ -16,7 +16,7 @@ from collector.errors import (
     GattOperationError,
 )
 from collector.link._adverts import AdvertisementBoard
-from collector.link._backoff import Backoff, RetryPolicy
+from collector.link._backoff import NO_RETRY, Backoff, RetryPolicy
 from collector.link._classify import classify, make_error, translate_error
 from collector.link._client import (
     Advertisement,
@@ -26,6 +26,7 @@ from collector.link._client import (
     normalise_address,
     normalise_uuid,
 )
+from collector.link._session import SessionContext, SessionHooks, run_hook, watch_beside
 from collector.link._state import LinkConfig, LinkSnapshot, LinkState
 
 __all__ = ["DeviceLink", "Notification"]
@@ -63,6 +64,9 @@ class DeviceLink:
         Backoff curves per error class.
     rng
         Jitter source; ``random.Random(seed)`` in tests.
+    session
+        Device-specific hooks (authentication, start commands, keep-alive), if the device needs
+        any; their ``notify_uuids`` and ``read_uuids`` are added to the link's.
     """
 
     def __init__(
@@ -78,11 +82,16 @@ class DeviceLink:
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
         clock_ns: Callable[[], int] = time.monotonic_ns,
+        session: SessionHooks | None = None,
     ) -> None:
         self.address = normalise_address(address)
         self.name = name
         self._board = advertisements
         self._factory = client_factory
+        self._session = session
+        if session is not None:
+            notify_uuids = [*notify_uuids, *session.notify_uuids]
+            read_uuids = [*read_uuids, *session.read_uuids]
         self._notify_uuids = tuple(dict.fromkeys(normalise_uuid(u) for u in notify_uuids))
         self._read_uuids = tuple(dict.fromkeys(normalise_uuid(u) for u in read_uuids))
         self._config = config or LinkConfig()
@@ -139,6 +148,11 @@ class DeviceLink:
                 delay_s = await self._one_session()
                 if self._stopping.is_set():
                     break
+                if delay_s is None:
+                    # Retrying cannot help: stay idle until the collector is stopped.
+                    self._state = LinkState.REFUSED
+                    await self._stopping.wait()
+                    break
                 self._state = LinkState.BACKING_OFF
                 try:
                     async with asyncio.timeout(delay_s):
@@ -150,8 +164,8 @@ class DeviceLink:
 
     # -- one connect → stream → teardown cycle ----------------------------------------------
 
-    async def _one_session(self) -> float:
-        """Run one session; return the backoff delay before the next one, seconds."""
+    async def _one_session(self) -> float | None:
+        """Run one session; return the delay before the next one (s), ``None`` for never."""
         try:
             self._state = LinkState.WAITING_FOR_ADVERTISEMENT
             advert = await self._board.wait_fresh(
@@ -162,8 +176,29 @@ class DeviceLink:
             self._state = LinkState.CONNECTING
             self._disconnected.clear()
             self._client = await self._connect(advert)
+            context = SessionContext(
+                client=self._client,
+                advertisement=advert,
+                disconnected=self._disconnected,
+                name=self.name,
+            )
+            if self._session is not None:
+                self._state = LinkState.AUTHENTICATING
+                await run_hook(
+                    self._session.authenticate(context),
+                    address=self.address,
+                    during="authenticate",
+                    timeout_s=self._config.auth_timeout_s,
+                )
             self._state = LinkState.SUBSCRIBING
             await self._subscribe(self._client)
+            if self._session is not None:
+                await run_hook(
+                    self._session.start_streams(context),
+                    address=self.address,
+                    during="start streams",
+                    timeout_s=self._config.subscribe_timeout_s,
+                )
             self._connects += 1
             self._state = LinkState.STREAMING
             self._stream_start_count = self._notifications
@@ -172,7 +207,13 @@ class DeviceLink:
                 self.name,
                 len(self._subscribed),
             )
-            await self._watch()
+            if self._session is None:
+                await self._watch()
+            else:
+                keep_alive = run_hook(
+                    self._session.keep_alive(context), address=self.address, during="keep alive"
+                )
+                await watch_beside(self._watch(), keep_alive)
         except DeviceError as error:
             return self._failed(error)
         finally:
@@ -312,7 +353,7 @@ class DeviceLink:
 
     # -- error bookkeeping -------------------------------------------------------------------
 
-    def _failed(self, error: DeviceError) -> float:
+    def _failed(self, error: DeviceError) -> float | None:
         if self._state is LinkState.STREAMING and self._notifications > self._stream_start_count:
             # The session delivered data: the streaks end here, and the next failure is news.
             if self._backoff.total_streak:
@@ -326,9 +367,18 @@ class DeviceLink:
         self._failures += 1
         self._last_error = error.message
         error_class = classify(error)
+        advice = error.fields.get("advice", "")
+        if error_class in NO_RETRY:
+            _LOG.error(
+                "%s: %s [%s] - %s; not reconnecting until the hub is paired again",
+                self.name,
+                error.message,
+                error_class.value,
+                advice,
+            )
+            return None
         delay_s = self._backoff.failure(error_class)
         kind = type(error)
-        advice = error.fields.get("advice", "")
         if kind not in self._logged:
             self._logged.add(kind)
             _LOG.warning(

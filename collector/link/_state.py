@@ -14,9 +14,12 @@ class LinkState(enum.Enum):
     IDLE = "idle"
     WAITING_FOR_ADVERTISEMENT = "waiting_for_advertisement"
     CONNECTING = "connecting"
+    AUTHENTICATING = "authenticating"
     SUBSCRIBING = "subscribing"
     STREAMING = "streaming"
     BACKING_OFF = "backing_off"
+    REFUSED = "refused"
+    """The device refused the paired credentials; the link waits, idle, to be stopped."""
     STOPPED = "stopped"
 
 
@@ -31,6 +34,8 @@ class LinkConfig:
     connect_timeout_s
         Outer safety deadline around the whole connect (bleak-retry-connector's own attempts
         included), seconds.
+    auth_timeout_s
+        Deadline for a device's authentication handshake (Huami bands), seconds.
     subscribe_timeout_s
         Deadline for subscribing to every characteristic and reading the battery, seconds.
     silence_timeout_s
@@ -47,6 +52,10 @@ class LinkConfig:
     # bleak_retry_connector.BLEAK_SAFETY_TIMEOUT is 60 s per attempt; we allow its 4 attempts
     # (MAX_CONNECT_ATTEMPTS) at the usual ~20 s each (BLEAK_TIMEOUT); tunable default.
     connect_timeout_s: float = 90.0
+    # A Huami band answers each of its two handshake steps within a connection interval or
+    # two; unauthenticated links are dropped by the band after about 20 s (miband2auth notes);
+    # tunable default.
+    auth_timeout_s: float = 10.0
     # Subscribing is a few CCCD writes, well under a second each; tunable default.
     subscribe_timeout_s: float = 20.0
     # Heart rate notifies about once per second (HRS 1.0 §3.1 typical); 30 s of silence means the
@@ -61,6 +70,7 @@ class LinkConfig:
         for name in (
             "advertisement_wait_s",
             "connect_timeout_s",
+            "auth_timeout_s",
             "subscribe_timeout_s",
             "silence_timeout_s",
             "disconnect_timeout_s",

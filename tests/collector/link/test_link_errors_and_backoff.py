@@ -30,6 +30,7 @@ from collector.errors import (
     GattOperationError,
 )
 from collector.link import (
+    NO_RETRY,
     Advertisement,
     AdvertisementBoard,
     Backoff,
@@ -139,8 +140,11 @@ def test_backoff_is_reproducible_with_a_seed() -> None:
     assert run(3) != run(4)
 
 
-def test_default_policy_covers_every_class_and_rejects_bad_values() -> None:
-    assert set(RetryPolicy().curves) == set(ErrorClass)
+def test_default_policy_covers_every_retried_class_and_rejects_bad_values() -> None:
+    assert set(RetryPolicy().curves) == set(ErrorClass) - NO_RETRY
+    assert {ErrorClass.CREDENTIALS} == NO_RETRY
+    with pytest.raises(ValueError, match="not retried"):
+        Backoff(policy=RetryPolicy(), rng=random.Random(0)).failure(ErrorClass.CREDENTIALS)
     with pytest.raises(ValueError, match="jitter"):
         RetryPolicy(jitter=1.5)
     with pytest.raises(ValueError, match="no backoff curve"):
