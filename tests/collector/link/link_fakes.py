@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bleak.exc import BleakDBusError
+from bleak.exc import BleakDBusError, BleakError
 
 from collector.link import (
     Advertisement,
@@ -39,6 +39,10 @@ FAST_POLICY = RetryPolicy(
 )
 
 
+Responder = Callable[["FakeClient", str, bytes], list[tuple[str, bytes]]]
+"""The device's side of a write: the notifications it sends in answer, ``(uuid, payload)``."""
+
+
 class FakeClient:
     """A connected client whose notifications and disconnects the test drives."""
 
@@ -49,12 +53,15 @@ class FakeClient:
         disconnected: DisconnectedCallback,
         reads: dict[str, bytes] | None = None,
         failing_notify: set[str] | None = None,
+        responder: Responder | None = None,
     ) -> None:
         self._uuids = frozenset(uuids)
         self._disconnected = disconnected
         self._reads = reads or {}
         self._failing = failing_notify or set()
+        self._responder = responder
         self.handlers: dict[str, NotifyHandler] = {}
+        self.writes: list[tuple[str, bytes]] = []
         self.connected = True
         self.disconnect_calls = 0
 
@@ -72,6 +79,17 @@ class FakeClient:
 
     async def read(self, uuid: str) -> bytes:
         return self._reads[uuid]
+
+    async def write(self, uuid: str, data: bytes) -> None:
+        if not self.connected:
+            raise BleakError("Not connected")
+        self.writes.append((uuid, bytes(data)))
+        answers = [] if self._responder is None else self._responder(self, uuid, bytes(data))
+        loop = asyncio.get_running_loop()
+        for answer_uuid, payload in answers:
+            # Answers arrive after the write returns, as they would over the air.
+            if answer_uuid in self.handlers:
+                loop.call_soon(self.handlers[answer_uuid], bytearray(payload))
 
     async def disconnect(self) -> None:
         self.disconnect_calls += 1
@@ -134,15 +152,16 @@ def hr_band(
 class Advertiser:
     """Offers advertisements to a board, stamped with the monotonic clock the link uses."""
 
-    def __init__(self, board: AdvertisementBoard) -> None:
+    def __init__(self, board: AdvertisementBoard, *, name: str = "Band") -> None:
         self.board = board
+        self.name = name
         self._last_ns = 0
 
     def advertise(self, address: str = ADDRESS, *, rssi_dbm: int = -60) -> Advertisement:
         self._last_ns = max(time.monotonic_ns(), self._last_ns + 1)
         advert = Advertisement(
             address=address,
-            name="Band",
+            name=self.name,
             rssi_dbm=rssi_dbm,
             service_uuids=(normalise_uuid("180d"),),
             seen_ns=self._last_ns,
