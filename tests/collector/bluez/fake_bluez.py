@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from dbus_fast import BusType
 from dbus_fast.aio import MessageBus
@@ -26,7 +27,7 @@ from tests.collector.bluez.fake_bluez_objects import (
     bluez_error,
 )
 
-__all__ = ["CharSpec", "FakeBlueZ", "Peripheral", "PeripheralSpec"]
+__all__ = ["CharSpec", "FakeBlueZ", "Firmware", "Peripheral", "PeripheralSpec"]
 
 ADAPTER_PATH = "/org/bluez/hci0"
 
@@ -45,14 +46,32 @@ class CharSpec:
     payload: Callable[[int], bytes] | None = None
 
 
+class Firmware(Protocol):
+    """A device's own logic for one connection: answers to writes, and which streams flow."""
+
+    def on_write(self, uuid: str, value: bytes) -> list[tuple[str, bytes]]:
+        """Handle a write; return the ``(uuid, payload)`` notifications sent in answer."""
+        ...
+
+    def streams(self, uuid: str) -> bool:
+        """Whether ``uuid`` notifies periodically right now."""
+        ...
+
+
 @dataclass(frozen=True)
 class PeripheralSpec:
-    """A simulated device: address, name, advertised UUIDs, GATT services."""
+    """A simulated device: address, name, advertised UUIDs, GATT services.
+
+    ``firmware``, when given, builds a fresh :class:`Firmware` on every connection; without one
+    every subscribed characteristic with a payload generator notifies and writes are recorded
+    only.
+    """
 
     address: str
     name: str
     advertised: tuple[str, ...]
     services: dict[str, tuple[CharSpec, ...]]
+    firmware: Callable[[], Firmware] | None = None
 
 
 @dataclass
@@ -70,6 +89,13 @@ class Peripheral:
     ticks: dict[str, int] = field(default_factory=dict)
     connects: int = 0
     notifications: int = 0
+    firmwares: list[Firmware] = field(default_factory=list)
+    writes: list[tuple[str, bytes]] = field(default_factory=list)
+
+    @property
+    def firmware(self) -> Firmware | None:
+        """The current (or last) connection's firmware."""
+        return self.firmwares[-1] if self.firmwares else None
 
 
 class FakeBlueZ:
@@ -193,6 +219,8 @@ class FakeBlueZ:
             raise bluez_error("Failed", reason)
         self._set_connected(peripheral, connected=True)
         peripheral.connects += 1
+        if peripheral.spec.firmware is not None:
+            peripheral.firmwares.append(peripheral.spec.firmware())
         self._export_gatt(peripheral)
         device.services_resolved = True
         device.emit_properties_changed({"ServicesResolved": True})
@@ -212,6 +240,22 @@ class FakeBlueZ:
         if char.notifying:
             char.notifying = False
             char.emit_properties_changed({"Notifying": False})
+
+    def write_value(self, char: Characteristic, value: bytes) -> None:
+        peripheral = next(
+            p for p in self.peripherals.values() if char.service_path.startswith(p.path + "/")
+        )
+        peripheral.writes.append((char.uuid, value))
+        firmware = peripheral.firmware
+        if firmware is None or not peripheral.device.connected:
+            return
+        by_uuid = {obj.uuid: obj for _, obj in peripheral.gatt if isinstance(obj, Characteristic)}
+        loop = asyncio.get_running_loop()
+        for uuid, payload in firmware.on_write(char.uuid, value):
+            target = by_uuid.get(uuid)
+            if target is not None and target.notifying:
+                # Sent after the write's reply, as the answer comes over the air later.
+                loop.call_soon(target.push, payload)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -288,8 +332,11 @@ class FakeBlueZ:
                 specs = {
                     spec.uuid: spec for chars in peripheral.spec.services.values() for spec in chars
                 }
+                firmware = peripheral.firmware
                 for _, obj in list(peripheral.gatt):
                     if not isinstance(obj, Characteristic) or not obj.notifying:
+                        continue
+                    if firmware is not None and not firmware.streams(obj.uuid):
                         continue
                     spec = specs[obj.uuid]
                     if spec.payload is None:

@@ -2,7 +2,7 @@
 
 They implement the slice of the BlueZ D-Bus API (doc/org.bluez.*.rst in the BlueZ tree) that bleak's
 BlueZ backend uses: properties it reads from ``GetManagedObjects`` and ``PropertiesChanged``, and
-the methods it calls. Behaviour (what Connect does, what StartNotify does) is delegated to a
+the methods it calls (``WriteValue`` with its ``type`` option included). Behaviour (what Connect does, what StartNotify does) is delegated to a
 controller so the objects stay declarative.
 """
 
@@ -50,6 +50,7 @@ class Controller(Protocol):
     async def disconnect(self, device: Device) -> None: ...
     def start_notify(self, char: Characteristic) -> None: ...
     def stop_notify(self, char: Characteristic) -> None: ...
+    def write_value(self, char: Characteristic, value: bytes) -> None: ...
 
 
 # dbus-fast reads annotations as D-Bus signatures; these aliases carry the ones without a name in
@@ -328,6 +329,12 @@ class Characteristic(ServiceInterface):
         if "read" not in self.flags:
             raise bluez_error("NotPermitted", "Read not permitted")
         return self.value
+
+    @dbus_method()
+    def WriteValue(self, value: DBusBytes, options: VariantDict) -> NoReply:
+        if "write" not in self.flags and "write-without-response" not in self.flags:
+            raise bluez_error("NotPermitted", "Write not permitted")
+        self._controller.write_value(self, bytes(value))
 
     @dbus_method()
     def StartNotify(self) -> NoReply:

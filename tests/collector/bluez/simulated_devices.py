@@ -1,7 +1,9 @@
-"""The three simulated peripherals: a heart-rate band, an InfiniTime watch and an FTMS bike.
+"""Simulated peripherals: a heart-rate band, an InfiniTime watch, an FTMS bike, Mi Bands 2 and 3.
 
 Payload layouts follow the GATT specifications and the vectors in
-``/work/shared/data/gatt/vectors.json``.
+``/work/shared/data/gatt/vectors.json``. The Mi Bands run
+:class:`tests.collector.link.fake_miband.MiBandFirmware`: nothing streams until the AES
+handshake succeeded, heart rate only after the control point's start command.
 """
 
 from __future__ import annotations
@@ -9,14 +11,27 @@ from __future__ import annotations
 import struct
 
 from tests.collector.bluez.fake_bluez import CharSpec, PeripheralSpec
+from tests.collector.link.fake_miband import (
+    AUTH,
+    HR_CONTROL_POINT,
+    KEY,
+    REALTIME_STEPS,
+    MiBandFirmware,
+    steps_payload,
+)
 
 __all__ = [
     "BAND",
     "BIKE",
+    "HUAMI_AUTH_SERVICE",
+    "HUAMI_SERVICE",
     "INFINITIME_MOTION_SERVICE",
     "INFINITIME_STEP_COUNT",
     "WATCH",
     "full",
+    "mi_band",
+    "mi_band_hr",
+    "mi_band_steps",
 ]
 
 
@@ -34,6 +49,8 @@ FTMS_FEATURE = full("2acc")
 INDOOR_BIKE_DATA = full("2ad2")
 INFINITIME_MOTION_SERVICE = "00030000-78fc-48fe-8e23-433b3a1942d0"
 INFINITIME_STEP_COUNT = "00030001-78fc-48fe-8e23-433b3a1942d0"
+HUAMI_SERVICE = full("fee0")
+HUAMI_AUTH_SERVICE = full("fee1")
 
 
 def band_hr(tick: int) -> bytes:
@@ -99,3 +116,48 @@ BIKE = PeripheralSpec(
         ),
     },
 )
+
+
+def mi_band_hr(tick: int) -> bytes:
+    """HRS 2A37 as a Mi Band sends it (flags 0x00, uint8 bpm): 60–64 bpm."""
+    return bytes([0x00, 60 + tick % 5])
+
+
+def mi_band_steps(tick: int) -> bytes:
+    """Realtime steps: 1000 today when connected, one more with every notification."""
+    return steps_payload(1000 + tick)
+
+
+def mi_band(
+    *,
+    address: str,
+    name: str,
+    key: bytes = KEY,
+    hr_timeout_s: float | None = None,
+) -> PeripheralSpec:
+    """A Mi Band 2/3 holding ``key``; its heart rate stops ``hr_timeout_s`` after the last ping."""
+
+    def firmware() -> MiBandFirmware:
+        return MiBandFirmware(key=key, hr_timeout_s=hr_timeout_s)
+
+    return PeripheralSpec(
+        address=address,
+        name=name,
+        advertised=(HUAMI_SERVICE,),
+        services={
+            HEART_RATE_SERVICE: (
+                CharSpec(HEART_RATE_MEASUREMENT, ("notify",), payload=mi_band_hr),
+                CharSpec(HR_CONTROL_POINT, ("read", "write"), value=b"\x00"),
+            ),
+            HUAMI_SERVICE: (
+                CharSpec(
+                    REALTIME_STEPS,
+                    ("read", "notify"),
+                    value=steps_payload(1000),
+                    payload=mi_band_steps,
+                ),
+            ),
+            HUAMI_AUTH_SERVICE: (CharSpec(AUTH, ("write-without-response", "notify")),),
+        },
+        firmware=firmware,
+    )
