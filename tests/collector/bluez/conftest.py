@@ -1,7 +1,9 @@
-"""Fixtures: a private dbus-daemon per session with a fake BlueZ owning ``org.bluez`` on it."""
+"""Fixtures: a private dbus-daemon per session with a fake BlueZ owning ``org.bluez`` on it, and
+a real ``rehab serve`` for the end-to-end tests of ``rehab collect run``."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 
 from tests.collector.bluez.fake_bluez import FakeBlueZ
 from tests.collector.bluez.private_bus import DBUS_DAEMON, private_dbus_daemon
+from tests.collector.e2e.service_process import ServiceProcess
 
 if DBUS_DAEMON is None:
     raise pytest.UsageError("tests/collector/bluez needs dbus-daemon (apt-get install dbus-daemon)")
@@ -51,3 +54,15 @@ def bluez(bluez_daemon: FakeBlueZ) -> Iterator[FakeBlueZ]:
     bluez_daemon.reset()
     yield bluez_daemon
     bluez_daemon.reset()
+
+
+@pytest.fixture
+async def service(db_url: str, tmp_path: Path) -> AsyncIterator[ServiceProcess]:
+    """``rehab serve`` on the test database, stopped after the test."""
+    process = ServiceProcess(db_url=db_url, log_path=tmp_path / "serve.log")
+    await asyncio.to_thread(process.start)
+    try:
+        yield process
+    finally:
+        if process.running:
+            await asyncio.to_thread(process.stop)

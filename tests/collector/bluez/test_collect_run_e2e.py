@@ -14,13 +14,13 @@ import asyncio
 import os
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import orjson
 import pytest
 
 from collector.hub import read_status
+from tests.collector.bluez.collect_process import collect, sent, until
 from tests.collector.bluez.fake_bluez import FakeBlueZ
 from tests.collector.bluez.simulated_devices import (
     BAND,
@@ -30,43 +30,13 @@ from tests.collector.bluez.simulated_devices import (
     full,
 )
 from tests.collector.e2e.clinic import Enrolment, Row, enrol_hub_with_cli, stored_rows
-from tests.collector.e2e.service_process import REHAB, ServiceProcess, rehab_env
+from tests.collector.e2e.service_process import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 
 HEART_RATE_MEASUREMENT = full("2a37")
 INDOOR_BIKE_DATA = full("2ad2")
 DEVICES = (BAND, WATCH, BIKE)
-
-
-@pytest.fixture
-async def service(db_url: str, tmp_path: Path) -> AsyncIterator[ServiceProcess]:
-    process = ServiceProcess(db_url=db_url, log_path=tmp_path / "serve.log")
-    await asyncio.to_thread(process.start)
-    try:
-        yield process
-    finally:
-        if process.running:
-            await asyncio.to_thread(process.stop)
-
-
-async def until(
-    predicate: Callable[[], bool | Awaitable[bool]], *, limit_s: float, what: str
-) -> None:
-    try:
-        async with asyncio.timeout(limit_s):
-            while True:
-                outcome = predicate()
-                if outcome if isinstance(outcome, bool) else await outcome:
-                    return
-                await asyncio.sleep(0.1)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
-
-
-def sent(bluez: FakeBlueZ, address: str, uuid: str) -> int:
-    """How many notifications the fake device has sent on ``uuid`` so far."""
-    return bluez.peripherals[address].ticks.get(uuid, 0)
 
 
 def expected_rows(bluez: FakeBlueZ) -> dict[str, list[Row]]:
@@ -124,23 +94,6 @@ async def settle_and_compare(bluez: FakeBlueZ, db_url: str, hub: Enrolment, what
         raise AssertionError(f"{what}: (sent, stored) per stream {differences}") from None
     for spec in DEVICES:
         bluez.silence(spec.address, silent=False)
-
-
-async def collect(state_dir: Path, *args: str) -> asyncio.subprocess.Process:
-    env = rehab_env(
-        REHAB_COLLECTOR_DIR=str(state_dir),
-        # Send partial batches after one second so the test sees them quickly.
-        REHAB_BATCH_MAX_AGE_S="1",
-        COLUMNS="200",
-    )
-    return await asyncio.create_subprocess_exec(
-        str(REHAB),
-        "collect",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
 
 
 async def test_collect_run_delivers_three_devices_to_the_service_and_resumes_after_a_drop(
