@@ -29,13 +29,12 @@ from collector.link._client import (
     normalise_uuid,
 )
 from collector.link._clock import ClockAnchor
-from collector.link._huami import HR_CONTROL_POINT_UUID, HuamiSession, huami_auth_flags
+from collector.link._huami import HuamiSession, huami_auth_flags
 from collector.link._link import DeviceLink, Notification
 from collector.link._session import SessionContext, SessionHooks, next_notification
 from collector.link._state import LinkConfig, LinkSnapshot, LinkState
 
 __all__ = [
-    "HR_CONTROL_POINT_UUID",
     "NO_RETRY",
     "Advertisement",
     "AdvertisementBoard",

@@ -26,9 +26,11 @@ import re
 
 from collector.errors import DeviceError, GattOperationError, PayloadError
 from collector.link._classify import ErrorClass, advice_for, make_error
-from collector.link._client import normalise_uuid
 from collector.link._session import SessionContext, next_notification
-from collector.profiles.heart_rate import HEART_RATE_MEASUREMENT_UUID
+from collector.profiles.heart_rate import (
+    HEART_RATE_CONTROL_POINT_UUID,
+    HEART_RATE_MEASUREMENT_UUID,
+)
 from collector.profiles.huami import (
     HR_KEEPALIVE_COMMAND,
     HR_KEEPALIVE_INTERVAL_S,
@@ -41,11 +43,10 @@ from collector.profiles.huami import (
     HuamiAuthError,
 )
 
-__all__ = ["HR_CONTROL_POINT_UUID", "HuamiSession", "huami_auth_flags"]
+__all__ = ["HuamiSession", "huami_auth_flags"]
 
 _LOG = logging.getLogger("collector.link")
 
-HR_CONTROL_POINT_UUID = normalise_uuid("2a39")  # SIG Assigned Numbers: Heart Rate Control Point
 # Gadgetbridge MiBand3Coordinator: the Mi Band 3 advertises "Mi Band 3" (also "Mi Band 3i").
 _MI_BAND_3_NAME = re.compile(r"^mi\s*band\s*3", re.IGNORECASE)
 # The handshake takes three answers; anything queued beyond a few is noise; tunable default.
@@ -72,6 +73,11 @@ class HuamiSession:
         The band's 16-byte AES key (``collector.profiles.huami.parse_auth_key``).
     keepalive_interval_s
         Period of the heart-rate ping, seconds.
+
+    Attributes
+    ----------
+    keepalives : int
+        Pings written so far, over every connection.
     """
 
     def __init__(
@@ -149,20 +155,20 @@ class HuamiSession:
 
     async def start_streams(self, context: SessionContext) -> None:
         """Write the continuous heart-rate start commands, when the band has a control point."""
-        if HR_CONTROL_POINT_UUID not in context.client.characteristic_uuids():
+        if HEART_RATE_CONTROL_POINT_UUID not in context.client.characteristic_uuids():
             _LOG.warning("%s: no heart-rate control point; steps only", context.name)
             return
         for command in HR_START_COMMANDS:
-            await context.client.write(HR_CONTROL_POINT_UUID, command)
+            await context.client.write(HEART_RATE_CONTROL_POINT_UUID, command)
 
     async def keep_alive(self, context: SessionContext) -> None:
         """Ping the control point every ``keepalive_interval_s`` while the link is up."""
-        if HR_CONTROL_POINT_UUID not in context.client.characteristic_uuids():
+        if HEART_RATE_CONTROL_POINT_UUID not in context.client.characteristic_uuids():
             return
         while True:
             await asyncio.sleep(self._keepalive_interval_s)
             try:
-                await context.client.write(HR_CONTROL_POINT_UUID, HR_KEEPALIVE_COMMAND)
+                await context.client.write(HEART_RATE_CONTROL_POINT_UUID, HR_KEEPALIVE_COMMAND)
             except DeviceError:
                 if not context.client.is_connected:
                     return  # the link's watchdog reports the drop

@@ -12,7 +12,6 @@ from bleak.exc import BleakDBusError
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from collector.link import (
-    HR_CONTROL_POINT_UUID,
     AdvertisementBoard,
     DeviceLink,
     DisconnectedCallback,
@@ -23,6 +22,7 @@ from collector.link import (
     classify,
     huami_auth_flags,
 )
+from collector.profiles.heart_rate import HEART_RATE_CONTROL_POINT_UUID
 from collector.profiles.huami import (
     HR_START_COMMANDS,
     MI_BAND_2_AUTH_FLAGS,
@@ -166,7 +166,7 @@ async def test_handshake_then_steps_heart_rate_start_and_keepalive(
     assert len(auth_writes) == 2
     # The heart-rate control point gets the start commands, in order, then pings.
     await until(lambda: firmware.pings >= 3)
-    cp_writes = [data for uuid, data in client.writes if uuid == HR_CONTROL_POINT_UUID]
+    cp_writes = [data for uuid, data in client.writes if uuid == HEART_RATE_CONTROL_POINT_UUID]
     assert tuple(cp_writes[: len(HR_START_COMMANDS)]) == HR_START_COMMANDS
     assert set(cp_writes[len(HR_START_COMMANDS) :]) == {b"\x16"}
     assert firmware.hr_continuous
