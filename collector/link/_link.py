@@ -16,8 +16,8 @@ from collector.errors import (
     GattOperationError,
 )
 from collector.link._adverts import AdvertisementBoard
-from collector.link._backoff import NO_RETRY, Backoff, RetryPolicy
-from collector.link._classify import classify, make_error, translate_error
+from collector.link._backoff import RetryPolicy
+from collector.link._classify import make_error, translate_error
 from collector.link._client import (
     Advertisement,
     ClientFactory,
@@ -26,6 +26,7 @@ from collector.link._client import (
     normalise_address,
     normalise_uuid,
 )
+from collector.link._failures import FailureLog
 from collector.link._session import SessionContext, SessionHooks, run_hook, watch_beside
 from collector.link._state import LinkConfig, LinkSnapshot, LinkState
 
@@ -95,7 +96,11 @@ class DeviceLink:
         self._notify_uuids = tuple(dict.fromkeys(normalise_uuid(u) for u in notify_uuids))
         self._read_uuids = tuple(dict.fromkeys(normalise_uuid(u) for u in read_uuids))
         self._config = config or LinkConfig()
-        self._backoff = Backoff(policy=policy or RetryPolicy(), rng=rng or random.Random())  # noqa: S311 - jitter, not secrets
+        self._failure_log = FailureLog(
+            name=name,
+            policy=policy or RetryPolicy(),
+            rng=rng or random.Random(),  # noqa: S311 - jitter, not secrets
+        )
         self._clock_ns = clock_ns
         self.queue: asyncio.Queue[Notification] = asyncio.Queue(maxsize=self._config.queue_size)
         self._state = LinkState.IDLE
@@ -104,14 +109,11 @@ class DeviceLink:
         self._stopping = asyncio.Event()
         self._last_attempt_ns = 0
         self._connects = 0
-        self._failures = 0
         self._notifications = 0
         self._dropped = 0
         self._last_rx_ns: int | None = None
-        self._last_error: str | None = None
         self._subscribed: tuple[str, ...] = ()
         self._stream_start_count = 0
-        self._logged: set[type[DeviceError]] = set()
 
     # -- public surface --------------------------------------------------------------------
 
@@ -128,11 +130,11 @@ class DeviceLink:
             state=self._state,
             connected=self._state is LinkState.STREAMING,
             connects=self._connects,
-            failures=self._failures,
+            failures=self._failure_log.failures,
             notifications=self._notifications,
             dropped=self._dropped,
             last_notification_ns=self._last_rx_ns,
-            last_error=self._last_error,
+            last_error=self._failure_log.last_error,
             subscribed=self._subscribed,
         )
 
@@ -355,40 +357,5 @@ class DeviceLink:
 
     def _failed(self, error: DeviceError) -> float | None:
         if self._state is LinkState.STREAMING and self._notifications > self._stream_start_count:
-            # The session delivered data: the streaks end here, and the next failure is news.
-            if self._backoff.total_streak:
-                _LOG.info(
-                    "%s: recovered after %d failed attempt(s)",
-                    self.name,
-                    self._backoff.total_streak,
-                )
-            self._backoff.success()
-            self._logged.clear()
-        self._failures += 1
-        self._last_error = error.message
-        error_class = classify(error)
-        advice = error.fields.get("advice", "")
-        if error_class in NO_RETRY:
-            _LOG.error(
-                "%s: %s [%s] - %s; not reconnecting until the hub is paired again",
-                self.name,
-                error.message,
-                error_class.value,
-                advice,
-            )
-            return None
-        delay_s = self._backoff.failure(error_class)
-        kind = type(error)
-        if kind not in self._logged:
-            self._logged.add(kind)
-            _LOG.warning(
-                "%s: %s [%s] - %s; retrying in %.1f s",
-                self.name,
-                error.message,
-                error_class.value,
-                advice,
-                delay_s,
-            )
-        else:
-            _LOG.debug("%s: %s; retrying in %.1f s", self.name, error.message, delay_s)
-        return delay_s
+            self._failure_log.delivered()
+        return self._failure_log.failed(error)
