@@ -11,18 +11,11 @@ dependency, so the difference is the route's own work: one indexed read and the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
 import numpy as np
 import orjson
 import psycopg
@@ -31,7 +24,7 @@ from rich.table import Table
 
 from analysis import DaySummary, PatientProfile, analyse_day
 from analysis.simulate import simulate_days
-from service.bench.scratch import scratch_database
+from service.bench.scratch import scratch_database, serve_in_subprocess
 
 __all__ = ["run"]
 
@@ -42,8 +35,6 @@ _FIRST_DAY = date(2026, 5, 4)
 _DAYS = 30
 # History handed to analyse_day, days (the engine uses three weeks).
 _HISTORY_DAYS = 21
-# Tunable default: the server must answer /healthz within 30 s of starting.
-_START_TIMEOUT_S = 30.0
 # Requests each client sends before timing starts (connections opened, caches warm).
 _WARMUP_PER_CLIENT = 5
 
@@ -135,49 +126,6 @@ def _load(db_url: str, seed: int) -> tuple[str, str, int]:
     return str(patient[0]), token, len(orjson.dumps(summaries))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def _serve(db_url: str) -> Iterator[str]:
-    """``rehab serve`` for ``db_url`` in a subprocess on a free loopback port."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "REHAB_DATABASE_URL": db_url,
-        "REHAB_RUN_WORKER": "false",
-        "REHAB_RUN_NOTIFIER": "false",
-        "REHAB_LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
-        [sys.executable, "-c", "from service.cli.main import main; main()", "serve",
-         "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError("the benchmark server exited during start-up")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the benchmark server did not start")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 async def _get(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
 ) -> tuple[int, int]:
@@ -252,7 +200,7 @@ def run(
         console.print(
             f"30 full daily summaries: {payload_bytes / 1024:.0f} KiB of JSON per days response"
         )
-        with _serve(db_url) as url:
+        with serve_in_subprocess(db_url) as url:
             results = []
             for name, path in (
                 ("/v1/auth/me", "/v1/auth/me"),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -12,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+import httpx
 import psycopg
 import uvicorn
 from psycopg import sql
@@ -23,7 +27,13 @@ from service.db import upgrade
 from service.patients import PatientIn, add_device, add_patient
 from service.settings import Settings
 
-__all__ = ["BenchPatient", "bench_patient", "scratch_database", "serve_in_thread"]
+__all__ = [
+    "BenchPatient",
+    "bench_patient",
+    "scratch_database",
+    "serve_in_subprocess",
+    "serve_in_thread",
+]
 
 
 @contextlib.contextmanager
@@ -101,3 +111,43 @@ async def bench_patient(
         )
         device_id, token = await add_device(conn, patient_id=patient_id)
     return BenchPatient(patient_id=patient_id, device_id=device_id, device_token=token)
+
+
+# Tunable default: a cold interpreter importing the service starts in a few seconds.
+_START_TIMEOUT_S = 30.0
+
+
+@contextlib.contextmanager
+def serve_in_subprocess(db_url: str) -> Iterator[str]:
+    """``rehab serve`` for ``db_url`` in a subprocess on a free loopback port."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "REHAB_DATABASE_URL": db_url,
+        "REHAB_RUN_WORKER": "false",
+        "REHAB_RUN_NOTIFIER": "false",
+        "REHAB_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
+        [sys.executable, "-c", "from service.cli.main import main; main()", "serve",
+         "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("the benchmark server exited during start-up")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the benchmark server did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

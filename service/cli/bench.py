@@ -25,7 +25,6 @@ def bench_ingest(
     ingest.run(
         console,
         server_url=state.database_url(migrate=False),
-        settings=state.settings,
         samples=samples,
         batch_size=batch_size,
         concurrency=concurrency,

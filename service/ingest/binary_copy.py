@@ -10,24 +10,16 @@ one step: for a 10,000-sample batch this is ~20× faster than formatting row by 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from uuid import UUID
 
 import numpy as np
 
-__all__ = ["PG_EPOCH_S", "copy_payload", "timestamps_us"]
+__all__ = ["PG_EPOCH_S", "copy_payload"]
 
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _TRAILER = b"\xff\xff"
 # PostgreSQL timestamps count microseconds from 2000-01-01 00:00 UTC.
 PG_EPOCH_S = 946_684_800
-
-
-def timestamps_us(times: Sequence[datetime]) -> np.ndarray:
-    """Aware datetimes as PostgreSQL's int64 microseconds since 2000-01-01 UTC."""
-    seconds = np.fromiter((t.timestamp() for t in times), dtype=np.float64, count=len(times))
-    # Rounded, not truncated: float seconds near 2026 carry about 0.1 µs of error.
-    return np.rint((seconds - PG_EPOCH_S) * 1e6).astype(np.int64)
 
 
 def copy_payload(

@@ -11,15 +11,15 @@ never missed by the analysis and a failed batch leaves nothing behind.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import numpy as np
 from psycopg import AsyncConnection, errors, sql
 
-from service.ingest.binary_copy import copy_payload, timestamps_us
-from service.ingest.validate import ParsedBatch
+from service.ingest.binary_copy import copy_payload
+from service.ingest.validate import Columns, ParsedBatch
 
 __all__ = ["STAGING_DDL", "IngestResult", "store_batch"]
 
@@ -56,6 +56,10 @@ _NEIGHBOUR_CONTEXT = "4 hours"
 
 NOTIFY_CHANNEL = "rehab_dirty_days"
 
+_HOUR_US = 3_600_000_000
+# PostgreSQL's epoch, which the microsecond columns count from.
+_PG_EPOCH_DT = datetime(2000, 1, 1, tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -63,67 +67,74 @@ class IngestResult:
     duplicates: int
 
 
-async def _copy_rows(
+def _as_datetimes(t_us: np.ndarray) -> list[datetime]:
+    return [_PG_EPOCH_DT + timedelta(microseconds=int(us)) for us in t_us]
+
+
+async def _copy_columns(
     conn: AsyncConnection[Any],
     target: str,
-    columns: tuple[str, ...],
+    names: tuple[str, ...],
     types: tuple[str, ...],
     device_id: UUID,
-    rows: list[Any],
+    columns: Columns,
 ) -> None:
     copy_sql = sql.SQL("COPY {} (device_id, t, {}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(target), sql.SQL(", ").join(map(sql.Identifier, columns))
+        sql.Identifier(target), sql.SQL(", ").join(map(sql.Identifier, names))
     )
-    fixed = _fixed_width_payload(target, device_id, rows)
+    fixed = _fixed_width_payload(target, device_id, columns)
     async with conn.cursor().copy(copy_sql) as copy:
         if fixed is not None:
             await copy.write(fixed)
             return
         copy.set_types(list(types))
-        for row in rows:
+        for row in zip(_as_datetimes(columns.t_us), *columns.values, strict=True):
             await copy.write_row((device_id, *row))
 
 
-def _fixed_width_payload(target: str, device_id: UUID, rows: list[Any]) -> bytes | None:
+def _fixed_width_payload(target: str, device_id: UUID, columns: Columns) -> bytes | None:
     """The whole COPY data built with numpy, for the two high-volume shapes; else None.
 
     Heart rate without RR intervals (most bands) and step counts are fixed-width rows; heart
     rate with RR intervals, cadence and bike samples (optional fields) go row by row.
     """
-    if target in ("hr_samples", "stage_hr") and all(row[2] is None for row in rows):
-        t_us = timestamps_us([row[0] for row in rows])
-        bpm = np.fromiter((row[1] for row in rows), dtype=np.int16, count=len(rows))
-        return copy_payload(device_id, t_us, [(bpm, ">i2")], trailing_nulls=1)
+    if target in ("hr_samples", "stage_hr") and all(rr is None for rr in columns.values[1]):
+        bpm = np.array(columns.values[0], dtype=np.int16)
+        return copy_payload(device_id, columns.t_us, [(bpm, ">i2")], trailing_nulls=1)
     if target in ("step_samples", "stage_steps"):
-        t_us = timestamps_us([row[0] for row in rows])
-        steps = np.fromiter((row[1] for row in rows), dtype=np.int32, count=len(rows))
-        interval = np.fromiter((row[2] for row in rows), dtype=np.int32, count=len(rows))
-        return copy_payload(device_id, t_us, [(steps, ">i4"), (interval, ">i4")])
+        steps = np.array(columns.values[0], dtype=np.int32)
+        interval = np.array(columns.values[1], dtype=np.int32)
+        return copy_payload(device_id, columns.t_us, [(steps, ">i4"), (interval, ">i4")])
     return None
 
 
+def _hours(t_us: np.ndarray) -> set[datetime]:
+    """The UTC hours the times fall in (what dirties patient-days)."""
+    return {_PG_EPOCH_DT + timedelta(hours=int(h)) for h in np.unique(t_us // _HOUR_US)}
+
+
 async def _store_new(
-    conn: AsyncConnection[Any], device_id: UUID, per_table: tuple[list[Any], ...]
+    conn: AsyncConnection[Any], device_id: UUID, per_table: tuple[Columns, ...]
 ) -> set[datetime]:
     """COPY straight into the sample tables; raises UniqueViolation if any sample is stored."""
     hours: set[datetime] = set()
-    for (table, _, columns, types), rows in zip(_TABLES, per_table, strict=True):
-        if rows:
-            await _copy_rows(conn, table, columns, types, device_id, rows)
-            hours.update(row[0].replace(minute=0, second=0, microsecond=0) for row in rows)
+    for (table, _, names, types), columns in zip(_TABLES, per_table, strict=True):
+        if len(columns):
+            await _copy_columns(conn, table, names, types, device_id, columns)
+            hours |= _hours(columns.t_us)
     return hours
 
 
 async def _store_deduplicated(
-    conn: AsyncConnection[Any], device_id: UUID, per_table: tuple[list[Any], ...]
+    conn: AsyncConnection[Any], device_id: UUID, per_table: tuple[Columns, ...]
 ) -> tuple[int, set[datetime]]:
     """COPY into staging, then move only the samples not stored yet; return count and hours."""
     accepted = 0
     hours: set[datetime] = set()
-    for (table, stage, columns, types), rows in zip(_TABLES, per_table, strict=True):
-        if not rows:
+    for (table, stage, names, types), columns in zip(_TABLES, per_table, strict=True):
+        if not len(columns):
             continue
-        await _copy_rows(conn, stage, columns, types, device_id, rows)
+        await _copy_columns(conn, stage, names, types, device_id, columns)
         cur = await conn.execute(
             sql.SQL(
                 "WITH ins AS (INSERT INTO {} SELECT * FROM {} ON CONFLICT DO NOTHING RETURNING t)"
@@ -147,7 +158,7 @@ async def store_batch(
     stored (a re-sent batch, an overlap after a reconnect) that attempt is rolled back to its
     savepoint and the batch goes through the staging tables, which skip what is there.
     """
-    per_table: tuple[list[Any], ...] = (batch.heart_rate, batch.steps, batch.cadence, batch.bike)
+    per_table = (batch.heart_rate, batch.steps, batch.cadence, batch.bike)
     async with conn.transaction():
         try:
             async with conn.transaction():

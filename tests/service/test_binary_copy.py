@@ -11,7 +11,8 @@ from psycopg import pq
 from psycopg._copy_base import BinaryFormatter
 from psycopg.adapt import Transformer
 
-from service.ingest.binary_copy import copy_payload, timestamps_us
+from service.ingest.binary_copy import copy_payload
+from service.ingest.times import times_us
 
 
 def _psycopg_bytes(
@@ -45,6 +46,7 @@ def test_heart_rate_and_steps_payloads_match_psycopg(session_db_url: str) -> Non
             ["uuid", "timestamptz", "int4", "int4"],
             [(device, t, int(s), int(i)) for t, s, i in zip(times, steps, interval, strict=True)],
         )
-    t_us = timestamps_us(times)
+    # The wire's RFC 3339 texts, parsed the way ingest parses them, give psycopg's instants.
+    t_us = times_us([t.isoformat().replace("+00:00", "Z") for t in times])
     assert copy_payload(device, t_us, [(bpm, ">i2")], trailing_nulls=1) == expected_hr
     assert copy_payload(device, t_us, [(steps, ">i4"), (interval, ">i4")]) == expected_steps

@@ -127,6 +127,11 @@ BAD_CASES = [
         ["samples", 1, "t"],
     ),
     (
+        "impossible date",
+        {"kind": "heart_rate", "t": "2026-02-30T09:00:00Z", "bpm": 70},
+        ["samples", 1, "t"],
+    ),
+    (
         "no offset",
         {"kind": "heart_rate", "t": "2026-05-10T09:00:00", "bpm": 70},
         ["samples", 1, "t"],
@@ -197,3 +202,22 @@ async def test_ingest_needs_a_device_token(world: World, token: str | None) -> N
 async def test_user_token_cannot_ingest(world: World) -> None:
     response = await post(world, batch([hr(0)]), token=world.clinician_token)
     assert response.status_code == 401
+
+
+async def test_offsets_are_applied(world: World) -> None:
+    body = batch(
+        [
+            {"kind": "heart_rate", "t": "2026-05-10T11:00:00.5+02:00", "bpm": 70},
+            {"kind": "heart_rate", "t": "2026-05-10T04:30:01-04:30", "bpm": 71},
+            {"kind": "heart_rate", "t": "2026-05-10T09:00:02.123456Z", "bpm": 72},
+        ]
+    )
+    response = await post(world, body)
+    assert response.json() == {"accepted": 3, "duplicates": 0}
+    with psycopg.connect(world.db_url) as conn:
+        rows = conn.execute("SELECT t, bpm FROM hr_samples ORDER BY t").fetchall()
+    assert rows == [
+        (datetime(2026, 5, 10, 9, 0, 0, 500_000, tzinfo=UTC), 70),
+        (datetime(2026, 5, 10, 9, 0, 1, tzinfo=UTC), 71),
+        (datetime(2026, 5, 10, 9, 0, 2, 123_456, tzinfo=UTC), 72),
+    ]
