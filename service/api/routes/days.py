@@ -12,10 +12,10 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 import analysis
-from service.api.deps import Conn, CurrentUser
+from service.api.deps import Conn, ScopedPatient
 from service.api.problems import PROBLEM_RESPONSES
 from service.errors import NotFoundError, ValidationFailedError
-from service.patients import PatientRecord, patient_for
+from service.patients import PatientRecord
 from service.worker.days import local_day
 
 router = APIRouter(prefix="/v1/patients", tags=["days"], responses=PROBLEM_RESPONSES)
@@ -59,11 +59,8 @@ _DAYS_EXAMPLE = [
 ]
 
 
-async def _range(
-    conn: Conn, user: CurrentUser, patient_id: UUID, first: date | None, last: date | None
-) -> tuple[PatientRecord, date, date]:
-    """The visible patient and a validated day range (default: the last 30 local days)."""
-    patient = await patient_for(conn, user, patient_id)
+def _range(patient: PatientRecord, first: date | None, last: date | None) -> tuple[date, date]:
+    """A validated day range (default: the last 30 local days of the patient)."""
     last = last or local_day(datetime.now(UTC), patient.tz)
     first = first or last - timedelta(days=29)
     if first > last:
@@ -75,7 +72,7 @@ async def _range(
             f"at most {MAX_DAYS_PER_REQUEST} days per request",
             errors=[{"loc": ["query", "from"], "msg": "range too long"}],
         )
-    return patient, first, last
+    return first, last
 
 
 # A day's summary as served: the stored analysis plus the patient's check-ins of that day
@@ -110,10 +107,14 @@ ToQuery = Annotated[date | None, Query(description="Last day, YYYY-MM-DD (inclus
     responses={200: {"content": {"application/json": {"example": _DAYS_EXAMPLE}}}},
 )
 async def days(
-    patient_id: UUID, conn: Conn, user: CurrentUser, from_: FromQuery = None, to: ToQuery = None
+    patient_id: UUID,
+    patient: ScopedPatient,
+    conn: Conn,
+    from_: FromQuery = None,
+    to: ToQuery = None,
 ) -> Response:
     """Daily summaries of patient-local days ``from`` … ``to`` (inclusive; default the last 30)."""
-    patient, first, last = await _range(conn, user, patient_id, from_, to)
+    first, last = _range(patient, from_, to)
     # The summaries are stored as JSON; PostgreSQL assembles the array so that the service does
     # not decode and re-encode them.
     cur = await conn.execute(_DAYS_SQL, (patient.id, first, last))
@@ -125,9 +126,8 @@ async def days(
     "/{patient_id}/days/{day}",
     responses={200: {"content": {"application/json": {"example": _DAYS_EXAMPLE[0]}}}},
 )
-async def one_day(patient_id: UUID, day: date, conn: Conn, user: CurrentUser) -> Response:
+async def one_day(patient_id: UUID, day: date, patient: ScopedPatient, conn: Conn) -> Response:
     """The full summary of one patient-local day (404 until the day has been analysed)."""
-    patient = await patient_for(conn, user, patient_id)
     cur = await conn.execute(_ONE_DAY_SQL, (patient.id, day))
     row = await cur.fetchone()
     if row is None:
@@ -137,10 +137,14 @@ async def one_day(patient_id: UUID, day: date, conn: Conn, user: CurrentUser) ->
 
 @router.get("/{patient_id}/sessions")
 async def sessions(
-    patient_id: UUID, conn: Conn, user: CurrentUser, from_: FromQuery = None, to: ToQuery = None
+    patient_id: UUID,
+    patient: ScopedPatient,
+    conn: Conn,
+    from_: FromQuery = None,
+    to: ToQuery = None,
 ) -> Response:
     """Walking, biking and running sessions of the days ``from`` … ``to``, each with its day."""
-    patient, first, last = await _range(conn, user, patient_id, from_, to)
+    first, last = _range(patient, from_, to)
     cur = await conn.execute(
         "SELECT coalesce(json_agg(s.session || jsonb_build_object('date', d.day)"
         " ORDER BY d.day, s.n), '[]')::text"
@@ -166,9 +170,8 @@ class WeekOut(BaseModel):
 
 
 @router.get("/{patient_id}/progress")
-async def progress(patient_id: UUID, conn: Conn, user: CurrentUser) -> list[WeekOut]:
+async def progress(patient_id: UUID, patient: ScopedPatient, conn: Conn) -> list[WeekOut]:
     """Weekly progress since surgery: median daily aerobic minutes, longest session, adherence."""
-    patient = await patient_for(conn, user, patient_id)
     cur = await conn.execute(
         "SELECT summary FROM daily_summaries WHERE patient_id = %s AND day >= %s"
         " AND analysis_version = %s ORDER BY day",
