@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,10 +66,22 @@ class NotificationDecoder:
         Converts the callbacks' monotonic stamps to wall time (anchored once per run).
     counters
         Persisted counter state from an earlier run (:meth:`counter_state`), if any.
+    steps_counted_elsewhere
+        Whether another paired device (a band counting the day's steps) already reports the
+        steps taken on this device. A treadmill's step counter then becomes walking cadence
+        instead of steps, so that steps on the treadmill are not counted twice; with no such
+        band, the treadmill's steps are the patient's steps.
     """
 
-    def __init__(self, *, anchor: ClockAnchor, counters: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        anchor: ClockAnchor,
+        counters: dict[str, Any] | None = None,
+        steps_counted_elsewhere: Callable[[], bool] = lambda: False,
+    ) -> None:
         self._anchor = anchor
+        self._steps_counted_elsewhere = steps_counted_elsewhere
         saved = counters or {}
         self._steps = StepCounter.from_dict(saved["steps"]) if "steps" in saved else StepCounter()
         self._treadmill_steps = (
@@ -159,7 +172,11 @@ class NotificationDecoder:
                     before = self._treadmill_steps.last_time
                     update = self._treadmill_steps.update(value=tread.steps, at=at)
                     self._treadmill_steps = update.counter
-                    if before is not None:
+                    if before is None:
+                        continue
+                    if self._steps_counted_elsewhere():
+                        out += self._treadmill_cadence(update.delta_count, before, t_s)
+                    else:
                         out += self._steps_sample(update.delta_count, before, t_s)
             return out
         if uuid == infinitime.INFINITIME_STEP_COUNT_UUID:
@@ -181,6 +198,17 @@ class NotificationDecoder:
             self._out_of_range += 1
             return []
         return [CadenceSample(t_s=t_s, spm=spm, running=running)]
+
+    def _treadmill_cadence(self, steps: int, since: datetime, t_s: float) -> list[Sample]:
+        elapsed_s = t_s - since.timestamp()
+        if steps <= 0 or elapsed_s <= 0:
+            return []
+        return self._cadence(steps * 60.0 / elapsed_s, False, t_s)
+
+    @property
+    def counts_steps_today(self) -> bool:
+        """Whether this device reports the day's steps (a band's steps-today counter)."""
+        return self._steps.last_time is not None
 
     def _bike_sample(self, rpm: float, power_w: int | None, t_s: float) -> list[Sample]:
         if not 0.0 <= rpm <= _RPM_MAX:

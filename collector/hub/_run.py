@@ -220,7 +220,16 @@ class Hub:
             rng=random.Random(self._rng.random()),  # noqa: S311 - jitter, not secrets
             session=session,
         )
-        decoder = NotificationDecoder(anchor=self._anchor, counters=counters)
+        address = device.address
+
+        def steps_counted_elsewhere() -> bool:
+            return any(d.counts_steps_today for a, d in self._decoders.items() if a != address)
+
+        decoder = NotificationDecoder(
+            anchor=self._anchor,
+            counters=counters,
+            steps_counted_elsewhere=steps_counted_elsewhere,
+        )
         self._links[link.address] = link
         self._decoders[link.address] = decoder
         self._link_tasks.append(self._spawn(link.run()))

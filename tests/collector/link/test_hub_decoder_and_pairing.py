@@ -21,10 +21,10 @@ from collector.hub import (
 )
 from collector.link import ClockAnchor
 from collector.profiles.battery import BATTERY_LEVEL_UUID
-from collector.profiles.ftms import INDOOR_BIKE_DATA_UUID
+from collector.profiles.ftms import INDOOR_BIKE_DATA_UUID, TREADMILL_DATA_UUID
 from collector.profiles.heart_rate import HEART_RATE_MEASUREMENT_UUID
 from collector.profiles.infinitime import INFINITIME_STEP_COUNT_UUID
-from collector.wire import BikeSample, HeartRateSample, StepsSample
+from collector.wire import BikeSample, CadenceSample, HeartRateSample, StepsSample
 
 S = 1_000_000_000  # ns per s
 # 2026-05-10 09:00:00 UTC at monotonic 0.
@@ -129,3 +129,30 @@ async def test_enroll_exchanges_a_code_for_a_token() -> None:
         assert str(seen[0].url) == "https://s.example/v1/devices/enroll"
         with pytest.raises(PairingError, match="refused the enrollment code"):
             await enroll(server_url="https://s.example", code="WRONG", client=client, name="hub")
+
+
+def _treadmill(total_steps: int) -> bytes:
+    # FTMS Treadmill Data: flags with the vendor step count (bit 13), speed 5.00 km/h, uint24 steps.
+    return struct.pack("<HH", 0x2000, 500) + total_steps.to_bytes(3, "little")
+
+
+@pytest.mark.parametrize("band_counts_steps", [False, True])
+def test_treadmill_steps_are_steps_unless_a_band_counts_them(band_counts_steps: bool) -> None:
+    decoder = NotificationDecoder(anchor=ANCHOR, steps_counted_elsewhere=lambda: band_counts_steps)
+    assert decoder.decode((0, TREADMILL_DATA_UUID, _treadmill(1000))) == []
+    [sample] = decoder.decode((60 * S, TREADMILL_DATA_UUID, _treadmill(1110)))
+    if band_counts_steps:
+        # The band already counts these steps: the treadmill contributes walking cadence only.
+        assert isinstance(sample, CadenceSample)
+        assert sample.spm == pytest.approx(110.0)
+        assert sample.running is False
+    else:
+        assert isinstance(sample, StepsSample)
+        assert sample.steps == 110
+
+
+def test_a_band_counting_steps_says_so() -> None:
+    decoder = NotificationDecoder(anchor=ANCHOR)
+    assert not decoder.counts_steps_today
+    decoder.decode((0, INFINITIME_STEP_COUNT_UUID, steps(100)))
+    assert decoder.counts_steps_today
