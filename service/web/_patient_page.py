@@ -14,7 +14,7 @@ from service.alerts import AlertFilter, list_alerts
 from service.api.deps import Conn
 from service.checkins import checkins_for_days
 from service.patients import PatientRecord, list_plan_overrides
-from service.web._charts import hr_chart, progression_chart, session_timeline, steps_chart
+from service.web._charts import hr_chart, progression_chart, steps_chart
 from service.web._data import DayPoint, hr_minutes, local_today, summaries
 from service.web._guard import care_team_patient, to_login, web_errors
 from service.web._html import Html, el, void
@@ -26,6 +26,7 @@ from service.web._patient_parts import (
     flags_section,
 )
 from service.web._session import csrf_token, principal_or_none
+from service.web._timeline import session_timeline
 
 __all__ = ["render_patient_page", "router"]
 

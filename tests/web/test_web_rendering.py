@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from service.patients import PatientRecord
-from service.web._charts import progression_chart, session_timeline, sparkline
+from service.web._charts import progression_chart, sparkline
 from service.web._data import DayPoint, PatientRow, need_rank
 from service.web._html import Html, el, esc
 from service.web._team import ago
+from service.web._timeline import session_timeline
 
 SURGERY = date(2026, 5, 4)
 

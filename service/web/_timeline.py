@@ -1,0 +1,115 @@
+"""One day's sessions on a 24-hour axis, with the per-minute heart rate drawn over them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from service.web._data import DayPoint
+from service.web._html import Html, el, join
+from service.web._svg import (
+    PAD_B,
+    PAD_L,
+    PAD_R,
+    PAD_T,
+    H,
+    W,
+    chart_table,
+    polyline,
+    scale,
+    svg,
+    y_axis,
+)
+
+__all__ = ["session_timeline"]
+
+
+def session_timeline(
+    point: DayPoint, *, hr: Sequence[tuple[datetime, float]], zone: ZoneInfo
+) -> Html:
+    """One day's sessions on a 24-hour axis with the per-minute heart rate over them."""
+    s = point.summary
+    start_s = int(s.get("day_start_s") or 0)
+    n_min = int(s.get("n_minutes") or 1440)
+    span = W - PAD_L - PAD_R
+
+    def x_of(t_s: float) -> float:
+        return PAD_L + (t_s - start_s) / 60 / n_min * span
+
+    sessions = list(s.get("sessions") or [])
+    blocks = [
+        el(
+            "rect",
+            x=f"{x_of(x['start_s']):.1f}",
+            y=PAD_T,
+            width=f"{max(x_of(x['end_s']) - x_of(x['start_s']), 2):.1f}",
+            height=H - PAD_T - PAD_B,
+            class_=f"session {x.get('kind', 'walking')}",
+        )
+        for x in sessions
+    ]
+    top = 200.0  # beats/min, as in hr_chart
+    line = polyline([(x_of(t.timestamp()), v) for t, v in hr], top, "mean")
+    # Hour ticks from the local clock, so that 23- and 25-hour days are drawn right.
+    midnight = datetime.combine(point.day, time(0), tzinfo=zone)
+    hours = [
+        el(
+            "text",
+            f"{h:02d}:00",
+            x=f"{x_of(midnight.replace(hour=h).timestamp()):.1f}",
+            y=H - 8,
+            class_="tick",
+        )
+        for h in range(0, 24, 3)
+    ]
+    limit = point.heart_rate.get("limit_bpm")
+    limit_line = (
+        el(
+            "line",
+            x1=PAD_L,
+            x2=W - PAD_R,
+            y1=f"{scale(float(limit), top):.1f}",
+            y2=f"{scale(float(limit), top):.1f}",
+            class_="line limit",
+        )
+        if limit
+        else None
+    )
+    rows = [
+        (
+            datetime.fromtimestamp(x["start_s"], tz=zone).strftime("%H:%M"),
+            x.get("kind"),
+            x.get("duration_min"),
+            x.get("active_minutes"),
+            x.get("steps"),
+            x.get("hr_mean_bpm"),
+            x.get("hr_max_bpm"),
+            x.get("minutes_above_limit"),
+        )
+        for x in sessions
+    ]
+    label = f"Sessions of {point.day} ({len(sessions)}) with heart rate, local time {zone.key}"
+    return el(
+        "figure",
+        svg(label, y_axis(top, ""), join(blocks), line, limit_line or Html(""), join(hours)),
+        el(
+            "figcaption",
+            f"{len(sessions)} session(s); shaded blocks are sessions, the line is heart rate per minute; hours in {zone.key}.",
+        ),
+        chart_table(
+            f"Sessions of {point.day}",
+            (
+                "start",
+                "kind",
+                "duration min",
+                "active min",
+                "steps",
+                "mean bpm",
+                "max bpm",
+                "min above limit",
+            ),
+            rows,
+        ),
+        class_="chart-figure",
+    )
