@@ -48,6 +48,7 @@ class HeartRateSample:
     bpm: int
     rr_s: tuple[float, ...] = ()
     contact: Contact | None = None
+    sensor: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class StepsSample:
     t_s: float
     steps: int
     interval_s: int
+    sensor: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,7 @@ class CadenceSample:
     t_s: float
     spm: float
     running: bool | None = None
+    sensor: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +78,12 @@ class BikeSample:
     t_s: float
     rpm: float
     power_w: int | None = None
+    sensor: int = 0
 
 
 Sample = HeartRateSample | StepsSample | CadenceSample | BikeSample
+# ``sensor`` (every kind) is the hub's number for the paired device a sample came from, 1–255;
+# 0 (left out of the JSON) when the sender has one source, like the simulator. WIRE_FORMAT.md.
 
 
 def _split_ms(t_s: float) -> tuple[int, int]:
@@ -104,6 +110,13 @@ def parse_time(text: str) -> float:
 
 
 def _sample_object(sample: Sample) -> dict[str, Any]:
+    obj = _kind_object(sample)
+    if sample.sensor:
+        obj["sensor"] = sample.sensor
+    return obj
+
+
+def _kind_object(sample: Sample) -> dict[str, Any]:
     t = format_time(sample.t_s)
     if isinstance(sample, HeartRateSample):
         obj: dict[str, Any] = {"kind": "heart_rate", "t": t, "bpm": sample.bpm}
@@ -180,23 +193,30 @@ def _field(obj: dict[str, Any], name: str, index: int) -> Any:
 def _decode_sample(obj: dict[str, Any], index: int) -> Sample:
     kind = _field(obj, "kind", index)
     t_s = parse_time(_field(obj, "t", index))
+    sensor = int(obj.get("sensor", 0))
     if kind == "heart_rate":
         return HeartRateSample(
             t_s=t_s,
             bpm=int(_field(obj, "bpm", index)),
             rr_s=tuple(float(x) for x in obj.get("rr_s", ())),
             contact=obj.get("contact"),
+            sensor=sensor,
         )
     if kind == "steps":
         return StepsSample(
             t_s=t_s,
             steps=int(_field(obj, "steps", index)),
             interval_s=int(_field(obj, "interval_s", index)),
+            sensor=sensor,
         )
     if kind == "cadence":
-        return CadenceSample(t_s=t_s, spm=_field(obj, "spm", index), running=obj.get("running"))
+        return CadenceSample(
+            t_s=t_s, spm=_field(obj, "spm", index), running=obj.get("running"), sensor=sensor
+        )
     if kind == "bike":
-        return BikeSample(t_s=t_s, rpm=_field(obj, "rpm", index), power_w=obj.get("power_w"))
+        return BikeSample(
+            t_s=t_s, rpm=_field(obj, "rpm", index), power_w=obj.get("power_w"), sensor=sensor
+        )
     raise PayloadError(f"samples[{index}] has unknown kind {kind!r}", index=index, field="kind")
 
 

@@ -19,7 +19,6 @@ from collector.hub._pairing import (
 from collector.hub._run import EXIT_NOT_PAIRED, Hub, HubConfig, ScannerLike
 from collector.hub._scan import ScanResult, scan_nearby
 from collector.hub._status import STATUS_FILE, DeviceStatus, HubStatus, read_status, write_status
-from collector.hub._times import DistinctTimes
 
 __all__ = [
     "EXIT_NOT_PAIRED",
@@ -27,7 +26,6 @@ __all__ = [
     "STATUS_FILE",
     "DecoderStats",
     "DeviceStatus",
-    "DistinctTimes",
     "Hub",
     "HubConfig",
     "HubStatus",

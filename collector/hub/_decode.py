@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -66,6 +66,9 @@ class NotificationDecoder:
         Converts the callbacks' monotonic stamps to wall time (anchored once per run).
     counters
         Persisted counter state from an earlier run (:meth:`counter_state`), if any.
+    sensor
+        The hub's number for this device (1–255), carried by every sample it yields so that the
+        service keeps two devices' samples of the same millisecond apart (WIRE_FORMAT.md).
     steps_counted_elsewhere
         Whether another paired device (a band counting the day's steps) already reports the
         steps taken on this device. A treadmill's step counter then becomes walking cadence
@@ -77,10 +80,12 @@ class NotificationDecoder:
         self,
         *,
         anchor: ClockAnchor,
+        sensor: int = 0,
         counters: dict[str, Any] | None = None,
         steps_counted_elsewhere: Callable[[], bool] = lambda: False,
     ) -> None:
         self._anchor = anchor
+        self._sensor = sensor
         self._steps_counted_elsewhere = steps_counted_elsewhere
         saved = counters or {}
         self._steps = StepCounter.from_dict(saved["steps"]) if "steps" in saved else StepCounter()
@@ -140,6 +145,8 @@ class NotificationDecoder:
         if samples:
             self._samples += len(samples)
             self._last_sample_s = t_s
+        if self._sensor:
+            samples = [replace(sample, sensor=self._sensor) for sample in samples]
         return samples
 
     def _parse(self, uuid: str, payload: bytes, *, at: datetime, t_s: float) -> list[Sample]:

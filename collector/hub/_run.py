@@ -20,7 +20,6 @@ from collector.errors import DeviceError, OutboxError, UploadError
 from collector.hub._decode import NotificationDecoder
 from collector.hub._pairing import PairedDevice, Pairing, ensure_private_dir
 from collector.hub._status import DeviceStatus, HubStatus, write_status
-from collector.hub._times import DistinctTimes
 from collector.link import (
     Advertisement,
     AdvertisementBoard,
@@ -120,7 +119,6 @@ class Hub:
         self._link_tasks: list[asyncio.Task[None]] = []
         self._decoders: dict[str, NotificationDecoder] = {}
         # Every paired device uploads under the one token: no two samples may share a key.
-        self._times = DistinctTimes()
         self._exit_code = 0
 
     # -- public ------------------------------------------------------------------------------
@@ -144,8 +142,10 @@ class Hub:
             await self._start_scanner(scanner, stop)
             if stop.is_set():
                 return self._exit_code
-            for device in self._pairing.devices:
-                await self._start_device(device, outbox, saved.get(device.address))
+            # Each paired device gets its own sensor number (1, 2, … in pairing order): samples
+            # of two devices in the same millisecond are then different samples to the service.
+            for sensor, device in enumerate(self._pairing.devices, start=1):
+                await self._start_device(device, sensor, outbox, saved.get(device.address))
             uploader = Uploader(
                 outbox=outbox,
                 client=http,
@@ -196,7 +196,7 @@ class Hub:
             return
 
     async def _start_device(
-        self, device: PairedDevice, outbox: Outbox, counters: dict[str, Any] | None
+        self, device: PairedDevice, sensor: int, outbox: Outbox, counters: dict[str, Any] | None
     ) -> None:
         if self._production:
             await close_stale_connection(device.address)
@@ -227,6 +227,7 @@ class Hub:
 
         decoder = NotificationDecoder(
             anchor=self._anchor,
+            sensor=sensor,
             counters=counters,
             steps_counted_elsewhere=steps_counted_elsewhere,
         )
@@ -256,7 +257,7 @@ class Hub:
     ) -> None:
         if link.snapshot().connects != connects_before:
             decoder.reset_link()
-        samples = self._times.assign([sample for item in items for sample in decoder.decode(item)])
+        samples = [sample for item in items for sample in decoder.decode(item)]
         if not samples:
             return
         try:

@@ -22,6 +22,8 @@ _STRICT = ConfigDict(extra="forbid")
 # several times faster than building a datetime per sample.
 RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
 Rfc3339 = Annotated[str, Field(pattern=RFC3339_PATTERN)]
+# The hub's number for the sensor a sample came from (WIRE_FORMAT.md); 0 when not given.
+Sensor = Annotated[int, Field(ge=0, le=255)]
 
 # Physiological bounds for heart rate: 20 bpm is below any sustained human rate, 250 above any
 # adult maximum (Tanaka 2001 HRmax ≈ 208 − 0.7·age); values outside are sensor artefacts.
@@ -35,6 +37,7 @@ _RR_MIN_S, _RR_MAX_S, _RR_MAX_COUNT = 0.2, 3.0, 16
 class HeartRateIn(TypedDict):
     kind: Literal["heart_rate"]
     t: Rfc3339
+    sensor: NotRequired[Sensor]
     bpm: Annotated[int, Field(ge=_BPM_MIN, le=_BPM_MAX)]
     rr_s: NotRequired[
         Annotated[
@@ -49,6 +52,7 @@ class HeartRateIn(TypedDict):
 class StepsIn(TypedDict):
     kind: Literal["steps"]
     t: Rfc3339
+    sensor: NotRequired[Sensor]
     steps: Annotated[int, Field(ge=0)]
     # One hour at most: the collector reports per-interval deltas, and longer intervals would blur
     # the minute grid the analysis builds.
@@ -59,6 +63,7 @@ class StepsIn(TypedDict):
 class CadenceIn(TypedDict):
     kind: Literal["cadence"]
     t: Rfc3339
+    sensor: NotRequired[Sensor]
     # 300 steps/min is above elite sprint cadence; RSC reports uint8 steps/min (GATT supplement).
     spm: Annotated[float, Field(ge=0, le=300)]
     running: NotRequired[bool | None]
@@ -68,6 +73,7 @@ class CadenceIn(TypedDict):
 class BikeIn(TypedDict):
     kind: Literal["bike"]
     t: Rfc3339
+    sensor: NotRequired[Sensor]
     # Crank cadence above 250 rpm or power above 3,000 W is not a human on a home bike.
     rpm: Annotated[float, Field(ge=0, le=250)]
     power_w: NotRequired[Annotated[int | None, Field(ge=0, le=3000)]]

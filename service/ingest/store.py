@@ -79,7 +79,7 @@ async def _copy_columns(
     device_id: UUID,
     columns: Columns,
 ) -> None:
-    copy_sql = sql.SQL("COPY {} (device_id, t, {}) FROM STDIN (FORMAT BINARY)").format(
+    copy_sql = sql.SQL("COPY {} (device_id, t, sensor, {}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(target), sql.SQL(", ").join(map(sql.Identifier, names))
     )
     fixed = _fixed_width_payload(target, device_id, columns)
@@ -87,8 +87,11 @@ async def _copy_columns(
         if fixed is not None:
             await copy.write(fixed)
             return
-        copy.set_types(list(types))
-        for row in zip(_as_datetimes(columns.t_us), *columns.values, strict=True):
+        copy.set_types([types[0], types[1], "int2", *types[2:]])
+        rows = zip(
+            _as_datetimes(columns.t_us), columns.sensor.tolist(), *columns.values, strict=True
+        )
+        for row in rows:
             await copy.write_row((device_id, *row))
 
 
@@ -100,11 +103,15 @@ def _fixed_width_payload(target: str, device_id: UUID, columns: Columns) -> byte
     """
     if target in ("hr_samples", "stage_hr") and all(rr is None for rr in columns.values[1]):
         bpm = np.array(columns.values[0], dtype=np.int16)
-        return copy_payload(device_id, columns.t_us, [(bpm, ">i2")], trailing_nulls=1)
+        return copy_payload(
+            device_id, columns.t_us, [(columns.sensor, ">i2"), (bpm, ">i2")], trailing_nulls=1
+        )
     if target in ("step_samples", "stage_steps"):
         steps = np.array(columns.values[0], dtype=np.int32)
         interval = np.array(columns.values[1], dtype=np.int32)
-        return copy_payload(device_id, columns.t_us, [(steps, ">i4"), (interval, ">i4")])
+        return copy_payload(
+            device_id, columns.t_us, [(columns.sensor, ">i2"), (steps, ">i4"), (interval, ">i4")]
+        )
     return None
 
 

@@ -35,9 +35,10 @@ IntArray = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class Columns:
-    """The samples of one kind: times (µs since 2000-01-01 UTC) and value columns, in order."""
+    """The samples of one kind: times (µs since 2000-01-01 UTC), sensors and value columns."""
 
     t_us: IntArray
+    sensor: npt.NDArray[np.int16]
     values: tuple[list[Any], ...]
 
     def __len__(self) -> int:
@@ -137,6 +138,14 @@ def parse_batch(body: bytes, *, now: datetime, max_samples: int) -> ParsedBatch:
         # Optional fields (rr_s, running, power_w) come back as None when absent.
         return [samples[i].get(field) for i in index[kind]]
 
+    def columns(kind: str, *fields: str) -> Columns:
+        sensor = np.fromiter(
+            (samples[i].get("sensor", 0) for i in index[kind]),
+            dtype=np.int16,
+            count=len(index[kind]),
+        )
+        return Columns(t_us[index[kind]], sensor, tuple(column(kind, f) for f in fields))
+
     steps, interval = column("steps", "steps"), column("steps", "interval_s")
     implausible = np.flatnonzero(
         np.array(steps, dtype=np.int64) > MAX_STEPS_PER_S * np.array(interval, dtype=np.int64)
@@ -154,12 +163,8 @@ def parse_batch(body: bytes, *, now: datetime, max_samples: int) -> ParsedBatch:
     return ParsedBatch(
         batch_id=batch["batch_id"],
         n_samples=len(samples),
-        heart_rate=Columns(
-            t_us[index["heart_rate"]], (column("heart_rate", "bpm"), column("heart_rate", "rr_s"))
-        ),
-        steps=Columns(t_us[index["steps"]], (steps, interval)),
-        cadence=Columns(
-            t_us[index["cadence"]], (column("cadence", "spm"), column("cadence", "running"))
-        ),
-        bike=Columns(t_us[index["bike"]], (column("bike", "rpm"), column("bike", "power_w"))),
+        heart_rate=columns("heart_rate", "bpm", "rr_s"),
+        steps=columns("steps", "steps", "interval_s"),
+        cadence=columns("cadence", "spm", "running"),
+        bike=columns("bike", "rpm", "power_w"),
     )

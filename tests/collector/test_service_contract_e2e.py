@@ -19,7 +19,6 @@ import pytest
 from psycopg import AsyncConnection
 
 from collector.errors import UploadError
-from collector.hub import DistinctTimes
 from collector.outbox import Outbox
 from collector.upload import RetryPolicy, Uploader
 from collector.wire import (
@@ -173,45 +172,31 @@ async def test_an_unknown_token_stops_the_uploader_and_keeps_the_samples(
     assert totals.accepted == len(EVERY_KIND)
 
 
-async def test_two_devices_in_the_same_millisecond_are_both_stored(
+async def test_two_sensors_in_the_same_millisecond_are_both_stored(
     service: ServiceProcess, hub: Enrolment, db_url: str, outbox: Outbox, http: httpx.AsyncClient
 ) -> None:
-    # A band and a watch notify heart rate; the hub stamps both in the same millisecond. Under
-    # one device token the service keys samples by (kind, t), so the hub moves the second one.
-    band = [HeartRateSample(t_s=T0_S + i + 0.5, bpm=70 + i) for i in range(5)]
-    watch = [HeartRateSample(t_s=T0_S + i + 0.5, bpm=90 + i) for i in range(5)]
-    times = DistinctTimes()
-    outbox.append(times.assign(band) + times.assign(watch))
-    assert times.moved == 5
+    # A band and a watch notify heart rate; the hub stamps both in the same millisecond. Each
+    # paired device has its own sensor number, which is part of the service's natural key.
+    band = [HeartRateSample(t_s=T0_S + i + 0.5, bpm=70 + i, sensor=1) for i in range(5)]
+    watch = [HeartRateSample(t_s=T0_S + i + 0.5, bpm=90 + i, sensor=2) for i in range(5)]
+    outbox.append(band + watch)
     totals = await uploader(outbox, http, service, hub.token).drain()
     assert (totals.accepted, totals.duplicates) == (10, 0)
     stored = await stored_rows(db_url, hub.device_id)
     assert sorted(row[2] for row in stored) == sorted(s.bpm for s in band + watch)
-    assert {row[1] for row in stored if row[2] >= 90} == {
-        round((T0_S + i + 0.5) * 1000) + 1 for i in range(5)
-    }
+    # Times are kept exactly; no sample is moved to make room for another.
+    assert {row[1] for row in stored} == {round((T0_S + i + 0.5) * 1000) for i in range(5)}
 
 
-async def test_without_distinct_times_the_service_keeps_only_one_of_two_same_millisecond_samples(
+async def test_the_same_sensor_twice_in_one_millisecond_is_a_duplicate(
     service: ServiceProcess, hub: Enrolment, db_url: str, outbox: Outbox, http: httpx.AsyncClient
 ) -> None:
-    # Why the hub needs DistinctTimes: the natural key has no room for a second device.
     outbox.append(
-        [HeartRateSample(t_s=T0_S + 0.5, bpm=70), HeartRateSample(t_s=T0_S + 0.5, bpm=90)]
+        [
+            HeartRateSample(t_s=T0_S + 0.5, bpm=70, sensor=1),
+            HeartRateSample(t_s=T0_S + 0.5, bpm=90, sensor=1),
+        ]
     )
     totals = await uploader(outbox, http, service, hub.token).drain()
     assert (totals.accepted, totals.duplicates) == (1, 1)
     assert len(await stored_rows(db_url, hub.device_id)) == 1
-
-
-def test_distinct_times_keeps_kinds_apart_and_forgets_old_claims() -> None:
-    times = DistinctTimes(window_s=10.0)
-    hr, bike = HeartRateSample(t_s=T0_S, bpm=70), BikeSample(t_s=T0_S, rpm=60.0)
-    assert times.assign([hr, bike]) == [hr, bike]  # different tables, no clash
-    assert times.assign([hr])[0].t_s == T0_S + 0.001
-    assert times.assign([hr])[0].t_s == T0_S + 0.002
-    later = HeartRateSample(t_s=T0_S + 60.0, bpm=71)
-    assert times.assign([later]) == [later]
-    # More than window_s behind the newest claim: passed through (the service decides).
-    assert times.assign([hr]) == [hr]
-    assert times.moved == 2

@@ -35,18 +35,27 @@ def test_heart_rate_and_steps_payloads_match_psycopg(session_db_url: str) -> Non
     bpm = np.arange(1000, dtype=np.int16) % 200 + 30
     steps = np.arange(1000, dtype=np.int32) % 240
     interval = np.full(1000, 60, dtype=np.int32)
+    sensor = (np.arange(1000) % 3).astype(np.int16)
     with psycopg.connect(session_db_url) as conn:
         expected_hr = _psycopg_bytes(
             conn,
-            ["uuid", "timestamptz", "int2", "float4[]"],
-            [(device, t, int(b), None) for t, b in zip(times, bpm, strict=True)],
+            ["uuid", "timestamptz", "int2", "int2", "float4[]"],
+            [(device, t, int(n), int(b), None) for t, n, b in zip(times, sensor, bpm, strict=True)],
         )
         expected_steps = _psycopg_bytes(
             conn,
-            ["uuid", "timestamptz", "int4", "int4"],
-            [(device, t, int(s), int(i)) for t, s, i in zip(times, steps, interval, strict=True)],
+            ["uuid", "timestamptz", "int2", "int4", "int4"],
+            [
+                (device, t, int(n), int(s), int(i))
+                for t, n, s, i in zip(times, sensor, steps, interval, strict=True)
+            ],
         )
     # The wire's RFC 3339 texts, parsed the way ingest parses them, give psycopg's instants.
     t_us = times_us([t.isoformat().replace("+00:00", "Z") for t in times])
-    assert copy_payload(device, t_us, [(bpm, ">i2")], trailing_nulls=1) == expected_hr
-    assert copy_payload(device, t_us, [(steps, ">i4"), (interval, ">i4")]) == expected_steps
+    # The shapes ingest writes: (device_id, t, sensor, bpm, rr_s NULL) and
+    # (device_id, t, sensor, steps, interval_s).
+    hr = copy_payload(device, t_us, [(sensor, ">i2"), (bpm, ">i2")], trailing_nulls=1)
+    assert hr == expected_hr
+    assert copy_payload(device, t_us, [(sensor, ">i2"), (steps, ">i4"), (interval, ">i4")]) == (
+        expected_steps
+    )

@@ -221,3 +221,27 @@ async def test_offsets_are_applied(world: World) -> None:
         (datetime(2026, 5, 10, 9, 0, 1, tzinfo=UTC), 71),
         (datetime(2026, 5, 10, 9, 0, 2, 123_456, tzinfo=UTC), 72),
     ]
+
+
+async def test_sensors_of_one_hub_are_kept_apart(world: World) -> None:
+    t = "2026-05-10T09:00:00.500Z"
+    first = await post(
+        world,
+        batch(
+            [
+                {"kind": "heart_rate", "t": t, "bpm": 70, "sensor": 1},
+                {"kind": "heart_rate", "t": t, "bpm": 90, "sensor": 2},
+                {"kind": "heart_rate", "t": t, "bpm": 80},
+            ]
+        ),
+    )
+    # Same hub, same kind, same millisecond: three sensors, three samples.
+    assert first.json() == {"accepted": 3, "duplicates": 0}
+    again = await post(world, batch([{"kind": "heart_rate", "t": t, "bpm": 99, "sensor": 2}]))
+    assert again.json() == {"accepted": 0, "duplicates": 1}
+    with psycopg.connect(world.db_url) as conn:
+        rows = conn.execute("SELECT sensor, bpm FROM hr_samples ORDER BY sensor").fetchall()
+    assert rows == [(0, 80), (1, 70), (2, 90)]
+    bad = await post(world, batch([{"kind": "heart_rate", "t": t, "bpm": 70, "sensor": 256}]))
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["loc"] == ["samples", 0, "sensor"]

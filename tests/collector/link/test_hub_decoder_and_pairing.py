@@ -24,7 +24,14 @@ from collector.profiles.battery import BATTERY_LEVEL_UUID
 from collector.profiles.ftms import INDOOR_BIKE_DATA_UUID, TREADMILL_DATA_UUID
 from collector.profiles.heart_rate import HEART_RATE_MEASUREMENT_UUID
 from collector.profiles.infinitime import INFINITIME_STEP_COUNT_UUID
-from collector.wire import BikeSample, CadenceSample, HeartRateSample, StepsSample
+from collector.wire import (
+    BikeSample,
+    CadenceSample,
+    HeartRateSample,
+    StepsSample,
+    decode_batch,
+    encode_batch,
+)
 
 S = 1_000_000_000  # ns per s
 # 2026-05-10 09:00:00 UTC at monotonic 0.
@@ -156,3 +163,17 @@ def test_a_band_counting_steps_says_so() -> None:
     assert not decoder.counts_steps_today
     decoder.decode((0, INFINITIME_STEP_COUNT_UUID, steps(100)))
     assert decoder.counts_steps_today
+
+
+def test_every_sample_carries_the_devices_sensor_number_on_the_wire() -> None:
+    decoder = NotificationDecoder(anchor=ANCHOR, sensor=3)
+    [sample] = decoder.decode((0, HEART_RATE_MEASUREMENT_UUID, bytes.fromhex("0048")))
+    assert sample.sensor == 3
+    body = encode_batch("6f1c2b8e-3d4f-4a5b-9c6d-7e8f9a0b1c2d", [sample])
+    assert b'"sensor":3' in body
+    assert decode_batch(body)[1] == [sample]
+    # A single-source sender (sensor 0) leaves the field out, as in WIRE_FORMAT.md's example.
+    [plain] = NotificationDecoder(anchor=ANCHOR).decode(
+        (0, HEART_RATE_MEASUREMENT_UUID, bytes.fromhex("0048"))
+    )
+    assert b"sensor" not in encode_batch("6f1c2b8e-3d4f-4a5b-9c6d-7e8f9a0b1c2d", [plain])
