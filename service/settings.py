@@ -58,7 +58,9 @@ class Settings(BaseSettings):
     )
     # Tunable default: how often the worker looks for dirty patient-days when no NOTIFY woke it.
     worker_poll_s: float = Field(default=2.0, gt=0)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Tunable default: warnings and errors only, so command output stays readable; INFO adds
+    # migrations applied and the embedded server's start, DEBUG everything.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # --- Care-team service ---------------------------------------------------------------------
     cors_origins: list[str] = Field(
         default_factory=list,

@@ -66,9 +66,7 @@ def _root(
         err_console.print(f"[bold red]error:[/] invalid configuration: {problems}")
         raise typer.Exit(2) from None
     logging.basicConfig(
-        level=logging.DEBUG
-        if verbose
-        else max(logging.WARNING, logging.getLevelName(settings.log_level)),
+        level=logging.DEBUG if verbose else settings.log_level,
         format=log_format,
     )
     ctx.obj = CliState(settings)

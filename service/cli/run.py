@@ -29,6 +29,7 @@ def serve(
     bind_port = port or settings.port
     if state.embedded:
         console.print(f"embedded PostgreSQL under {settings.embedded_pgdata}")
+    console.print(f"serving on http://{bind_host}:{bind_port} (API docs at /docs); Ctrl-C stops")
     uvicorn.run(
         create_app(settings),
         host=bind_host,
