@@ -129,21 +129,20 @@ def parse_batch(body: bytes, *, now: datetime, max_samples: int) -> ParsedBatch:
         _at(int(i), "t", "time is more than 5 minutes in the future")
         for i in np.flatnonzero(t_us > latest_us)
     ]
-    kinds = np.array([s["kind"] for s in samples])
-    index = {
-        kind: np.flatnonzero(kinds == kind) for kind in ("heart_rate", "steps", "cadence", "bike")
-    }
+    # One pass splits the samples by kind (a batch is usually one kind, so the lists stay long).
+    by_kind: dict[str, list[Any]] = {"heart_rate": [], "steps": [], "cadence": [], "bike": []}
+    where: dict[str, list[int]] = {kind: [] for kind in by_kind}
+    for i, sample in enumerate(samples):
+        by_kind[sample["kind"]].append(sample)
+        where[sample["kind"]].append(i)
+    index = {kind: np.array(positions, dtype=np.int64) for kind, positions in where.items()}
 
     def column(kind: str, field: str) -> list[Any]:
         # Optional fields (rr_s, running, power_w) come back as None when absent.
-        return [samples[i].get(field) for i in index[kind]]
+        return [sample.get(field) for sample in by_kind[kind]]
 
     def columns(kind: str, *fields: str) -> Columns:
-        sensor = np.fromiter(
-            (samples[i].get("sensor", 0) for i in index[kind]),
-            dtype=np.int16,
-            count=len(index[kind]),
-        )
+        sensor = np.array([r.get("sensor", 0) for r in by_kind[kind]], dtype=np.int16)
         return Columns(t_us[index[kind]], sensor, tuple(column(kind, f) for f in fields))
 
     steps, interval = column("steps", "steps"), column("steps", "interval_s")
