@@ -8,6 +8,7 @@ hub takes. The worker then summarises every patient-day.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -163,17 +164,25 @@ async def _push(
     recent = min(history_days, _RECENT_DAYS)
     older = history_days - recent
     task = progress.add_task(spec.name, total=None)
+    # The bar counts every part of the history; each upload reports its own part only.
+    sent_before = 0
 
     def report(p: UploadProgress) -> None:
-        progress.update(task, completed=p.samples_done, total=p.samples_total)
+        progress.update(
+            task, completed=sent_before + p.samples_done, total=sent_before + p.samples_total
+        )
 
     parts = []
     if older:
         # The older part ends where the recent week begins.
         parts.append((older, today - timedelta(days=recent), _OLDER_HR_INTERVAL_S))
     parts.append((recent, today, 1))
+    # Today so far: a whole simulated day ending tonight, cut at the current time, so that the
+    # dashboards show today's progress (samples from the future would be refused by ingest).
+    parts.append((1, today + timedelta(days=1), 1))
     for days, end, hr_interval_s in parts:
-        await stream_history(
+        result = await stream_history(
+            until_s=time.time(),
             server_url=server_url,
             device_token=token,
             outbox_path=outbox_dir / f"{spec.seed}.sqlite",
@@ -186,6 +195,7 @@ async def _push(
             today=end,
             profile=history_profile(seed=spec.seed),
         )
+        sent_before += result.upload.samples_sent
 
 
 def _progress(console: Console) -> Progress:

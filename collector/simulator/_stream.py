@@ -48,6 +48,7 @@ def _append_history(
     today: date,
     hr_interval_s: int,
     profile: PatientProfile,
+    until_s: float | None,
 ) -> tuple[int, int]:
     """Simulate and append one day at a time, each day in one transaction (bounded memory)."""
     appended = dropped = 0
@@ -61,6 +62,9 @@ def _append_history(
         hr_interval_s=hr_interval_s,
     ):
         t_s, bodies = day.encoded()
+        if until_s is not None:
+            kept = [i for i, t in enumerate(t_s) if t <= until_s]
+            t_s, bodies = [t_s[i] for i in kept], [bodies[i] for i in kept]
         result = outbox.append_encoded(t_s=t_s, bodies=bodies)
         appended += result.appended
         dropped += result.dropped
@@ -86,6 +90,7 @@ async def stream_history(
     retry: RetryPolicy | None = None,
     timeout_s: float = _HTTP_TIMEOUT_S,
     transport: httpx.AsyncBaseTransport | None = None,
+    until_s: float | None = None,
 ) -> StreamResult:
     """Simulate ``days`` days ending yesterday in ``tz``, append them to the outbox, upload all.
 
@@ -107,6 +112,9 @@ async def stream_history(
         Backoff for transient failures; the default retries forever.
     transport
         An httpx transport for the client (tests, an in-process ASGI app).
+    until_s
+        Drop samples after this time (epoch seconds): with ``today`` set to tomorrow, this
+        streams the part of today that has already happened.
 
     Raises
     ------
@@ -128,6 +136,7 @@ async def stream_history(
             today=end,
             hr_interval_s=hr_interval_s,
             profile=patient,
+            until_s=until_s,
         )
         async with httpx.AsyncClient(timeout=timeout_s, transport=transport) as client:
             uploader = Uploader(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import typer
@@ -15,6 +16,7 @@ from collector.outbox import Outbox
 from collector.settings import CollectorSettings, default_collector_dir
 from collector.simulator import StreamResult, simulate_history, stream_history
 from collector.upload import UploadProgress
+from collector.wire import parse_time
 from tests.collector.conftest import DEVICE_TOKEN, FakeIngest
 
 TODAY = date(2026, 5, 12)
@@ -157,3 +159,30 @@ def test_simulate_is_a_plain_function_too(tmp_path: Path, ingest: FakeIngest) ->
     args += ["--state-dir", str(tmp_path), "--hr-interval-s", "60"]
     result = CliRunner().invoke(root, args)
     assert result.exit_code == 0, result.output
+
+
+async def test_until_cuts_the_last_day_at_a_time(tmp_path: Path, ingest: FakeIngest) -> None:
+    noon_s = datetime(2026, 5, 12, 12, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
+    result = await stream_history(
+        server_url=ingest.url,
+        device_token=DEVICE_TOKEN,
+        outbox_path=tmp_path / "outbox.db",
+        days=1,
+        stage_week=3.0,
+        seed=21,
+        tz="Europe/Berlin",
+        hr_interval_s=10,
+        today=date(2026, 5, 13),
+        until_s=noon_s,
+    )
+    whole_day = simulate_history(
+        days=1,
+        stage_week=3.0,
+        seed=21,
+        tz="Europe/Berlin",
+        today=date(2026, 5, 13),
+        hr_interval_s=10,
+    )
+    assert 0 < result.samples_appended < whole_day.n_samples
+    assert result.upload.accepted == result.samples_appended
+    assert max(parse_time(t) for _, t in ingest.stored) <= noon_s
