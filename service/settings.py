@@ -35,7 +35,7 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = Field(
         default="development",
-        description="production refuses an embedded database and placeholder secrets.",
+        description="production refuses to start without an external database (REHAB_DATABASE_URL).",
     )
     database_url: SecretStr | None = Field(
         default=None,
