@@ -14,12 +14,10 @@ from uuid import UUID
 
 import numpy as np
 
-__all__ = ["PG_EPOCH_S", "copy_payload"]
+__all__ = ["copy_payload"]
 
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _TRAILER = b"\xff\xff"
-# PostgreSQL timestamps count microseconds from 2000-01-01 00:00 UTC.
-PG_EPOCH_S = 946_684_800
 
 
 def copy_payload(

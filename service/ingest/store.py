@@ -11,13 +11,14 @@ never missed by the analysis and a failed batch leaves nothing behind.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import numpy as np
 from psycopg import AsyncConnection, errors, sql
 
+from service.db.epoch import PG_EPOCH
 from service.ingest.binary_copy import copy_payload
 from service.ingest.validate import Columns, ParsedBatch
 
@@ -57,8 +58,6 @@ _NEIGHBOUR_CONTEXT = "4 hours"
 NOTIFY_CHANNEL = "rehab_dirty_days"
 
 _HOUR_US = 3_600_000_000
-# PostgreSQL's epoch, which the microsecond columns count from.
-_PG_EPOCH_DT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class IngestResult:
 
 
 def _as_datetimes(t_us: np.ndarray) -> list[datetime]:
-    return [_PG_EPOCH_DT + timedelta(microseconds=int(us)) for us in t_us]
+    return [PG_EPOCH + timedelta(microseconds=int(us)) for us in t_us]
 
 
 async def _copy_columns(
@@ -117,7 +116,7 @@ def _fixed_width_payload(target: str, device_id: UUID, columns: Columns) -> byte
 
 def _hours(t_us: np.ndarray) -> set[datetime]:
     """The UTC hours the times fall in (what dirties patient-days)."""
-    return {_PG_EPOCH_DT + timedelta(hours=int(h)) for h in np.unique(t_us // _HOUR_US)}
+    return {PG_EPOCH + timedelta(hours=int(h)) for h in np.unique(t_us // _HOUR_US)}
 
 
 async def _store_new(

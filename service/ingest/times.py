@@ -12,10 +12,11 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PG_EPOCH", "TimesError", "times_us"]
+from service.db.epoch import PG_EPOCH_S
 
-# PostgreSQL timestamps count microseconds from 2000-01-01 00:00 UTC.
-PG_EPOCH = np.datetime64("2000-01-01T00:00:00", "us")
+__all__ = ["TimesError", "times_us"]
+
+_PG_EPOCH_US = np.datetime64(PG_EPOCH_S, "s").astype("datetime64[us]")
 _US_PER_MINUTE = 60_000_000
 
 
@@ -39,7 +40,7 @@ def times_us(texts: Sequence[str]) -> npt.NDArray[np.int64]:
         parsed = np.array(local, dtype="datetime64[us]")
     except ValueError:
         raise TimesError(_impossible(local)) from None
-    us = (parsed - PG_EPOCH).astype(np.int64)
+    us: npt.NDArray[np.int64] = (parsed - _PG_EPOCH_US).astype(np.int64)
     shifted = [i for i, t in enumerate(texts) if t[-1] != "Z"]
     if shifted:
         offsets = np.array([_offset_minutes(texts[i]) for i in shifted], dtype=np.int64)

@@ -11,8 +11,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import ValidationError
 
+from service.db.epoch import PG_EPOCH_S
 from service.errors import PayloadTooLargeError, ValidationFailedError
-from service.ingest.binary_copy import PG_EPOCH_S
 from service.ingest.schema import BATCH_ADAPTER
 from service.ingest.times import TimesError, times_us
 

@@ -1,6 +1,6 @@
 """Patient records, their devices, plans and change history, and the access rule over them."""
 
-from service.patients.access import patient_for
+from service.patients.access import may_see
 from service.patients.changes import (
     PatientChange,
     PatientPatch,
@@ -39,7 +39,7 @@ __all__ = [
     "list_devices",
     "list_patients",
     "list_plan_overrides",
-    "patient_for",
+    "may_see",
     "redeem",
     "report_status",
     "resolve_device_token",

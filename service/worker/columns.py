@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 from psycopg import AsyncConnection, sql
 
-__all__ = ["PG_EPOCH_S", "fetch_columns"]
+from service.db.epoch import PG_EPOCH_S
 
-# PostgreSQL timestamps count microseconds from 2000-01-01 00:00 UTC.
-PG_EPOCH_S = 946_684_800
+__all__ = ["fetch_columns"]
+
 
 # PostgreSQL type → (binary send function, numpy dtype of its output).
 _SEND = {
