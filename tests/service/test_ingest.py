@@ -98,7 +98,7 @@ async def test_overlapping_batches_store_each_sample_once(world: World) -> None:
 FUTURE = _iso(datetime.now(UTC) + timedelta(minutes=10))
 
 BAD_CASES = [
-    ("unknown kind", {"kind": "glucose", "t": "2026-05-10T09:00:00Z"}, ["samples", 1]),
+    ("unknown kind", {"kind": "glucose", "t": "2026-05-10T09:00:00Z"}, ["samples", 1, "kind"]),
     ("missing field", {"kind": "heart_rate", "t": "2026-05-10T09:00:00Z"}, ["samples", 1, "bpm"]),
     (
         "bpm too low",
@@ -160,11 +160,50 @@ async def test_bad_sample_rejects_whole_batch(
     )
 
 
+@pytest.mark.parametrize(
+    ("bad", "detail"),
+    [
+        (
+            {"kind": "glucose", "t": "2026-05-10T09:00:00Z"},
+            "samples[1].kind: 'glucose' is not a kind",
+        ),
+        ({"kind": "heart_rate", "t": "2026-05-10T09:00:00Z"}, "samples[1].bpm: field required"),
+        (
+            {"kind": "heart_rate", "t": "2026-05-10T09:00:00Z", "bpm": 70, "bmp": 70},
+            "samples[1].bmp: unknown field",
+        ),
+        (
+            {"kind": "heart_rate", "t": "2026-05-10T09:00:00Z", "bpm": 251},
+            "samples[1].bpm: Expected",
+        ),
+        (
+            {"kind": "heart_rate", "t": "10/05/2026 09:00", "bpm": 70},
+            "samples[1].t: must be an RFC 3339 time",
+        ),
+    ],
+)
+async def test_problems_read_as_sentences(world: World, bad: dict[str, Any], detail: str) -> None:
+    response = await post(world, batch([hr(0), bad, hr(2)]))
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(detail), response.json()["detail"]
+    assert response.json()["detail"].endswith("nothing of this batch was stored")
+
+
+async def test_every_bad_time_is_reported(world: World) -> None:
+    samples = [hr(0), {**hr(1), "t": "2026-02-30T09:00:00Z"}, hr(2), {**hr(3), "t": "soon"}]
+    response = await post(world, batch(samples))
+    assert response.status_code == 422
+    problem = response.json()
+    assert [e["loc"] for e in problem["errors"]] == [["samples", 1, "t"], ["samples", 3, "t"]]
+    assert problem["error_count"] == 2
+
+
 async def test_malformed_json_and_empty_batch(world: World) -> None:
     response = await world.client.post(
         "/v1/ingest", content=b"{not json", headers=world.auth(world.device_token)
     )
     assert response.status_code == 422
+    assert response.json()["detail"].startswith("the body is not valid JSON (JSON is malformed")
     response = await post(world, batch([]))
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["samples"]
