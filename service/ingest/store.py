@@ -155,42 +155,68 @@ async def _store_deduplicated(
     return accepted, hours
 
 
+# What every stored batch finishes with, in one round trip: queue the patient-local days its
+# samples touch (and their neighbours), wake the worker (delivered at commit), record the batch
+# and the device's last contact.
+_FINISH_SQL = sql.SQL(
+    "WITH days AS ("
+    " INSERT INTO dirty_days (patient_id, day)"
+    " SELECT DISTINCT %(patient)s::uuid, d FROM unnest(%(hours)s::timestamptz[]) h,"
+    " LATERAL (VALUES ((h AT TIME ZONE %(tz)s)::date),"
+    "  (((h - interval {context}) AT TIME ZONE %(tz)s)::date),"
+    "  (((h + interval '1 hour' + interval {context}) AT TIME ZONE %(tz)s)::date)) v(d)"
+    " WHERE d <= (now() AT TIME ZONE %(tz)s)::date"
+    " ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now()),"
+    " batch AS ("
+    " INSERT INTO ingest_batches (device_id, batch_id, n_samples, accepted, duplicates)"
+    " VALUES (%(device)s, %(batch)s, %(n)s, %(accepted)s, %(duplicates)s)"
+    " ON CONFLICT (device_id, batch_id) DO NOTHING),"
+    " device AS (UPDATE devices SET last_seen_at = now() WHERE id = %(device)s)"
+    " SELECT pg_notify({channel}, '') WHERE cardinality(%(hours)s::timestamptz[]) > 0"
+).format(context=sql.Literal(_NEIGHBOUR_CONTEXT), channel=sql.Literal(NOTIFY_CHANNEL))
+
+
 async def store_batch(
     conn: AsyncConnection[Any], *, device_id: UUID, patient_id: UUID, tz: str, batch: ParsedBatch
 ) -> IngestResult:
     """Store ``batch`` for ``device_id`` in one transaction; return accepted/duplicate counts.
 
     New data, the common case, is COPYed straight into the sample tables. If any sample is already
-    stored (a re-sent batch, an overlap after a reconnect) that attempt is rolled back to its
-    savepoint and the batch goes through the staging tables, which skip what is there.
+    stored (a re-sent batch, an overlap after a reconnect) that transaction is rolled back and the
+    batch goes through the staging tables in a new one, which skips what is there.
     """
     per_table = (batch.heart_rate, batch.steps, batch.cadence, batch.bike)
-    async with conn.transaction():
-        try:
-            async with conn.transaction():
-                hours = await _store_new(conn, device_id, per_table)
+    try:
+        async with conn.transaction():
+            hours = await _store_new(conn, device_id, per_table)
             accepted = batch.n_samples
-        except errors.UniqueViolation:
+            await _finish(conn, device_id, patient_id, tz, batch, accepted, hours)
+    except errors.UniqueViolation:
+        async with conn.transaction():
             accepted, hours = await _store_deduplicated(conn, device_id, per_table)
-        if hours:
-            await conn.execute(
-                sql.SQL(
-                    "INSERT INTO dirty_days (patient_id, day)"
-                    " SELECT DISTINCT %(patient)s::uuid, d FROM unnest(%(hours)s::timestamptz[]) h,"
-                    " LATERAL (VALUES ((h AT TIME ZONE %(tz)s)::date),"
-                    "  (((h - interval {context}) AT TIME ZONE %(tz)s)::date),"
-                    "  (((h + interval '1 hour' + interval {context}) AT TIME ZONE %(tz)s)::date)) v(d)"
-                    " WHERE d <= (now() AT TIME ZONE %(tz)s)::date"
-                    " ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now()"
-                ).format(context=sql.Literal(_NEIGHBOUR_CONTEXT)),
-                {"patient": patient_id, "hours": sorted(hours), "tz": tz},
-            )
-            await conn.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(NOTIFY_CHANNEL)))
-        duplicates = batch.n_samples - accepted
-        await conn.execute(
-            "INSERT INTO ingest_batches (device_id, batch_id, n_samples, accepted, duplicates)"
-            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (device_id, batch_id) DO NOTHING",
-            (device_id, batch.batch_id, batch.n_samples, accepted, duplicates),
-        )
-        await conn.execute("UPDATE devices SET last_seen_at = now() WHERE id = %s", (device_id,))
-    return IngestResult(accepted=accepted, duplicates=duplicates)
+            await _finish(conn, device_id, patient_id, tz, batch, accepted, hours)
+    return IngestResult(accepted=accepted, duplicates=batch.n_samples - accepted)
+
+
+async def _finish(
+    conn: AsyncConnection[Any],
+    device_id: UUID,
+    patient_id: UUID,
+    tz: str,
+    batch: ParsedBatch,
+    accepted: int,
+    hours: set[datetime],
+) -> None:
+    await conn.execute(
+        _FINISH_SQL,
+        {
+            "patient": patient_id,
+            "hours": sorted(hours),
+            "tz": tz,
+            "device": device_id,
+            "batch": batch.batch_id,
+            "n": batch.n_samples,
+            "accepted": accepted,
+            "duplicates": batch.n_samples - accepted,
+        },
+    )

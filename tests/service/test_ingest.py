@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from service.api import create_app
+from service.ingest.store import NOTIFY_CHANNEL
 from tests.fixtures.service import World, make_settings
 
 T0 = datetime(2026, 5, 10, 9, 0, tzinfo=UTC)
@@ -284,3 +285,21 @@ async def test_sensors_of_one_hub_are_kept_apart(world: World) -> None:
     bad = await post(world, batch([{"kind": "heart_rate", "t": t, "bpm": 70, "sensor": 256}]))
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["loc"] == ["samples", 0, "sensor"]
+
+
+async def test_a_stored_batch_queues_its_days_and_wakes_the_worker(world: World) -> None:
+    async with await psycopg.AsyncConnection.connect(world.db_url, autocommit=True) as listener:
+        await listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        response = await post(world, batch([hr(0), hr(1)]))
+        assert response.status_code == 200
+        notification = await anext(listener.notifies(timeout=10))
+    assert notification.channel == NOTIFY_CHANNEL
+    with psycopg.connect(world.db_url) as conn:
+        days = [r[0] for r in conn.execute("SELECT day FROM dirty_days ORDER BY day")]
+        seen = conn.execute("SELECT last_seen_at IS NOT NULL FROM devices").fetchall()
+        batches = conn.execute("SELECT n_samples, accepted, duplicates FROM ingest_batches")
+        assert batches.fetchall() == [(2, 2, 0)]
+    # 09:00 UTC in the patient's zone, and the days four hours either side.
+    assert days
+    assert all(abs((d - T0.date()).days) <= 1 for d in days)
+    assert (True,) in seen
