@@ -100,7 +100,8 @@ def _fixed_width_payload(target: str, device_id: UUID, columns: Columns) -> byte
     Heart rate without RR intervals (most bands) and step counts are fixed-width rows; heart
     rate with RR intervals, cadence and bike samples (optional fields) go row by row.
     """
-    if target in ("hr_samples", "stage_hr") and all(rr is None for rr in columns.values[1]):
+    rr_s = columns.values[1]
+    if target in ("hr_samples", "stage_hr") and rr_s.count(None) == len(rr_s):
         bpm = np.array(columns.values[0], dtype=np.int16)
         return copy_payload(
             device_id, columns.t_us, [(columns.sensor, ">i2"), (bpm, ">i2")], trailing_nulls=1
