@@ -2,6 +2,8 @@
 
 Authentication and the access policy run once per request in the app-wide dependency
 (``service.api.access.enforce_access``); the dependencies here hand its results to handlers.
+They are all ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread, a thread
+hand-off per request for what is an attribute read.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -54,7 +56,7 @@ AppSettings = Annotated[Settings, Depends(_settings)]
 Conn = Annotated[AsyncConnection[Any], Depends(_connection)]
 
 
-def bearer_token(token: Annotated[str | None, Depends(_oauth2)]) -> str:
+async def bearer_token(token: Annotated[str | None, Depends(_oauth2)]) -> str:
     if not token:
         raise AuthenticationError("this route needs an Authorization: Bearer token")
     return token
@@ -74,7 +76,7 @@ async def _current_device(
     return device if device is not None else await resolve_device_token(conn, token)
 
 
-def _scoped_patient(request: Request) -> PatientRecord:
+async def _scoped_patient(request: Request) -> PatientRecord:
     patient: PatientRecord = request.state.patient
     return patient
 
@@ -91,7 +93,7 @@ class PageParams:
     cursor: int | None
 
 
-def _page(
+async def _page(
     limit: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description="rows per page")
     ] = DEFAULT_PAGE_SIZE,
