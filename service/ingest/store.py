@@ -19,34 +19,25 @@ import numpy as np
 from psycopg import AsyncConnection, errors, sql
 
 from service.db.epoch import PG_EPOCH
-from service.ingest.binary_copy import copy_payload
+from service.ingest.binary_copy import FLOAT4_ARRAY, batch_payload
 from service.ingest.validate import Columns, ParsedBatch
 
 __all__ = ["STAGING_DDL", "IngestResult", "store_batch"]
 
-# (table, staging table, value columns, binary COPY types of (device_id, t, values...))
-_TABLES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("hr_samples", "stage_hr", ("bpm", "rr_s"), ("uuid", "timestamptz", "int2", "float4[]")),
-    (
-        "step_samples",
-        "stage_steps",
-        ("steps", "interval_s"),
-        ("uuid", "timestamptz", "int4", "int4"),
-    ),
-    (
-        "cadence_samples",
-        "stage_cadence",
-        ("spm", "running"),
-        ("uuid", "timestamptz", "float4", "bool"),
-    ),
-    ("bike_samples", "stage_bike", ("rpm", "power_w"), ("uuid", "timestamptz", "float4", "int2")),
+# (table, staging table, value columns as (name, big-endian binary type, optional)); every table
+# starts with (device_id, t, sensor).
+_TABLES: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
+    ("hr_samples", "stage_hr", (("bpm", ">i2", False), ("rr_s", FLOAT4_ARRAY, True))),
+    ("step_samples", "stage_steps", (("steps", ">i4", False), ("interval_s", ">i4", False))),
+    ("cadence_samples", "stage_cadence", (("spm", ">f4", False), ("running", "?", True))),
+    ("bike_samples", "stage_bike", (("rpm", ">f4", False), ("power_w", ">i2", True))),
 )
 
 # Staging tables live for the connection and empty themselves at commit. Run once per pooled
 # connection by the pool's configure hook (service.db.make_pool).
 STAGING_DDL = "".join(
     f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS;"
-    for table, stage, _, _ in _TABLES
+    for table, stage, _ in _TABLES
 )
 
 # A sample can change the judgement of neighbouring days too: a session crossing local midnight
@@ -66,53 +57,29 @@ class IngestResult:
     duplicates: int
 
 
-def _as_datetimes(t_us: np.ndarray) -> list[datetime]:
-    return [PG_EPOCH + timedelta(microseconds=int(us)) for us in t_us]
-
-
 async def _copy_columns(
     conn: AsyncConnection[Any],
     target: str,
-    names: tuple[str, ...],
-    types: tuple[str, ...],
+    fields: tuple[tuple[str, str, bool], ...],
     device_id: UUID,
     columns: Columns,
 ) -> None:
     copy_sql = sql.SQL("COPY {} (device_id, t, sensor, {}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(target), sql.SQL(", ").join(map(sql.Identifier, names))
+        sql.Identifier(target), sql.SQL(", ").join(sql.Identifier(name) for name, _, _ in fields)
     )
-    fixed = _fixed_width_payload(target, device_id, columns)
+    payload = batch_payload(
+        device_id,
+        columns.t_us,
+        [
+            (columns.sensor, ">i2", False),
+            *(
+                (values, dtype, optional)
+                for values, (_, dtype, optional) in zip(columns.values, fields, strict=True)
+            ),
+        ],
+    )
     async with conn.cursor().copy(copy_sql) as copy:
-        if fixed is not None:
-            await copy.write(fixed)
-            return
-        copy.set_types([types[0], types[1], "int2", *types[2:]])
-        rows = zip(
-            _as_datetimes(columns.t_us), columns.sensor.tolist(), *columns.values, strict=True
-        )
-        for row in rows:
-            await copy.write_row((device_id, *row))
-
-
-def _fixed_width_payload(target: str, device_id: UUID, columns: Columns) -> bytes | None:
-    """The whole COPY data built with numpy, for the two high-volume shapes; else None.
-
-    Heart rate without RR intervals (most bands) and step counts are fixed-width rows; heart
-    rate with RR intervals, cadence and bike samples (optional fields) go row by row.
-    """
-    rr_s = columns.values[1]
-    if target in ("hr_samples", "stage_hr") and rr_s.count(None) == len(rr_s):
-        bpm = np.array(columns.values[0], dtype=np.int16)
-        return copy_payload(
-            device_id, columns.t_us, [(columns.sensor, ">i2"), (bpm, ">i2")], trailing_nulls=1
-        )
-    if target in ("step_samples", "stage_steps"):
-        steps = np.array(columns.values[0], dtype=np.int32)
-        interval = np.array(columns.values[1], dtype=np.int32)
-        return copy_payload(
-            device_id, columns.t_us, [(columns.sensor, ">i2"), (steps, ">i4"), (interval, ">i4")]
-        )
-    return None
+        await copy.write(payload)
 
 
 def _hours(t_us: np.ndarray) -> set[datetime]:
@@ -125,9 +92,9 @@ async def _store_new(
 ) -> set[datetime]:
     """COPY straight into the sample tables; raises UniqueViolation if any sample is stored."""
     hours: set[datetime] = set()
-    for (table, _, names, types), columns in zip(_TABLES, per_table, strict=True):
+    for (table, _, fields), columns in zip(_TABLES, per_table, strict=True):
         if len(columns):
-            await _copy_columns(conn, table, names, types, device_id, columns)
+            await _copy_columns(conn, table, fields, device_id, columns)
             hours |= _hours(columns.t_us)
     return hours
 
@@ -138,10 +105,10 @@ async def _store_deduplicated(
     """COPY into staging, then move only the samples not stored yet; return count and hours."""
     accepted = 0
     hours: set[datetime] = set()
-    for (table, stage, names, types), columns in zip(_TABLES, per_table, strict=True):
+    for (table, stage, fields), columns in zip(_TABLES, per_table, strict=True):
         if not len(columns):
             continue
-        await _copy_columns(conn, stage, names, types, device_id, columns)
+        await _copy_columns(conn, stage, fields, device_id, columns)
         cur = await conn.execute(
             sql.SQL(
                 "WITH ins AS (INSERT INTO {} SELECT * FROM {} ON CONFLICT DO NOTHING RETURNING t)"
