@@ -22,7 +22,7 @@ async def test_days_and_one_day_carry_that_days_checkins(world: World) -> None:
             "stretching_sessions": 2,
             "strength_session": True,
             "activities": [{"kind": "other", "minutes": 15}],
-            "note": "walked to the shop",
+            "note": "walked to the shop – Müller’s bakery",
         },
         headers=world.auth(world.clinician_token),
     )
@@ -48,6 +48,7 @@ async def test_days_and_one_day_carry_that_days_checkins(world: World) -> None:
     assert checkin["strength_session"] is True
     assert checkin["activities"] == [{"kind": "other", "minutes": 15}]
     assert checkin["red_flags"] == []
+    assert checkin["note"] == "walked to the shop – Müller’s bakery"
     assert checkin["created_at"].endswith("Z")
     one = (
         await world.client.get(f"/v1/patients/{world.patient_id}/days/{DAY}", headers=headers)

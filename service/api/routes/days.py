@@ -14,6 +14,7 @@ from starlette.responses import Response
 import analysis
 from service.api.deps import Conn, ScopedPatient
 from service.api.problems import PROBLEM_RESPONSES
+from service.db.text import utf8_cursor
 from service.errors import NotFoundError, ValidationFailedError
 from service.patients import PatientRecord
 from service.worker.days import local_day
@@ -76,8 +77,9 @@ def _range(patient: PatientRecord, first: date | None, last: date | None) -> tup
 
 
 # A day's summary as served: the stored analysis plus the patient's check-ins of that day
-# (pain, exercises the band cannot see, self-logged activities, red flags), assembled by
-# PostgreSQL so that the service does not decode and re-encode the JSON.
+# (pain, exercises the band cannot see, self-logged activities, red flags). PostgreSQL returns the
+# summary's stored text rendering (migration 0011) and the check-ins as JSON text, both as UTF-8
+# bytes; the service splices them without decoding or re-encoding the JSON.
 _CHECKINS_JOIN = sql.SQL(
     "LEFT JOIN LATERAL (SELECT jsonb_agg(jsonb_build_object("
     "'id', c.id, 'pain_0_10', c.pain_0_10, 'stretching_sessions', c.stretching_sessions,"
@@ -87,16 +89,21 @@ _CHECKINS_JOIN = sql.SQL(
     " ORDER BY c.id) AS items FROM checkins c WHERE c.patient_id = d.patient_id AND c.day = d.day) ci"
     " ON true"
 )
-_WITH_CHECKINS = sql.SQL(
-    "d.summary || jsonb_build_object('checkins', coalesce(ci.items, '[]'::jsonb))"
-)
 _DAYS_SQL = sql.SQL(
-    "SELECT coalesce(json_agg({} ORDER BY d.day), '[]')::text FROM daily_summaries d {}"
-    " WHERE d.patient_id = %s AND d.day BETWEEN %s AND %s"
-).format(_WITH_CHECKINS, _CHECKINS_JOIN)
+    "SELECT d.summary_text, ci.items::text FROM daily_summaries d {}"
+    " WHERE d.patient_id = %s AND d.day BETWEEN %s AND %s ORDER BY d.day"
+).format(_CHECKINS_JOIN)
 _ONE_DAY_SQL = sql.SQL(
-    "SELECT ({})::text FROM daily_summaries d {} WHERE d.patient_id = %s AND d.day = %s"
-).format(_WITH_CHECKINS, _CHECKINS_JOIN)
+    "SELECT d.summary_text, ci.items::text FROM daily_summaries d {}"
+    " WHERE d.patient_id = %s AND d.day = %s"
+).format(_CHECKINS_JOIN)
+
+
+def _served_day(summary: bytes, checkins: bytes | None) -> bytes:
+    """The JSON object text ``summary`` with a ``checkins`` member (``[]`` when there are none)."""
+    separator = b", " if summary != b"{}" else b""
+    return b'%s%s"checkins": %s}' % (summary[:-1], separator, checkins or b"[]")
+
 
 FromQuery = Annotated[date | None, Query(alias="from", description="First day, YYYY-MM-DD.")]
 ToQuery = Annotated[date | None, Query(description="Last day, YYYY-MM-DD (inclusive).")]
@@ -115,11 +122,11 @@ async def days(
 ) -> Response:
     """Daily summaries of patient-local days ``from`` … ``to`` (inclusive; default the last 30)."""
     first, last = _range(patient, from_, to)
-    # The summaries are stored as JSON; PostgreSQL assembles the array so that the service does
-    # not decode and re-encode them.
-    cur = await conn.execute(_DAYS_SQL, (patient.id, first, last))
-    row = await cur.fetchone()
-    return Response(row[0] if row else "[]", media_type="application/json")
+    cur = await utf8_cursor(conn).execute(_DAYS_SQL, (patient.id, first, last))
+    served = b", ".join(
+        [_served_day(summary, checkins) for summary, checkins in await cur.fetchall()]
+    )
+    return Response(b"[%s]" % served, media_type="application/json")
 
 
 @router.get(
@@ -128,11 +135,11 @@ async def days(
 )
 async def one_day(patient_id: UUID, day: date, patient: ScopedPatient, conn: Conn) -> Response:
     """The full summary of one patient-local day (404 until the day has been analysed)."""
-    cur = await conn.execute(_ONE_DAY_SQL, (patient.id, day))
+    cur = await utf8_cursor(conn).execute(_ONE_DAY_SQL, (patient.id, day))
     row = await cur.fetchone()
     if row is None:
         raise NotFoundError(f"no summary for {day} yet", day=day.isoformat())
-    return Response(row[0], media_type="application/json")
+    return Response(_served_day(*row), media_type="application/json")
 
 
 @router.get("/{patient_id}/sessions")
