@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -21,6 +22,8 @@ from service.errors import (
 
 __all__ = [
     "DEFAULT_TEAM",
+    "PRINCIPAL_COLUMNS",
+    "PRINCIPAL_SQL",
     "Principal",
     "Role",
     "add_team_member",
@@ -29,6 +32,7 @@ __all__ = [
     "create_user",
     "ensure_team",
     "issue_access_token",
+    "principal_of",
     "resolve_access_token",
     "revoke_access_token",
     "revoke_user_tokens",
@@ -152,24 +156,34 @@ async def revoke_access_token(conn: AsyncConnection[Any], token: str) -> None:
     )
 
 
-async def resolve_access_token(conn: AsyncConnection[Any], token: str) -> Principal:
-    """The principal behind a live token; ``AuthenticationError`` for anything else."""
-    cur = await conn.execute(
-        "SELECT u.id, u.email, u.role, u.patient_id,"
-        " coalesce(array_agg(m.team_id) FILTER (WHERE m.team_id IS NOT NULL), '{}')"
-        " FROM access_tokens a JOIN users u ON u.id = a.user_id"
-        " LEFT JOIN team_members m ON m.user_id = u.id"
-        " WHERE a.token_hash = %s AND a.revoked_at IS NULL AND a.expires_at > now()"
-        " AND u.disabled_at IS NULL"
-        " GROUP BY u.id",
-        (hash_token(token),),
-    )
-    row = await cur.fetchone()
+# The principal behind a live token (parameter ``token_hash``): user id, e-mail, role, patient id,
+# team ids. A query of its own so that the patient access check can start from it.
+PRINCIPAL_SQL = (
+    "SELECT u.id AS user_id, u.email, u.role, u.patient_id,"
+    " coalesce(array_agg(m.team_id) FILTER (WHERE m.team_id IS NOT NULL), '{}') AS team_ids"
+    " FROM access_tokens a JOIN users u ON u.id = a.user_id"
+    " LEFT JOIN team_members m ON m.user_id = u.id"
+    " WHERE a.token_hash = %(token_hash)s AND a.revoked_at IS NULL AND a.expires_at > now()"
+    " AND u.disabled_at IS NULL"
+    " GROUP BY u.id"
+)
+PRINCIPAL_COLUMNS = 5
+"""The columns of :data:`PRINCIPAL_SQL`, which :func:`principal_of` reads."""
+
+
+def principal_of(row: Sequence[Any] | None) -> Principal:
+    """The principal of a :data:`PRINCIPAL_SQL` row; ``AuthenticationError`` when there is none."""
     if row is None:
         raise AuthenticationError("the bearer token is unknown, expired or revoked; log in again")
     return Principal(
         user_id=row[0], email=row[1], role=row[2], patient_id=row[3], team_ids=tuple(row[4])
     )
+
+
+async def resolve_access_token(conn: AsyncConnection[Any], token: str) -> Principal:
+    """The principal behind a live token; ``AuthenticationError`` for anything else."""
+    cur = await conn.execute(PRINCIPAL_SQL, {"token_hash": hash_token(token)})
+    return principal_of(await cur.fetchone())
 
 
 async def revoke_user_tokens(conn: AsyncConnection[Any], *, user_id: UUID) -> int:

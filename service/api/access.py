@@ -19,18 +19,17 @@ from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 from psycopg import AsyncConnection
 
-from service.accounts import Principal, resolve_access_token
+from service.accounts import resolve_access_token
 from service.api.deps import Conn
-from service.audit import record_access, record_event
+from service.audit import record_event
 from service.errors import (
     AuthenticationError,
     ConfigurationError,
     NotFoundError,
     PermissionDeniedError,
 )
-from service.patients.access import may_see
+from service.patients.access import check_patient_access
 from service.patients.devices import DeviceIdentity, resolve_device_token
-from service.patients.store import get_patient
 
 __all__ = [
     "PATIENT_POLICIES",
@@ -68,7 +67,7 @@ def _rule(methods: str, path: str, policy: Policy) -> Rule:
 RULES: tuple[Rule, ...] = (
     _rule("GET HEAD", r"^/(healthz|docs|docs/oauth2-redirect|openapi\.json)$", "public"),
     _rule("POST", r"^/v1/auth/token$", "public"),
-    # The web views (service.web) read the session cookie and apply may_see themselves.
+    # The web views (service.web) read the session cookie and check patient access themselves.
     _rule(
         "GET HEAD POST",
         r"^/(login|logout|team|me|me/checkin|static/\{name\}|patients/\{pid\}(/.*)?)?$",
@@ -121,10 +120,10 @@ def install_access_control(app: FastAPI) -> None:
     app.state.access_table = table
 
 
-async def _principal(conn: AsyncConnection[Any], token: str | None) -> Principal:
+def _user_token(token: str | None) -> str:
     if not token:
         raise AuthenticationError("this route needs an Authorization: Bearer token")
-    return await resolve_access_token(conn, token)
+    return token
 
 
 async def _device(conn: AsyncConnection[Any], token: str | None) -> DeviceIdentity:
@@ -159,42 +158,36 @@ async def enforce_access(request: Request, conn: Conn) -> None:
             patient_id=device.patient_id,
         )
         return
-    principal = await _principal(conn, token)
+    if policy in PATIENT_POLICIES:
+        await _check_patient(request, conn, _user_token(token), policy, f"{request.method} {path}")
+        return
+    principal = await resolve_access_token(conn, _user_token(token))
     request.state.principal = principal
     if policy == "admin" and principal.role != "admin":
         raise PermissionDeniedError("this route is for administrators")
     if policy == "clinician" and principal.role not in ("clinician", "admin"):
         raise PermissionDeniedError("this route is for the care team")
-    if policy not in PATIENT_POLICIES:
-        return
-    await _check_patient(request, conn, principal, policy, f"{request.method} {path}")
+
+
+def _path_patient_id(request: Request) -> UUID | None:
+    try:
+        return UUID(str(request.path_params.get("patient_id", "")))
+    except ValueError:
+        return None
 
 
 async def _check_patient(
-    request: Request,
-    conn: AsyncConnection[Any],
-    principal: Principal,
-    policy: Policy,
-    action: str,
+    request: Request, conn: AsyncConnection[Any], token: str, policy: Policy, action: str
 ) -> None:
-    raw = request.path_params.get("patient_id", "")
-    try:
-        patient_id = UUID(str(raw))
-    except ValueError:
-        raise NotFoundError(f"no patient {raw}") from None
-    patient = await get_patient(conn, patient_id)
-    visible = patient is not None and may_see(principal, patient)
-    if not visible:
-        await record_access(
-            conn, principal=principal, action=action, patient_id=patient_id, allowed=False
-        )
-        raise NotFoundError(f"no patient {patient_id}", patient_id=str(patient_id))
-    if policy == "care_team" and principal.role == "patient":
-        await record_access(
-            conn, principal=principal, action=action, patient_id=patient_id, allowed=False
-        )
-        raise PermissionDeniedError("only the care team may do this")
-    await record_access(
-        conn, principal=principal, action=action, patient_id=patient_id, allowed=True
+    patient_id = _path_patient_id(request)
+    access = await check_patient_access(
+        conn, token, patient_id, action=action, care_team_only=policy == "care_team"
     )
-    request.state.patient = patient
+    request.state.principal = access.principal
+    if patient_id is None:
+        raise NotFoundError(f"no patient {request.path_params.get('patient_id', '')}")
+    if access.decision == "not_visible":
+        raise NotFoundError(f"no patient {patient_id}", patient_id=str(patient_id))
+    if access.decision == "care_team_only":
+        raise PermissionDeniedError("only the care team may do this")
+    request.state.patient = access.patient

@@ -1,6 +1,6 @@
 """Patient records, their devices, plans and change history, and the access rule over them."""
 
-from service.patients.access import may_see
+from service.patients.access import PatientAccess, check_patient_access
 from service.patients.changes import (
     PatientChange,
     PatientPatch,
@@ -24,6 +24,7 @@ from service.patients.store import PatientIn, PatientRecord, add_patient, get_pa
 __all__ = [
     "DeviceRecord",
     "EnrollmentCode",
+    "PatientAccess",
     "PatientChange",
     "PatientIn",
     "PatientPatch",
@@ -33,13 +34,13 @@ __all__ = [
     "add_device",
     "add_patient",
     "add_plan_override",
+    "check_patient_access",
     "get_patient",
     "issue_enrollment_code",
     "list_changes",
     "list_devices",
     "list_patients",
     "list_plan_overrides",
-    "may_see",
     "redeem",
     "report_status",
     "resolve_device_token",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -14,7 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.accounts import DEFAULT_TEAM, ensure_team
 
-__all__ = ["PatientIn", "PatientRecord", "add_patient", "get_patient", "list_patients"]
+__all__ = [
+    "PATIENT_COLUMNS",
+    "PatientIn",
+    "PatientRecord",
+    "add_patient",
+    "get_patient",
+    "list_patients",
+]
 
 SurgeryType = Literal["discectomy", "laminectomy", "fusion", "other"]
 Approach = Literal["open", "minimally_invasive", "endoscopic"]
@@ -87,11 +94,9 @@ class PatientRecord:
         return value
 
 
-_COLUMNS = (
-    "id, team_id, display_name, birth_year, tz, surgery_type, surgery_date, approach, created_at,"
-    " resting_hr_bpm, max_hr_bpm, hr_limit_bpm, beta_blocker, running_cleared_on,"
-    " swimming_cleared_on, elliptical_cleared_on, alert_suppression_h, alert_weekly_budget"
-)
+PATIENT_COLUMNS = tuple(f.name for f in fields(PatientRecord))
+"""The columns of ``patients`` a :class:`PatientRecord` holds, in its field order."""
+_COLUMNS = ", ".join(PATIENT_COLUMNS)
 _SELECT = f"SELECT {_COLUMNS} FROM patients"  # noqa: S608 - constant column list
 
 _INSERTED = (

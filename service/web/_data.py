@@ -1,7 +1,8 @@
 """What the views read: a team's patients ranked by need, and one patient's days.
 
 Queries go through the same stores as the API (patients, alerts, check-ins); the page routes
-apply the same access rule (:func:`service.patients.access.may_see`) before calling these.
+apply the same access rule (:func:`service.patients.access.check_patient_access`) before calling
+these.
 """
 
 from __future__ import annotations

@@ -14,10 +14,9 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from service.accounts import Principal
-from service.audit import record_access
 from service.errors import NotFoundError, ServiceError
-from service.patients import PatientRecord, get_patient
-from service.patients.access import may_see
+from service.patients import PatientRecord
+from service.patients.access import check_patient_access
 from service.web._layout import error_page
 
 __all__ = ["care_team_patient", "home_of", "to_login", "validation_message", "web_errors"]
@@ -75,9 +74,7 @@ async def care_team_patient(
         patient_id = UUID(raw_id)
     except ValueError:
         raise NotFoundError(f"no patient {raw_id}") from None
-    patient = await get_patient(conn, patient_id)
-    allowed = patient is not None and user.role != "patient" and may_see(user, patient)
-    await record_access(conn, principal=user, action=action, patient_id=patient_id, allowed=allowed)
-    if not allowed or patient is None:
+    access = await check_patient_access(conn, user, patient_id, action=action, care_team_only=True)
+    if access.patient is None:
         raise NotFoundError(f"no patient {raw_id}")
-    return patient
+    return access.patient

@@ -109,6 +109,7 @@ async def test_every_patient_scoped_route_answers_per_policy(world: World) -> No
         )
     tokens = await _tokens(world)
     failures = []
+    audit = await AsyncConnection.connect(world.db_url, autocommit=True)
     for method, path, route in routes:
         policy = policy_of(method, path)
         assert policy in ("patient", "care_team"), (method, path, policy)
@@ -120,12 +121,39 @@ async def test_every_patient_scoped_route_answers_per_policy(world: World) -> No
         for caller in CALLERS:
             token = tokens[caller]
             headers = world.auth(token) if token else {}
+            before = await _last_audit_id(audit)
             response = await world.client.request(method, url, json=body, headers=headers)
             if response.status_code not in expected(policy, caller):
                 failures.append(f"{method} {path} as {caller}: {response.status_code}")
             if response.status_code >= 400:
                 assert response.headers["content-type"] == "application/problem+json"
+            recorded = await _access_entries(audit, after=before, action=f"{method} {path}")
+            if recorded != _expected_entries(response.status_code):
+                failures.append(f"{method} {path} as {caller}: audit {recorded}")
+    await audit.close()
     assert not failures, "\n".join(failures)
+
+
+async def _last_audit_id(conn: AsyncConnection[Any]) -> int:
+    cur = await conn.execute("SELECT coalesce(max(id), 0) FROM audit_log")
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def _access_entries(conn: AsyncConnection[Any], *, after: int, action: str) -> list[str]:
+    cur = await conn.execute(
+        "SELECT outcome FROM audit_log WHERE id > %s AND actor_kind = 'user' AND action = %s",
+        (after, action),
+    )
+    return [row[0] for row in await cur.fetchall()]
+
+
+def _expected_entries(status: int) -> list[str]:
+    """One decision per authenticated call on the patient: allowed, or denied (403/404)."""
+    if status == 401:
+        return []
+    return ["denied"] if status in (403, 404) else ["allowed"]
 
 
 async def test_unknown_patient_is_404_like_another_teams(world: World) -> None:
