@@ -35,13 +35,19 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = Field(
         default="development",
-        description="production refuses to start without an external database (REHAB_DATABASE_URL).",
+        description="production refuses to start without an external database "
+        "(REHAB_DATABASE_URL) and a secret key (REHAB_SECRET_KEY).",
     )
     database_url: SecretStr | None = Field(
         default=None,
         description="postgresql:// URL; when unset, an embedded PostgreSQL under data_dir is used.",
     )
     data_dir: Path = Field(default_factory=default_data_dir)
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key that encrypts webhook signing secrets at rest (`rehab secret-key` "
+        "prints one); when unset, data_dir/secret.key is created and used. Required in production.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     # Tunable default: short-lived bearer tokens limit what a leaked token can do (OWASP ASVS 3.3).
@@ -93,11 +99,16 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
 
     @model_validator(mode="after")
-    def _production_needs_external_db(self) -> Settings:
+    def _production_needs_external_parts(self) -> Settings:
         if self.environment == "production" and self.database_url is None:
             raise ValueError(
                 "REHAB_DATABASE_URL must be set in production (the embedded database is for "
                 "development and demos only)"
+            )
+        if self.environment == "production" and self.secret_key is None:
+            raise ValueError(
+                "REHAB_SECRET_KEY must be set in production: it encrypts webhook signing secrets "
+                "at rest and must live outside the database (`rehab secret-key` prints a new one)"
             )
         return self
 

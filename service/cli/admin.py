@@ -16,6 +16,7 @@ from service.db import upgrade
 from service.errors import NotFoundError
 from service.notify import TargetIn, add_target
 from service.patients import PatientIn, add_device, add_patient, issue_enrollment_code
+from service.secretbox import secret_box
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Logins for clinicians, admins and patients.", no_args_is_help=True)
@@ -186,8 +187,11 @@ def team_notify(
     except ValidationError as exc:
         raise fail(exc.errors(include_url=False)[0]["msg"], code=2) from None
 
+    box = secret_box(state.settings)
+
     async def work(conn: AsyncConnection[Any]) -> str | None:
-        _, secret = await add_target(conn, team_id=await ensure_team(conn, name), target=target)
+        team_id = await ensure_team(conn, name)
+        _, secret = await add_target(conn, team_id=team_id, target=target, box=box)
         return secret
 
     secret = state.run(work)

@@ -18,6 +18,7 @@ from service.cli import admin, bench, run
 from service.cli.analyze import analyze
 from service.cli.context import CliState, err_console
 from service.errors import ServiceError
+from service.secretbox import new_secret_key
 from service.settings import Settings
 
 app = typer.Typer(
@@ -38,6 +39,14 @@ app.add_typer(collect.app, name="collect")
 app.command("simulate")(simulate)
 _HUB_COMMANDS = frozenset({"collect", "simulate"})
 app.command("analyze")(analyze)
+# Commands that need no settings (they must work before the configuration is complete).
+_STANDALONE_COMMANDS = frozenset({"secret-key"})
+
+
+@app.command("secret-key")
+def secret_key() -> None:
+    """Print a new key for REHAB_SECRET_KEY (it encrypts webhook signing secrets at rest)."""
+    typer.echo(new_secret_key())
 
 
 @app.callback()
@@ -55,6 +64,8 @@ def _root(
     log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     if ctx.invoked_subcommand in _HUB_COMMANDS:
         logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=log_format)
+        return
+    if ctx.invoked_subcommand in _STANDALONE_COMMANDS:
         return
     try:
         settings = Settings()

@@ -22,6 +22,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from service.notify._send import AttemptResult, SmtpConfig, send_email, send_webhook
+from service.secretbox import SecretBox, seal_stored_secrets, secret_box
 from service.settings import Settings
 
 __all__ = ["Notifier", "RetryPolicy"]
@@ -69,6 +70,7 @@ class Notifier:
     ) -> None:
         self._pool = pool
         self._settings = settings
+        self._secret_box: SecretBox | None = None  # built on first use: it may create a key file
         self._retry = retry or RetryPolicy()
         self._http = http
         self._smtp = SmtpConfig(
@@ -115,6 +117,11 @@ class Notifier:
             await self._http.aclose()
             self._http = None
 
+    def _box(self) -> SecretBox:
+        if self._secret_box is None:
+            self._secret_box = secret_box(self._settings)
+        return self._secret_box
+
     def _client(self) -> httpx.AsyncClient:
         # Created on first use, inside the running loop; redirects are not followed so that a
         # webhook cannot bounce a signed body elsewhere.
@@ -123,6 +130,12 @@ class Notifier:
         return self._http
 
     async def _run(self) -> None:
+        try:
+            async with self._pool.connection() as conn:
+                await seal_stored_secrets(conn, self._box())
+        except Exception:
+            # Unsealed secrets still work (SecretBox.open); the next start tries again.
+            log.exception("encrypting stored webhook secrets failed")
         while True:
             try:
                 await self.deliver_due()
@@ -167,7 +180,7 @@ class Notifier:
             return await send_webhook(
                 self._client(),
                 url=claim.address,
-                secret=claim.secret,
+                secret=self._box().open(claim.secret),
                 body=orjson.dumps(payload),
                 delivery_id=claim.id,
                 timestamp_s=int(time.time()),

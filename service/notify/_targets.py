@@ -13,6 +13,7 @@ from psycopg.rows import class_row
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.errors import NotFoundError
+from service.secretbox import SecretBox
 
 __all__ = [
     "DeliveryRecord",
@@ -66,16 +67,19 @@ class TargetRecord:
 
 
 async def add_target(
-    conn: AsyncConnection[Any], *, team_id: UUID, target: TargetIn
+    conn: AsyncConnection[Any], *, team_id: UUID, target: TargetIn, box: SecretBox
 ) -> tuple[TargetRecord, str | None]:
-    """Add a target; return it and, for a webhook, its signing secret (shown once)."""
+    """Add a target; return it and, for a webhook, its signing secret (shown once).
+
+    The secret is stored encrypted with ``box`` (service.secretbox).
+    """
     secret = secrets.token_hex(_SECRET_BYTES) if target.kind == "webhook" else None
     cur = conn.cursor(row_factory=class_row(TargetRecord))
     try:
         await cur.execute(
             "INSERT INTO notification_targets (team_id, kind, address, secret)"
             " VALUES (%s, %s, %s, %s) RETURNING id, team_id, kind, address, active, created_at",
-            (team_id, target.kind, target.address, secret),
+            (team_id, target.kind, target.address, box.seal(secret) if secret else None),
         )
     except errors.ForeignKeyViolation as exc:
         raise NotFoundError(f"no team {team_id}") from exc

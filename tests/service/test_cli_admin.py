@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 
-from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from service.cli.context import CliState
 from service.cli.main import app
-from service.settings import Settings
+from tests.fixtures.service import make_settings
 
 
 def _run(db_url: str, *args: str) -> str:
-    state = CliState(Settings(database_url=SecretStr(db_url)))
+    state = CliState(make_settings(db_url))
     result = CliRunner().invoke(app, list(args), obj=state)
     assert result.exit_code == 0, result.output
     return result.output
@@ -51,6 +50,6 @@ def test_a_clinic_from_nothing(db_url: str) -> None:
 
 
 def test_team_notify_needs_exactly_one_target(db_url: str) -> None:
-    state = CliState(Settings(database_url=SecretStr(db_url)))
+    state = CliState(make_settings(db_url))
     result = CliRunner().invoke(app, ["team", "notify", "north"], obj=state)
     assert result.exit_code == 2

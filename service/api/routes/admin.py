@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.accounts import Role, add_team_member, create_user, ensure_team, set_user_disabled
-from service.api.deps import Conn, Page, set_next_link
+from service.api.deps import AppSettings, Conn, Page, set_next_link
 from service.api.problems import PROBLEM_RESPONSES
 from service.audit import AuditEntry, AuditQuery, query_audit
 from service.notify import TargetIn, TargetRecord, add_target, list_targets, set_target_active
+from service.secretbox import secret_box
 
 router = APIRouter(prefix="/v1", tags=["admin"], responses=PROBLEM_RESPONSES)
 
@@ -109,9 +110,11 @@ async def targets(team_id: UUID, conn: Conn) -> list[TargetRecord]:
 
 
 @router.post("/teams/{team_id}/notification-targets", status_code=201)
-async def create_target(team_id: UUID, body: TargetIn, conn: Conn) -> TargetOut:
-    """Add a webhook (its HMAC secret is returned once) or an e-mail address."""
-    record, secret = await add_target(conn, team_id=team_id, target=body)
+async def create_target(
+    team_id: UUID, body: TargetIn, conn: Conn, settings: AppSettings
+) -> TargetOut:
+    """Add a webhook (its HMAC secret is returned once, stored encrypted) or an e-mail address."""
+    record, secret = await add_target(conn, team_id=team_id, target=body, box=secret_box(settings))
     return TargetOut(target=record, secret=secret)
 
 
