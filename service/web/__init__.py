@@ -11,10 +11,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.web import _login, _me, _patient_actions, _patient_page, _static, _team
+from service.web import (
+    _login,
+    _me,
+    _me_checkin,
+    _patient_actions,
+    _patient_page,
+    _static,
+    _team,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-for _module in (_login, _static, _team, _patient_page, _patient_actions, _me):
+for _module in (_login, _static, _team, _patient_page, _patient_actions, _me, _me_checkin):
     router.include_router(_module.router)

@@ -19,12 +19,8 @@ from service.web._data import DayPoint, hr_minutes, local_today, summaries
 from service.web._guard import care_team_patient, to_login, web_errors
 from service.web._html import Html, el, void
 from service.web._layout import html_response, page
-from service.web._patient_parts import (
-    alerts_section,
-    checkins_section,
-    editor_section,
-    flags_section,
-)
+from service.web._patient_editor import editor_section
+from service.web._patient_parts import alerts_section, checkins_section, flags_section
 from service.web._session import csrf_token, principal_or_none
 from service.web._timeline import session_timeline
 
