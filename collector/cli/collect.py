@@ -36,7 +36,7 @@ from collector.hub import (
 )
 from collector.link import normalise_address
 from collector.outbox import Outbox
-from collector.profiles.huami import parse_auth_key
+from collector.profiles.huami import new_auth_key, parse_auth_key
 from collector.settings import CollectorSettings
 
 __all__ = ["app"]
@@ -53,6 +53,8 @@ _STALE_STATUS_FACTOR = 3
 _STATUS_INTERVAL_S = 5.0  # HubConfig.status_interval_s default
 _SCAN_DEFAULT_S = 10.0  # BlueZ LE discovery cycles last about 10 s (bleak-retry-connector notes)
 _HTTP_TIMEOUT_S = 30.0  # same as CollectorSettings.http_timeout_s default
+# Link states that ask something of the user (collector.link.LinkState values).
+_STATE_TEXT = {"confirming": "tap the band to confirm pairing"}
 
 
 def _settings(ctx: typer.Context) -> CollectorSettings:
@@ -118,25 +120,48 @@ def _parse_device(text: str) -> PairedDevice:
     return PairedDevice(address=normalised, name=name.strip() or normalised)
 
 
+def _huami_address(option: str, text: str, paired: set[str]) -> str:
+    """The paired device an ``option`` (``--huami-key``/``--huami-new-key``) is about."""
+    if not _ADDRESS.match(text.strip()):
+        raise typer.BadParameter(
+            f"{option} wants a paired device's address; {text!r} is not a Bluetooth address"
+        )
+    normalised = normalise_address(text)
+    if normalised not in paired:
+        raise typer.BadParameter(
+            f"{option} for {normalised}, which is not among the --device addresses"
+        )
+    return normalised
+
+
 def _parse_huami_keys(texts: list[str], devices: tuple[PairedDevice, ...]) -> dict[str, bytes]:
     """``ADDRESS=KEY`` options to keys by address; every address must be a paired device."""
     paired = {d.address for d in devices}
     keys: dict[str, bytes] = {}
     for text in texts:
         address, _, key_text = text.partition("=")
-        if not _ADDRESS.match(address.strip()):
-            raise typer.BadParameter(
-                f"--huami-key wants ADDRESS=KEY; {address!r} is not a Bluetooth address"
-            )
-        normalised = normalise_address(address)
-        if normalised not in paired:
-            raise typer.BadParameter(
-                f"--huami-key for {normalised}, which is not among the --device addresses"
-            )
+        normalised = _huami_address("--huami-key", address, paired)
         try:
             keys[normalised] = parse_auth_key(key_text)
         except ValueError as exc:
             raise typer.BadParameter(f"--huami-key for {normalised}: {exc}") from None
+    return keys
+
+
+def _parse_huami_new_keys(
+    texts: list[str], devices: tuple[PairedDevice, ...], given: dict[str, bytes]
+) -> dict[str, bytes]:
+    """``ADDRESS`` options to fresh random keys; never for an address with a ``--huami-key``."""
+    paired = {d.address for d in devices}
+    keys: dict[str, bytes] = {}
+    for text in texts:
+        normalised = _huami_address("--huami-new-key", text, paired)
+        if normalised in given:
+            raise typer.BadParameter(
+                f"{normalised} has both --huami-key and --huami-new-key: give --huami-key for a "
+                "band that holds a key, --huami-new-key for a reset or never-paired band"
+            )
+        keys.setdefault(normalised, new_auth_key())
     return keys
 
 
@@ -161,6 +186,16 @@ def pair(
             help="ADDRESS=KEY: the 32-hex-digit auth key of a Mi Band 2/3 among the devices.",
         ),
     ] = None,
+    huami_new_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--huami-new-key",
+            help=(
+                "ADDRESS of a Mi Band 2/3 that holds no key yet (reset or never paired): a "
+                "random key is written to it on the next connection; tap the band to confirm."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Bind this hub and the chosen devices to a patient."""
     settings = _settings(ctx)
@@ -170,8 +205,15 @@ def pair(
         raise typer.BadParameter(f"--server must be an http(s) URL, got {server!r}")
     devices = tuple({d.address: d for d in map(_parse_device, device)}.values())
     keys = _parse_huami_keys(huami_key or [], devices)
+    new_keys = _parse_huami_new_keys(huami_new_key or [], devices, keys)
     devices = tuple(
-        PairedDevice(address=d.address, name=d.name, huami_key=keys.get(d.address)) for d in devices
+        PairedDevice(
+            address=d.address,
+            name=d.name,
+            huami_key=keys.get(d.address, new_keys.get(d.address)),
+            huami_key_written=d.address not in new_keys,
+        )
+        for d in devices
     )
     device_id: str | None = None
     if enrollment_code is not None:
@@ -196,6 +238,12 @@ def pair(
     _console.print(f"Paired {len(devices)} device(s) with {pairing.server_url}; saved to {path}")
     if keys:
         _console.print(f"Mi Band auth key stored for {len(keys)} device(s) (file mode 0600)")
+    if new_keys:
+        _console.print(
+            f"New Mi Band auth key generated for {len(new_keys)} device(s) (file mode 0600); "
+            "`rehab collect run` writes it to the band on the next connection: wear the band "
+            "and tap it when it vibrates"
+        )
 
 
 @app.command()
@@ -289,7 +337,13 @@ def status(
     for d in pairing.devices:
         seen = by_address.get(d.address)
         connection = (
-            "-" if seen is None else ("connected" if running and seen.connected else seen.state)
+            "-"
+            if seen is None
+            else (
+                "connected"
+                if running and seen.connected
+                else _STATE_TEXT.get(seen.state, seen.state)
+            )
         )
         battery = (
             "-" if seen is None or seen.battery_percent is None else f"{seen.battery_percent} %"

@@ -14,6 +14,7 @@ from collector.hub._pairing import (
     enroll,
     ensure_private_dir,
     load_pairing,
+    record_huami_key_written,
     save_pairing,
 )
 from collector.hub._run import EXIT_NOT_PAIRED, Hub, HubConfig, ScannerLike
@@ -38,6 +39,7 @@ __all__ = [
     "ensure_private_dir",
     "load_pairing",
     "read_status",
+    "record_huami_key_written",
     "save_pairing",
     "scan_nearby",
     "write_status",

@@ -7,7 +7,7 @@ import os
 import socket
 import stat
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ __all__ = [
     "enroll",
     "ensure_private_dir",
     "load_pairing",
+    "record_huami_key_written",
     "save_pairing",
 ]
 
@@ -47,29 +48,43 @@ class PairedDevice:
     name
         Display name for logs and status.
     huami_key
-        The 16-byte AES key a Huami Mi Band 2/3 holds, or ``None`` for other devices. Kept out
+        The 16-byte AES key of a Huami Mi Band 2/3, or ``None`` for other devices. Kept out
         of ``repr`` so it never reaches a log.
+    huami_key_written
+        Whether the band holds ``huami_key``. ``False`` for a key the hub generated
+        (``--huami-new-key``) until the wearer confirmed it on the band; stored only then.
     """
 
     address: str
     name: str
     huami_key: bytes | None = field(default=None, repr=False)
+    huami_key_written: bool = True
 
-    def to_dict(self) -> dict[str, str]:
+    def __post_init__(self) -> None:
+        if self.huami_key is None and not self.huami_key_written:
+            raise ValueError("huami_key_written=False needs a huami_key")
+
+    def to_dict(self) -> dict[str, str | bool]:
         """The JSON object stored in the pairing file."""
-        out = {"address": self.address, "name": self.name}
+        out: dict[str, str | bool] = {"address": self.address, "name": self.name}
         if self.huami_key is not None:
             out["huami_key"] = self.huami_key.hex()
+        if not self.huami_key_written:
+            out["huami_key_written"] = False
         return out
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> PairedDevice:
         """Parse :meth:`to_dict` output; ``ValueError``/``KeyError`` when it is not one."""
         key = obj.get("huami_key")
+        written = obj.get("huami_key_written", True)
+        if not isinstance(written, bool):
+            raise ValueError(f"huami_key_written must be true or false, got {written!r}")
         return cls(
             address=normalise_address(str(obj["address"])),
             name=str(obj["name"]),
             huami_key=None if key is None else parse_auth_key(str(key)),
+            huami_key_written=written,
         )
 
 
@@ -171,6 +186,34 @@ def load_pairing(state_dir: Path) -> Pairing:
             path=str(path),
         )
     return Pairing.from_json(data)
+
+
+def record_huami_key_written(state_dir: Path, *, address: str, key: bytes) -> bool:
+    """Mark ``key`` as held by the band at ``address`` in the stored pairing.
+
+    The file is read afresh, so a pairing changed since the collector started is not undone:
+    nothing is written unless the device is still paired with this very key, not yet written.
+    Returns whether the pairing file changed.
+
+    Raises
+    ------
+    PairingError
+        The pairing is missing or damaged.
+    OSError
+        The file could not be written.
+    """
+    pairing = load_pairing(state_dir)
+    target = normalise_address(address)
+    if not any(
+        d.address == target and d.huami_key == key and not d.huami_key_written
+        for d in pairing.devices
+    ):
+        return False
+    devices = tuple(
+        replace(d, huami_key_written=True) if d.address == target else d for d in pairing.devices
+    )
+    save_pairing(state_dir, replace(pairing, devices=devices))
+    return True
 
 
 def _hub_name() -> str:

@@ -16,9 +16,14 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
-from collector.errors import DeviceError, OutboxError, UploadError
+from collector.errors import DeviceError, OutboxError, PairingError, UploadError
 from collector.hub._decode import NotificationDecoder
-from collector.hub._pairing import PairedDevice, Pairing, ensure_private_dir
+from collector.hub._pairing import (
+    PairedDevice,
+    Pairing,
+    ensure_private_dir,
+    record_huami_key_written,
+)
 from collector.hub._status import DeviceStatus, HubStatus, write_status
 from collector.link import (
     Advertisement,
@@ -35,7 +40,7 @@ from collector.link import (
 from collector.outbox import Outbox
 from collector.profiles import PROFILES
 from collector.profiles.battery import BATTERY_LEVEL_UUID
-from collector.profiles.huami import HR_KEEPALIVE_INTERVAL_S
+from collector.profiles.huami import HR_KEEPALIVE_INTERVAL_S, PAIRING_TAP_TIMEOUT_S
 from collector.settings import CollectorSettings
 from collector.upload import Uploader
 
@@ -73,6 +78,8 @@ class HubConfig:
     shutdown_grace_s: float = 10.0
     # Heart-rate ping of Huami bands (collector.profiles.huami.HR_KEEPALIVE_INTERVAL_S).
     huami_keepalive_s: float = HR_KEEPALIVE_INTERVAL_S
+    # First pairing of a Huami band: wait for the tap (collector.profiles.huami).
+    huami_tap_timeout_s: float = PAIRING_TAP_TIMEOUT_S
 
 
 class Hub:
@@ -202,13 +209,20 @@ class Hub:
             await close_stale_connection(device.address)
         # A band paired with a Huami key is authenticated on each connection, which also
         # opens its realtime steps; any other device gets the profiles that need no handshake.
-        session = (
-            None
-            if device.huami_key is None
-            else HuamiSession(
-                key=device.huami_key, keepalive_interval_s=self._config.huami_keepalive_s
+        session = None
+        if device.huami_key is not None:
+            key = device.huami_key
+
+            async def key_written() -> None:
+                await self._record_key_written(device.address, key)
+
+            session = HuamiSession(
+                key=key,
+                key_on_band=device.huami_key_written,
+                on_key_written=key_written,
+                tap_timeout_s=self._config.huami_tap_timeout_s,
+                keepalive_interval_s=self._config.huami_keepalive_s,
             )
-        )
         link = DeviceLink(
             address=device.address,
             name=device.name,
@@ -235,6 +249,20 @@ class Hub:
         self._decoders[link.address] = decoder
         self._link_tasks.append(self._spawn(link.run()))
         self._spawn(self._consume(link, decoder, outbox))
+
+    async def _record_key_written(self, address: str, key: bytes) -> None:
+        """A band took its new key: later runs authenticate without writing it again."""
+        try:
+            await asyncio.to_thread(
+                record_huami_key_written, self._state_dir, address=address, key=key
+            )
+        except (OSError, PairingError) as exc:
+            _LOG.error(
+                "%s: could not record that the band holds its new key (%s); after a restart it "
+                "will ask to be tapped again",
+                address,
+                exc,
+            )
 
     async def _consume(
         self, link: DeviceLink, decoder: NotificationDecoder, outbox: Outbox

@@ -8,6 +8,7 @@ above it sees :class:`collector.errors.DeviceError` subclasses, each carrying an
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from bleak.exc import (
     BleakBluetoothNotAvailableError,
@@ -36,7 +37,7 @@ from collector.errors import (
     DeviceTimeoutError,
     GattOperationError,
 )
-from collector.profiles.huami import HuamiAuthError
+from collector.profiles.huami import HuamiAuthError, HuamiPairingError
 
 __all__ = ["ErrorClass", "advice_for", "classify", "classify_kind", "make_error", "translate_error"]
 
@@ -96,6 +97,11 @@ _ADVICE: dict[type[DeviceError], str] = {
         "for a band paired with Mi Fit / Zepp Life, or Gadgetbridge's debug screen), run "
         "`rehab collect pair ... --huami-key ADDRESS=KEY`, then restart the collector"
     ),
+    HuamiPairingError: (
+        "the new key is not on the band yet: wear the band, restart the collector and tap the "
+        "band when it vibrates; if the band refuses the key, reset it to factory settings and "
+        "run `rehab collect pair ... --huami-new-key ADDRESS` again"
+    ),
 }
 
 _CLASS_OF: dict[type[DeviceError], ErrorClass] = {
@@ -108,6 +114,7 @@ _CLASS_OF: dict[type[DeviceError], ErrorClass] = {
     DeviceDisconnectedError: ErrorClass.TRANSIENT,
     DeviceStalledError: ErrorClass.TRANSIENT,
     HuamiAuthError: ErrorClass.CREDENTIALS,
+    HuamiPairingError: ErrorClass.CREDENTIALS,
 }
 
 
@@ -119,13 +126,16 @@ def advice_for(kind: type[DeviceError]) -> str:
     return "see the collector log for details"
 
 
-def make_error(kind: type[DeviceError], message: str, *, address: str) -> DeviceError:
-    """Build a device error with its address, class and advice fields filled in."""
+def make_error(
+    kind: type[DeviceError], message: str, *, address: str, **fields: Any
+) -> DeviceError:
+    """Build a device error with its address, class and advice fields (and ``fields``) filled in."""
     return kind(
         message,
         address=address,
         error_class=classify_kind(kind),
         advice=advice_for(kind),
+        **fields,
     )
 
 

@@ -185,12 +185,15 @@ class DeviceLink:
                 name=self.name,
             )
             if self._session is not None:
-                self._state = LinkState.AUTHENTICATING
+                confirmation_s = self._session.confirmation_s
+                self._state = (
+                    LinkState.CONFIRMING if confirmation_s > 0 else LinkState.AUTHENTICATING
+                )
                 await run_hook(
                     self._session.authenticate(context),
                     address=self.address,
                     during="authenticate",
-                    timeout_s=self._config.auth_timeout_s,
+                    timeout_s=self._config.auth_timeout_s + confirmation_s,
                 )
             self._state = LinkState.SUBSCRIBING
             await self._subscribe(self._client)

@@ -61,8 +61,15 @@ class SessionHooks(Protocol):
         """Extra characteristics to read once after subscribing."""
         ...
 
+    @property
+    def confirmation_s(self) -> float:
+        """Extra time the next authentication may wait for the wearer to confirm on the device
+        (a Huami band's tap on first pairing), seconds; ``0.0`` when it needs no confirmation."""
+        ...
+
     async def authenticate(self, context: SessionContext) -> None:
-        """Run before subscribing; the link bounds it with ``LinkConfig.auth_timeout_s``."""
+        """Run before subscribing; the link bounds it with ``LinkConfig.auth_timeout_s`` plus
+        :attr:`confirmation_s`."""
         ...
 
     async def start_streams(self, context: SessionContext) -> None:

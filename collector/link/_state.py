@@ -15,6 +15,9 @@ class LinkState(enum.Enum):
     WAITING_FOR_ADVERTISEMENT = "waiting_for_advertisement"
     CONNECTING = "connecting"
     AUTHENTICATING = "authenticating"
+    CONFIRMING = "confirming"
+    """First pairing: authenticating, and waiting for the wearer to confirm on the device (tap
+    the Mi Band)."""
     SUBSCRIBING = "subscribing"
     STREAMING = "streaming"
     BACKING_OFF = "backing_off"
@@ -35,7 +38,8 @@ class LinkConfig:
         Outer safety deadline around the whole connect (bleak-retry-connector's own attempts
         included), seconds.
     auth_timeout_s
-        Deadline for a device's authentication handshake (Huami bands), seconds.
+        Deadline for a device's authentication handshake (Huami bands), seconds; a first pairing
+        that waits for the wearer's tap gets the session's ``confirmation_s`` on top.
     subscribe_timeout_s
         Deadline for subscribing to every characteristic and reading the battery, seconds.
     silence_timeout_s

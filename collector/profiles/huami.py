@@ -24,6 +24,7 @@ Point (0x2A39), and keeps coming while :data:`HR_KEEPALIVE_COMMAND` is written p
 from __future__ import annotations
 
 import enum
+import secrets
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -43,10 +44,13 @@ __all__ = [
     "HUAMI_SERVICE_UUID",
     "MI_BAND_2_AUTH_FLAGS",
     "MI_BAND_3_AUTH_FLAGS",
+    "PAIRING_TAP_TIMEOUT_S",
     "HuamiAuth",
     "HuamiAuthError",
     "HuamiAuthPhase",
+    "HuamiPairingError",
     "HuamiRealtimeSteps",
+    "new_auth_key",
     "parse_auth_key",
     "parse_realtime_steps",
 ]
@@ -65,6 +69,11 @@ HR_STOP_COMMANDS = (bytes((0x15, 0x02, 0x00)), bytes((0x15, 0x01, 0x00)))
 HR_START_COMMANDS = (*HR_STOP_COMMANDS, bytes((0x15, 0x01, 0x01)))
 HR_KEEPALIVE_COMMAND = bytes((0x16,))
 HR_KEEPALIVE_INTERVAL_S = 10.0  # tunable default; open-source Mi Band 2 clients ping every 1–12 s
+# First pairing: how long to wait for the wearer to tap the band after the key was written.
+# Gadgetbridge's InitOperation waits for the band's answer with no deadline of its own (the
+# user watches the phone); an unattended hub needs one. Tunable default: a minute to find the
+# band and tap it.
+PAIRING_TAP_TIMEOUT_S = 60.0
 
 _STEPS_NAME = "Huami Realtime Steps"
 _AUTH_NAME = "Huami Auth"
@@ -80,6 +89,10 @@ _SUCCESS = 0x01  # Gadgetbridge HuamiService.AUTH_SUCCESS
 
 class HuamiAuthError(DeviceError):
     """The band refused a step of the authentication handshake (e.g. the key is wrong)."""
+
+
+class HuamiPairingError(HuamiAuthError):
+    """First pairing failed: the band refused the new key, or the wearer did not tap it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +144,11 @@ def parse_auth_key(text: str) -> bytes:
     if len(key) != _KEY_SIZE:
         raise ValueError(f"auth key must be {_KEY_SIZE} bytes (32 hex digits), got {len(key)}")
     return key
+
+
+def new_auth_key() -> bytes:
+    """A random 16-byte auth key for a band that holds none yet (written on first pairing)."""
+    return secrets.token_bytes(_KEY_SIZE)
 
 
 class HuamiAuthPhase(enum.Enum):

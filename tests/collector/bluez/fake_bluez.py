@@ -53,6 +53,10 @@ class Firmware(Protocol):
         """Handle a write; return the ``(uuid, payload)`` notifications sent in answer."""
         ...
 
+    def answer_delay_s(self, payload: bytes) -> float:
+        """How long after the write an answer is sent (a wearer's confirmation takes a while)."""
+        ...
+
     def streams(self, uuid: str) -> bool:
         """Whether ``uuid`` notifies periodically right now."""
         ...
@@ -255,9 +259,21 @@ class FakeBlueZ:
             target = by_uuid.get(uuid)
             if target is not None and target.notifying:
                 # Sent after the write's reply, as the answer comes over the air later.
-                loop.call_soon(target.push, payload)
+                delay_s = firmware.answer_delay_s(payload)
+                if delay_s > 0:
+                    loop.call_later(delay_s, self._answer_if_connected, peripheral, target, payload)
+                else:
+                    loop.call_soon(target.push, payload)
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _answer_if_connected(
+        self, peripheral: Peripheral, target: Characteristic, payload: bytes
+    ) -> None:
+        """A late answer reaches the host only over the link it was asked on."""
+        exported = any(obj is target for _, obj in peripheral.gatt)
+        if exported and peripheral.device.connected and target.notifying:
+            target.push(payload)
 
     def _export_device(self, peripheral: Peripheral) -> None:
         self._require_bus().export(peripheral.path, peripheral.device)

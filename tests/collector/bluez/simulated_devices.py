@@ -3,7 +3,8 @@
 Payload layouts follow the GATT specifications and the vectors in
 ``/work/shared/data/gatt/vectors.json``. The Mi Bands run
 :class:`tests.collector.link.fake_miband.MiBandFirmware`: nothing streams until the AES
-handshake succeeded, heart rate only after the control point's start command.
+handshake succeeded, heart rate only after the control point's start command; a factory-fresh
+band first takes a key written to it once the wearer tapped it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tests.collector.link.fake_miband import (
     HR_CONTROL_POINT,
     KEY,
     REALTIME_STEPS,
+    BandMemory,
     MiBandFirmware,
     steps_payload,
 )
@@ -132,13 +134,27 @@ def mi_band(
     *,
     address: str,
     name: str,
-    key: bytes = KEY,
+    key: bytes | None = KEY,
+    tap_delay_s: float | None = 0.0,
+    accepts_key: bool = True,
     hr_timeout_s: float | None = None,
 ) -> PeripheralSpec:
-    """A Mi Band 2/3 holding ``key``; its heart rate stops ``hr_timeout_s`` after the last ping."""
+    """A Mi Band 2/3 holding ``key`` (``None``: factory-fresh, waiting for first pairing).
+
+    The key lives in one :class:`BandMemory` for every connection, so a key written on first
+    pairing is the one later connections authenticate with; the wearer taps the band
+    ``tap_delay_s`` after the key write (``None``: never) and the band takes the key unless
+    ``accepts_key`` is false. Heart rate stops ``hr_timeout_s`` after the last ping.
+    """
+    memory = BandMemory(key=key)
 
     def firmware() -> MiBandFirmware:
-        return MiBandFirmware(key=key, hr_timeout_s=hr_timeout_s)
+        return MiBandFirmware(
+            memory=memory,
+            tap_delay_s=tap_delay_s,
+            accepts_key=accepts_key,
+            hr_timeout_s=hr_timeout_s,
+        )
 
     return PeripheralSpec(
         address=address,

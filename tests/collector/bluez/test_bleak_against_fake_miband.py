@@ -7,8 +7,10 @@ The handshake's writes go out as BlueZ ``WriteValue`` calls and the band's answe
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
@@ -80,7 +82,13 @@ async def board(bluez: FakeBlueZ) -> AsyncIterator[AdvertisementBoard]:
         await scanner.stop()
 
 
-def link_to(board: AdvertisementBoard, address: str, *, key: bytes = KEY) -> DeviceLink:
+def link_to(
+    board: AdvertisementBoard,
+    address: str,
+    *,
+    key: bytes = KEY,
+    session: HuamiSession | None = None,
+) -> DeviceLink:
     return DeviceLink(
         address=address,
         name=address,
@@ -90,7 +98,7 @@ def link_to(board: AdvertisementBoard, address: str, *, key: bytes = KEY) -> Dev
         config=CONFIG,
         policy=POLICY,
         rng=random.Random(5),
-        session=HuamiSession(key=key, keepalive_interval_s=KEEPALIVE_S),
+        session=session or HuamiSession(key=key, keepalive_interval_s=KEEPALIVE_S),
     )
 
 
@@ -153,3 +161,130 @@ async def test_bleak_with_a_wrong_key_connects_once_and_parks(
         link.stop()
         await task
     assert link.state is LinkState.STOPPED
+
+
+class FirstPairing:
+    """A session that writes ``NEW_KEY`` to a band holding none, counting the confirmations."""
+
+    def __init__(self, *, tap_timeout_s: float = 3.0) -> None:
+        self.recorded = 0
+        self.session = HuamiSession(
+            key=NEW_KEY,
+            key_on_band=False,
+            on_key_written=self.record,
+            tap_timeout_s=tap_timeout_s,
+            keepalive_interval_s=KEEPALIVE_S,
+        )
+
+    async def record(self) -> None:
+        self.recorded += 1
+
+
+NEW_KEY = bytes(range(0x20, 0x30))
+SEND_NEW_KEY = bytes((0x01, MI_BAND_2_AUTH_FLAGS)) + NEW_KEY
+
+
+async def test_first_pairing_writes_the_key_waits_for_the_tap_and_streams_at_once(
+    bluez: FakeBlueZ, board: AdvertisementBoard, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = mi_band(address="C0:FF:EE:00:00:06", name="MI Band 2", key=None, tap_delay_s=0.3)
+    band = bluez.add(spec)
+    pairing = FirstPairing()
+    link = link_to(board, spec.address, session=pairing.session)
+    with caplog.at_level(logging.INFO, logger="collector.link"):
+        task = asyncio.create_task(link.run())
+        try:
+            await until(lambda: link.state is LinkState.CONFIRMING)
+            assert pairing.recorded == 0
+            await until(lambda: link.state is LinkState.STREAMING)
+            first = firmware(bluez, spec.address)
+            assert first.keys_received == [NEW_KEY]
+            assert first.memory.key == NEW_KEY
+            assert first.authenticated
+            # Key, then the random number and its encryption, all in the one connection.
+            auth_writes = [value for uuid, value in band.writes if uuid == AUTH]
+            assert auth_writes[0] == SEND_NEW_KEY
+            assert auth_writes[1] == bytes((0x02, MI_BAND_2_AUTH_FLAGS))
+            assert auth_writes[2][:2] == bytes((0x03, MI_BAND_2_AUTH_FLAGS))
+            assert len(auth_writes) == 3
+            assert band.connects == 1
+            assert pairing.recorded == 1
+            assert pairing.session.key_on_band
+            assert pairing.session.confirmation_s == 0.0
+
+            await until(lambda: band.ticks.get(HEART_RATE_MEASUREMENT, 0) >= 5)
+            await until(lambda: band.ticks.get(REALTIME_STEPS, 0) >= 5)
+            items = [link.queue.get_nowait() for _ in range(link.queue.qsize())]
+            steps = [
+                parse_realtime_steps(p).steps_today
+                for _, uuid, p in items
+                if uuid == REALTIME_STEPS
+            ]
+            bpm = [p[1] for _, uuid, p in items if uuid == HEART_RATE_MEASUREMENT]
+            assert steps[0] == 1000
+            assert steps[-1] > 1000
+            assert bpm
+            assert set(bpm) <= {60, 61, 62, 63, 64}
+
+            # The next connection authenticates with the key the band now holds, no tap.
+            await bluez.drop(spec.address, away_s=0.3)
+            await until(lambda: link.snapshot().connects == 2 and link.state is LinkState.STREAMING)
+            second = firmware(bluez, spec.address)
+            assert second is not first
+            assert second.keys_received == []
+            assert second.authenticated
+            assert [v for u, v in band.writes if u == AUTH].count(SEND_NEW_KEY) == 1
+            assert pairing.recorded == 1
+        finally:
+            link.stop()
+            await task
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("tap the band to confirm pairing" in m for m in messages) == 1
+    assert any("pairing confirmed" in m for m in messages)
+    assert not any(NEW_KEY.hex() in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("tap", "message"),
+    [
+        ({"accepts_key": False}, "refused the new auth key (step 0x01, status 0x04)"),
+        ({"tap_delay_s": None}, "the band was not tapped within 0.5 s to confirm pairing"),
+    ],
+    ids=["refused", "no-tap"],
+)
+async def test_a_key_the_band_does_not_take_parks_the_link_and_stays_unwritten(
+    bluez: FakeBlueZ,
+    board: AdvertisementBoard,
+    caplog: pytest.LogCaptureFixture,
+    tap: dict[str, Any],
+    message: str,
+) -> None:
+    spec = mi_band(address="C0:FF:EE:00:00:07", name="Mi Band 3", key=None, **tap)
+    band = bluez.add(spec)
+    pairing = FirstPairing(tap_timeout_s=0.5)
+    link = link_to(board, spec.address, session=pairing.session)
+    with caplog.at_level(logging.INFO, logger="collector.link"):
+        task = asyncio.create_task(link.run())
+        try:
+            await until(lambda: link.state is LinkState.REFUSED)
+            await asyncio.sleep(0.3)  # the band keeps advertising; the parked link leaves it
+        finally:
+            link.stop()
+            await task
+    assert band.connects == 1
+    assert band.notifications == 0
+    [only] = band.firmwares
+    assert isinstance(only, MiBandFirmware)
+    assert only.keys_received == [NEW_KEY]
+    assert only.memory.key is None
+    assert [value for uuid, value in band.writes if uuid == AUTH] == [
+        bytes((0x01, MI_BAND_3_AUTH_FLAGS)) + NEW_KEY
+    ]
+    assert not pairing.session.key_on_band
+    assert pairing.recorded == 0
+    assert message in (link.snapshot().last_error or "")
+    [error] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert message in error
+    assert "[credentials]" in error
+    assert "--huami-new-key" in error
+    assert "tap the band when it vibrates" in error
