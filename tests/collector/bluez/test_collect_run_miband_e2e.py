@@ -132,3 +132,65 @@ async def test_collect_run_authenticates_a_mi_band_and_parks_the_one_with_a_wron
     assert KEY.hex() not in text
     assert not good.device.connected
     assert orjson.loads((state_dir / "pairing.json").read_bytes())["devices"][0]["huami_key"]
+
+
+async def test_collect_run_pairs_a_factory_fresh_band_once_and_reuses_its_key(
+    bluez: FakeBlueZ, service: ServiceProcess, db_url: str, tmp_path: Path
+) -> None:
+    spec = mi_band(address="C0:FF:EE:00:00:08", name="MI Band 2", key=None, tap_delay_s=1.0)
+    band = bluez.add(spec)
+    hub = await enrol_hub_with_cli(db_url)
+    state_dir = tmp_path / "hub"
+    pair = await collect(
+        state_dir,
+        "pair",
+        "--server",
+        service.url,
+        "--token",
+        hub.token,
+        "--device",
+        f"{spec.address}=New band",
+        "--huami-new-key",
+        spec.address,
+    )
+    pair_out = (await pair.communicate())[0].decode(errors="replace")
+    assert pair.returncode == 0, pair_out
+    [stored_device] = orjson.loads((state_dir / "pairing.json").read_bytes())["devices"]
+    assert stored_device["huami_key_written"] is False
+    key = bytes.fromhex(stored_device["huami_key"])
+
+    outputs = []
+    for run in (1, 2):
+        process = await collect(state_dir, "run")
+        try:
+            await until(
+                lambda run=run: (
+                    band.connects == run and sent(bluez, spec.address, REALTIME_STEPS) >= 3
+                ),
+                limit_s=30,
+                what=f"connection {run} to authenticate and stream",
+            )
+            await until(
+                lambda: (
+                    "huami_key_written"
+                    not in orjson.loads((state_dir / "pairing.json").read_bytes())["devices"][0]
+                ),
+                limit_s=10,
+                what="the pairing to record the key on the band",
+            )
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            output = (await asyncio.wait_for(process.communicate(), timeout=30))[0]
+        outputs.append(output.decode(errors="replace"))
+        assert process.returncode == 0, outputs[-1]
+    first, second = band.firmwares
+    assert isinstance(first, MiBandFirmware)
+    assert isinstance(second, MiBandFirmware)
+    assert first.keys_received == [key]
+    assert second.keys_received == []
+    assert second.authenticated
+    assert second.memory.key == key
+    assert "tap the band to confirm pairing" in outputs[0]
+    assert "tap the band" not in outputs[1]
+    assert all(key.hex() not in text and "Traceback" not in text for text in outputs)
