@@ -77,10 +77,9 @@ def _range(patient: PatientRecord, first: date | None, last: date | None) -> tup
 
 
 # A day's summary as served: the stored analysis plus the patient's check-ins of that day
-# (pain, exercises the band cannot see, self-logged activities, red flags). PostgreSQL splices the
-# summary's stored text rendering (migration 0011) with the check-ins' JSON text and, for a range,
-# joins the days into one array, so that the service receives one value of UTF-8 bytes and sends
-# it on without decoding, re-encoding or touching a row.
+# (pain, exercises the band cannot see, self-logged activities, red flags). PostgreSQL returns the
+# summary's stored text rendering (migration 0011) and the check-ins as JSON text, both as UTF-8
+# bytes; the service splices them without decoding or re-encoding the JSON.
 _CHECKINS_JOIN = sql.SQL(
     "LEFT JOIN LATERAL (SELECT jsonb_agg(jsonb_build_object("
     "'id', c.id, 'pain_0_10', c.pain_0_10, 'stretching_sessions', c.stretching_sessions,"
@@ -90,26 +89,29 @@ _CHECKINS_JOIN = sql.SQL(
     " ORDER BY c.id) AS items FROM checkins c WHERE c.patient_id = d.patient_id AND c.day = d.day) ci"
     " ON true"
 )
-# The summary object with a "checkins" member appended before its closing brace.
-_SERVED_DAY = sql.SQL(
-    "left(d.summary_text, -1)"
-    " || CASE WHEN d.summary_text = '{}' THEN '' ELSE ', ' END"
-    " || '\"checkins\": ' || coalesce(ci.items::text, '[]') || '}'"
-)
 # Rendered once: psycopg caches the conversion of a query string, not of a composed query.
 _DAYS_SQL = (
     sql.SQL(
-        "SELECT '[' || coalesce(string_agg({}, ', ' ORDER BY d.day), '') || ']'"
-        " FROM daily_summaries d {} WHERE d.patient_id = %s AND d.day BETWEEN %s AND %s"
+        "SELECT d.summary_text, ci.items::text FROM daily_summaries d {}"
+        " WHERE d.patient_id = %s AND d.day BETWEEN %s AND %s ORDER BY d.day"
     )
-    .format(_SERVED_DAY, _CHECKINS_JOIN)
+    .format(_CHECKINS_JOIN)
     .as_string()
 )
 _ONE_DAY_SQL = (
-    sql.SQL("SELECT {} FROM daily_summaries d {} WHERE d.patient_id = %s AND d.day = %s")
-    .format(_SERVED_DAY, _CHECKINS_JOIN)
+    sql.SQL(
+        "SELECT d.summary_text, ci.items::text FROM daily_summaries d {}"
+        " WHERE d.patient_id = %s AND d.day = %s"
+    )
+    .format(_CHECKINS_JOIN)
     .as_string()
 )
+
+
+def _served_day(summary: bytes, checkins: bytes | None) -> bytes:
+    """The JSON object text ``summary`` with a ``checkins`` member (``[]`` when there are none)."""
+    separator = b", " if summary != b"{}" else b""
+    return b'%s%s"checkins": %s}' % (summary[:-1], separator, checkins or b"[]")
 
 
 FromQuery = Annotated[date | None, Query(alias="from", description="First day, YYYY-MM-DD.")]
@@ -130,8 +132,10 @@ async def days(
     """Daily summaries of patient-local days ``from`` … ``to`` (inclusive; default the last 30)."""
     first, last = _range(patient, from_, to)
     cur = await utf8_cursor(conn).execute(_DAYS_SQL, (patient.id, first, last))
-    row = await cur.fetchone()
-    return Response(row[0] if row else b"[]", media_type="application/json")
+    served = b", ".join(
+        [_served_day(summary, checkins) for summary, checkins in await cur.fetchall()]
+    )
+    return Response(b"[%s]" % served, media_type="application/json")
 
 
 @router.get(
@@ -144,7 +148,7 @@ async def one_day(patient_id: UUID, day: date, patient: ScopedPatient, conn: Con
     row = await cur.fetchone()
     if row is None:
         raise NotFoundError(f"no summary for {day} yet", day=day.isoformat())
-    return Response(row[0], media_type="application/json")
+    return Response(_served_day(*row), media_type="application/json")
 
 
 @router.get("/{patient_id}/sessions")
