@@ -21,6 +21,7 @@ from service.web._session import (
     login_csrf,
     principal_or_none,
     session_token,
+    set_login_csrf,
     set_session,
 )
 
@@ -39,8 +40,7 @@ def _safe_next(target: str | None) -> str:
 def _login_page(
     request: Request, *, message: str = "", target: str = "/", status: int = 200
 ) -> Response:
-    placeholder = Response()
-    token = login_csrf(request, placeholder)
+    token = login_csrf(request)
     form = el(
         "form",
         void("input", type="hidden", name="csrf", value=token),
@@ -82,9 +82,7 @@ def _login_page(
     response = html_response(
         request, page(request, title="Log in", body=body, user=None), status=status
     )
-    for key, value in placeholder.headers.items():
-        if key == "set-cookie":
-            response.headers.append(key, value)
+    set_login_csrf(request, response, token)
     return response
 
 

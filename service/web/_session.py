@@ -30,6 +30,7 @@ __all__ = [
     "login_csrf",
     "principal_or_none",
     "session_token",
+    "set_login_csrf",
     "set_session",
 ]
 
@@ -95,9 +96,13 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise PermissionDeniedError("the form has expired or did not come from this site")
 
 
-def login_csrf(request: Request, response: Response) -> str:
-    """The login form's token: reuse the cookie's or set a fresh one (double submit)."""
-    value = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(_LOGIN_CSRF_BYTES)
+def login_csrf(request: Request) -> str:
+    """The login form's token (double submit): the cookie's, or a fresh one."""
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(_LOGIN_CSRF_BYTES)
+
+
+def set_login_csrf(request: Request, response: Response, value: str) -> None:
+    """Put the login form's token ``value`` in its cookie (renewing its lifetime)."""
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         value,
@@ -107,7 +112,6 @@ def login_csrf(request: Request, response: Response) -> str:
         samesite="strict",
         secure=_secure(request),
     )
-    return value
 
 
 def check_login_csrf(request: Request, submitted: str | None) -> None:
