@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,20 +87,26 @@ def secret_box(settings: Settings) -> SecretBox:
     return SecretBox(_key_file(settings.data_dir / _KEY_FILE))
 
 
-async def seal_stored_secrets(conn: AsyncConnection[Any], box: SecretBox) -> int:
-    """Encrypt webhook secrets stored in the clear (before encryption existed); return how many."""
+async def seal_stored_secrets(conn: AsyncConnection[Any], box: Callable[[], SecretBox]) -> int:
+    """Encrypt webhook secrets stored in the clear (before encryption existed); return how many.
+
+    ``box`` is called only when there is such a secret: building the box may create the
+    development key file, which a service without webhooks never needs.
+    """
     cur = await conn.execute(
         "SELECT id, secret FROM notification_targets"
         " WHERE secret IS NOT NULL AND secret NOT LIKE %s",
         (_PREFIX + "%",),
     )
     rows = await cur.fetchall()
+    if not rows:
+        return 0
+    sealer = box()
     async with conn.transaction():
         for target_id, secret in rows:
             await conn.execute(
                 "UPDATE notification_targets SET secret = %s WHERE id = %s AND secret = %s",
-                (box.seal(secret), target_id, secret),
+                (sealer.seal(secret), target_id, secret),
             )
-    if rows:
-        log.info("encrypted %d stored webhook secrets", len(rows))
+    log.info("encrypted %d stored webhook secrets", len(rows))
     return len(rows)

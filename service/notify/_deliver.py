@@ -132,7 +132,7 @@ class Notifier:
     async def _run(self) -> None:
         try:
             async with self._pool.connection() as conn:
-                await seal_stored_secrets(conn, self._box())
+                await seal_stored_secrets(conn, self._box)
         except Exception:
             # Unsealed secrets still work (SecretBox.open); the next start tries again.
             log.exception("encrypting stored webhook secrets failed")

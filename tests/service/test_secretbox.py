@@ -88,8 +88,12 @@ async def test_secrets_stored_in_the_clear_are_encrypted_and_keep_working(world:
             )
         settings = make_settings(world.db_url)
         async with make_pool(world.db_url, settings) as pool, pool.connection() as conn:
-            assert await seal_stored_secrets(conn, secret_box(settings)) == 1
-            assert await seal_stored_secrets(conn, secret_box(settings)) == 0
+
+            def box() -> SecretBox:
+                return secret_box(settings)
+
+            assert await seal_stored_secrets(conn, box) == 1
+            assert await seal_stored_secrets(conn, box) == 0
         with psycopg.connect(world.db_url) as conn:
             [(stored,)] = conn.execute("SELECT secret FROM notification_targets").fetchall()
         assert stored.startswith("fernet:")

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.fixtures.service import TEST_SECRET_KEY
+
 __all__ = ["REHAB", "ServiceProcess", "free_port", "rehab_env", "running_service"]
 
 REHAB = Path(sys.executable).parent / "rehab"
@@ -88,6 +90,8 @@ class ServiceProcess:
             # The analysis worker is not under test here and would compete for the CPU.
             REHAB_RUN_WORKER="false",
             REHAB_LOG_LEVEL="WARNING",
+            # The test key, so that the service never keeps a key file in the user's data dir.
+            REHAB_SECRET_KEY=TEST_SECRET_KEY,
             **self.extra_env,
         )
         with self.log_path.open("ab") as log:
