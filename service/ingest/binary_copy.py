@@ -151,10 +151,6 @@ def batch_payload(
     Optional columns may hold None (NULL) and ``FLOAT4_ARRAY`` columns lists of up to 16
     numbers; rows are written in groups of one width each.
     """
-    columns = [
-        (values if isinstance(values, np.ndarray) else list(values), dtype, optional)
-        for values, dtype, optional in columns
-    ]
     codes = [
         _width_codes(values, dtype == FLOAT4_ARRAY)
         if optional and isinstance(values, list)

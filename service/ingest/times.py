@@ -71,15 +71,17 @@ class _Layout:
     utc: bool
 
     @property
+    def _fraction_len(self) -> int:
+        # Between the seconds and the offset ("Z" or "+hh:mm"): nothing, or "." and the digits.
+        return self.length - _BASE_LEN - (1 if self.utc else 6)
+
+    @property
     def fraction_digits(self) -> int:
-        # The seconds are followed by "." and the fraction digits, then the offset.
-        rest = self.length - _BASE_LEN - (1 if self.utc else 6)
-        return max(rest - 1, 0) if rest != 0 else 0
+        return max(self._fraction_len - 1, 0)
 
     @property
     def possible(self) -> bool:
-        rest = self.length - _BASE_LEN - (1 if self.utc else 6)
-        return rest == 0 or 2 <= rest <= 1 + _MAX_FRACTION_DIGITS
+        return self._fraction_len == 0 or 2 <= self._fraction_len <= 1 + _MAX_FRACTION_DIGITS
 
     def punctuation(self) -> list[tuple[int, bytes]]:
         marks = list(_PUNCTUATION)
@@ -113,16 +115,15 @@ def _matrix(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np
     return raw.view(np.uint8).reshape(len(texts), _MAX_LEN), lengths
 
 
-def _number(chars: npt.NDArray[np.uint8], start: int, width: int) -> npt.NDArray[np.int32]:
-    """The number written in columns ``start`` … ``start + width − 1`` of every row.
+def _number(digits: npt.NDArray[np.uint8], start: int, width: int) -> npt.NDArray[np.int32]:
+    """The number whose digit values are in columns ``start`` … ``start + width − 1``.
 
-    Horner's rule in int32 (every field is below 2**31); the rows were checked for digits.
+    Horner's rule in int32 (every field is below 2**31).
     """
-    value = chars[:, start].astype(np.int32) - ord("0")
+    value = digits[:, start].astype(np.int32)
     for column in range(start + 1, start + width):
         value *= 10
-        value += chars[:, column]
-        value -= ord("0")
+        value += digits[:, column]
     return value
 
 
@@ -140,13 +141,16 @@ def _parse_layout(
         ok &= negative | (sign == ord("+"))
     spans = layout.number_spans()
     columns = [start + k for start, width in spans for k in range(width)]
-    # uint8 arithmetic wraps: anything below "0" becomes large, so one comparison finds non-digits.
+    # The digit values of every span, side by side. uint8 arithmetic wraps: anything below "0"
+    # becomes large, so one comparison finds non-digits.
     digits = chars[:, columns] - np.uint8(ord("0"))
     ok &= (digits <= 9).all(axis=1)
     fields = np.zeros((len(_FIELDS), len(chars)), dtype=np.int64)
-    for field, (start, width) in enumerate(spans):
+    first = 0
+    for field, (_, width) in enumerate(spans):
         if width:
-            fields[field] = _number(chars, start, width)
+            fields[field] = _number(digits, first, width)
+        first += width
     # Fraction digits are decimals of a second: ".25" is 250,000 µs.
     fields[_FIELDS.index("micro")] *= 10 ** (_MAX_FRACTION_DIGITS - layout.fraction_digits)
     return ok, fields, negative
