@@ -1,7 +1,7 @@
 """Simulated peripherals: a heart-rate band, an InfiniTime watch, an FTMS bike, Mi Bands 2 and 3.
 
 Payload layouts follow the GATT specifications and the vectors in
-``/work/shared/data/gatt/vectors.json``. The Mi Bands run
+``tests/fixtures/gatt/vectors.json``. The Mi Bands run
 :class:`tests.collector.link.fake_miband.MiBandFirmware`: nothing streams until the AES
 handshake succeeded, heart rate only after the control point's start command; a factory-fresh
 band first takes a key written to it once the wearer tapped it.

@@ -1,4 +1,4 @@
-"""Every vector in the shared reference file ``gatt/vectors.json`` decodes as documented there."""
+"""Every vector in the reference file ``tests/fixtures/gatt/vectors.json`` decodes as documented there."""
 
 from __future__ import annotations
 
@@ -17,10 +17,9 @@ from collector.profiles.huami import parse_realtime_steps
 from collector.profiles.infinitime import parse_step_count
 from collector.profiles.rsc import parse_rsc_measurement
 
-# tests/collector/profiles/<this file> -> parents[4] is the directory holding the checkout,
-# next to which the read-only reference data lives (../shared/data from the repository root).
-SHARED_DATA = Path(__file__).resolve().parents[4] / "shared" / "data"
-VECTORS: dict[str, Any] = json.loads((SHARED_DATA / "gatt" / "vectors.json").read_text())
+# tests/collector/profiles/<this file> -> parents[2] is tests/; provenance in gatt/SOURCE.txt.
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+VECTORS: dict[str, Any] = json.loads((FIXTURES / "gatt" / "vectors.json").read_text())
 
 PARSERS: dict[str, Callable[[bytes], Any]] = {
     "heart_rate_measurement_2a37": parse_heart_rate_measurement,
