@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     # Tunable default: short-lived bearer tokens limit what a leaked token can do (OWASP ASVS 3.3).
     access_token_ttl_s: int = Field(default=3600, ge=60, le=86_400)
+    # Tunable defaults: a browser session ends after 30 min without activity (OWASP session
+    # management cheat sheet: 15-30 min idle for sensitive data) and at the latest 12 h after
+    # login (one clinic shift); activity renews the idle time, never the maximum.
+    session_idle_s: int = Field(default=1800, ge=60, le=86_400)
+    session_max_s: int = Field(default=43_200, ge=60, le=7 * 86_400)
     # Ingest limits, documented in service/ingest/WIRE_FORMAT.md. 50,000 samples is about 14 hours
     # of 1 Hz heart rate: far more than one upload needs, small enough to validate in ~100 ms.
     ingest_max_samples: int = Field(default=50_000, ge=1)
@@ -97,6 +102,22 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="the dashboard's address as the care team opens it; notifications link to "
+        "{public_url}/patients/{patient_id}#alerts.",
+    )
+    # --- Alert lifecycle (service/alerts) ---------------------------------------------------------
+    # Tunable default: a warning or urgent condition counts as cleared after two complete, judged
+    # days without it (one calm day after an over-target day is not yet a trend).
+    alert_clear_days: int = Field(default=2, ge=1, le=30)
+    # Tunable default: an urgent alert not acknowledged within 4 h (half a clinic shift) is
+    # overdue and notifies once more.
+    alert_ack_timeout_s: int = Field(default=4 * 3600, ge=60, le=7 * 86_400)
+    # Tunable default: a patient whose first device was enrolled two days ago and who has sent no
+    # sample at all raises "no data since enrolment" (a hub is normally set up the same day).
+    alert_no_data_after_enrolment_days: int = Field(default=2, ge=1, le=60)
 
     @model_validator(mode="after")
     def _production_needs_external_parts(self) -> Settings:

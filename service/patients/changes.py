@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection, errors, sql
 from psycopg.rows import class_row
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -20,6 +20,7 @@ from service.patients.store import (
     PatientRecord,
     SurgeryType,
     check_zone,
+    record_number_taken,
 )
 
 __all__ = [
@@ -59,6 +60,8 @@ class PatientPatch(BaseModel):
     # Bounds: the schema's CHECKs (migration 0010).
     alert_suppression_h: int | None = Field(default=None, ge=0, le=720)
     alert_weekly_budget: int | None = Field(default=None, ge=0, le=100)
+    # The clinic's record number (MRN); null clears it.
+    record_number: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"\S")
 
     @field_validator("tz")
     @classmethod
@@ -104,6 +107,22 @@ async def update_patient(
     if not changed:
         return []
     typed = patch.model_dump(include=set(changed))
+    try:
+        await _apply(conn, patient, typed, current, changed, by=by)
+    except errors.UniqueViolation as exc:
+        raise record_number_taken(typed.get("record_number")) from exc
+    return sorted(changed)
+
+
+async def _apply(
+    conn: AsyncConnection[Any],
+    patient: PatientRecord,
+    typed: dict[str, Any],
+    current: dict[str, Any],
+    changed: dict[str, Any],
+    *,
+    by: UUID | None,
+) -> None:
     async with conn.transaction():
         await conn.execute(
             sql.SQL("UPDATE patients SET {}, updated_at = now() WHERE id = {}").format(
@@ -123,7 +142,6 @@ async def update_patient(
                     for k, v in sorted(changed.items())
                 ],
             )
-    return sorted(changed)
 
 
 @dataclass(frozen=True)

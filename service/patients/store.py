@@ -8,11 +8,12 @@ from typing import Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, errors
 from psycopg.rows import class_row
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.accounts import DEFAULT_TEAM, ensure_team
+from service.errors import ConflictError
 
 __all__ = [
     "PATIENT_COLUMNS",
@@ -28,6 +29,14 @@ Approach = Literal["open", "minimally_invasive", "endoscopic"]
 
 # Heart-rate settings: the schema's CHECK bounds (migration 0003), beats/min.
 HR_MIN_BPM, HR_MAX_BPM = 20, 250
+
+
+def record_number_taken(record_number: str | None) -> ConflictError:
+    """The error for a record number another patient of the team already has."""
+    return ConflictError(
+        f"another patient of this team already has record number {record_number}",
+        field="record_number",
+    )
 
 
 def check_zone(value: str) -> str:
@@ -56,6 +65,14 @@ class PatientIn(BaseModel):
     running_cleared_on: date | None = None
     swimming_cleared_on: date | None = None
     elliptical_cleared_on: date | None = None
+    record_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"\S",
+        examples=["MRN-0042"],
+        description="the clinic's own record number (MRN); unique within the team",
+    )
 
     @field_validator("tz")
     @classmethod
@@ -83,6 +100,7 @@ class PatientRecord:
     elliptical_cleared_on: date | None = None
     alert_suppression_h: int = 72
     alert_weekly_budget: int = 5
+    record_number: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -113,6 +131,7 @@ _INSERTED = (
     "running_cleared_on",
     "swimming_cleared_on",
     "elliptical_cleared_on",
+    "record_number",
 )
 
 
@@ -128,11 +147,14 @@ async def add_patient(
         if team_id is None:
             team_id = await ensure_team(conn, team)
         placeholders = ", ".join(["%s"] * (len(_INSERTED) + 1))
-        cur = await conn.execute(
-            f"INSERT INTO patients (team_id, {', '.join(_INSERTED)})"  # noqa: S608 - constant names
-            f" VALUES ({placeholders}) RETURNING id",
-            (team_id, *(getattr(patient, name) for name in _INSERTED)),
-        )
+        try:
+            cur = await conn.execute(
+                f"INSERT INTO patients (team_id, {', '.join(_INSERTED)})"  # noqa: S608 - constants
+                f" VALUES ({placeholders}) RETURNING id",
+                (team_id, *(getattr(patient, name) for name in _INSERTED)),
+            )
+        except errors.UniqueViolation as exc:
+            raise record_number_taken(patient.record_number) from exc
         row = await cur.fetchone()
     assert row is not None
     return UUID(str(row[0]))

@@ -18,6 +18,7 @@ from service.errors import NotFoundError, ServiceError
 from service.patients import PatientRecord
 from service.patients.access import check_patient_access
 from service.web._layout import error_page
+from service.web._session import is_poll, session_token
 
 __all__ = ["care_team_patient", "home_of", "to_login", "validation_message", "web_errors"]
 
@@ -30,9 +31,16 @@ def home_of(user: Principal) -> str:
 
 
 def to_login(request: Request) -> Response:
-    """Send an anonymous visitor to the login form, coming back here afterwards."""
-    target = request.url.path
-    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+    """Send an anonymous visitor to the login form, coming back here afterwards.
+
+    A live page's poll gets a bare 401 instead, so that the page (and anything typed into it)
+    stays; a browser that still holds a dead session cookie is told that the session expired.
+    """
+    if is_poll(request):
+        return Response(status_code=401, headers={"Cache-Control": "no-store"})
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    expired = "&expired=1" if session_token(request) is not None else ""
+    return RedirectResponse(f"/login?next={quote(target, safe='/')}{expired}", status_code=303)
 
 
 def validation_message(exc: ValidationError) -> str:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from service.accounts import Principal
 from service.web._html import Child, Html, el, join, void
-from service.web._session import csrf_token
+from service.web._session import SESSION_LEFT_HEADER, csrf_token
 
 __all__ = ["POLL_S", "error_page", "html_response", "page"]
 
@@ -41,6 +41,20 @@ def _nav(request: Request, user: Principal | None) -> Html:
             class_="logout",
         ),
         aria_label="Main",
+    )
+
+
+def _session_banner() -> Html:
+    """Filled in by app.js: the session is about to end, or has ended (nothing typed is lost)."""
+    return el(
+        "div",
+        el("p", "", class_="session-text"),
+        el("button", "Stay logged in", type="button", class_="primary", data_session_renew=True),
+        el("a", "Log in again", href="/login?expired=1", target="_blank", hidden=True),
+        id="session-status",
+        class_="banner warn session",
+        role="alert",
+        hidden=True,
     )
 
 
@@ -84,6 +98,7 @@ def page(
                         role="status",
                         hidden=True,
                     ),
+                    _session_banner() if user is not None else None,
                     el("main", body, id="main", tabindex="-1"),
                     class_=body_class or None,
                     data_poll_s=POLL_S if live else None,
@@ -105,6 +120,9 @@ def html_response(request: Request, document: Html, *, status: int = 200) -> Res
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
     }
+    left = getattr(request.state, "session_left_s", None)
+    if left is not None:
+        headers[SESSION_LEFT_HEADER] = str(left)
     if status == 200 and request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(

@@ -15,9 +15,10 @@ from service.audit import record_access
 from service.checkins import RED_FLAGS, CheckinIn, record_checkin
 from service.errors import NotFoundError
 from service.patients import PatientRecord, get_patient
-from service.web._guard import home_of, to_login, validation_message, web_errors
+from service.web._guard import home_of, validation_message, web_errors
 from service.web._html import Html, el, void
 from service.web._layout import error_page
+from service.web._login import login_again
 from service.web._session import check_csrf, principal_or_none
 
 __all__ = ["checkin_form", "own_patient", "router"]
@@ -171,7 +172,7 @@ async def checkin(request: Request, conn: Conn, settings: AppSettings) -> Respon
     """Store the patient's check-in; red flags raise an urgent alert for the care team."""
     user = await principal_or_none(conn, request)
     if user is None:
-        return to_login(request)
+        return await login_again(request)
     form = await request.form()
     check_csrf(request, str(form.get("csrf") or ""))
     if user.role != "patient":

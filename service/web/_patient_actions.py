@@ -24,7 +24,8 @@ from service.patients import (
     add_plan_override,
     update_patient,
 )
-from service.web._guard import care_team_patient, to_login, validation_message, web_errors
+from service.web._guard import care_team_patient, validation_message, web_errors
+from service.web._login import login_again
 from service.web._patient_page import render_patient_page
 from service.web._session import check_csrf, principal_or_none
 
@@ -58,7 +59,7 @@ async def _care_team(
 ) -> tuple[Principal, PatientRecord] | Response:
     user = await principal_or_none(conn, request)
     if user is None:
-        return to_login(request)
+        return await login_again(request)
     check_csrf(request, csrf)
     if user.role == "patient":
         raise PermissionDeniedError("only the care team may do this")

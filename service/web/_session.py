@@ -5,6 +5,13 @@ The login form exchanges e-mail and password for the same opaque bearer token th
 routes resolve it exactly as the API resolves an ``Authorization`` header. Every state-changing
 form carries a CSRF token bound to the session (an HMAC of the session token), on top of the
 SameSite protection; the login form, which has no session yet, uses a double-submit cookie.
+
+A browser session ends after ``session_idle_s`` without activity and at the latest
+``session_max_s`` after login (settings). Every request renews the idle time except the live
+pages' background polls (header ``X-Rehab-Poll: idle``), so that an open page nobody touches
+still expires. The cookie outlives the token, so that a form posted after expiry can be
+recognised as the user's own and sent again once they have logged in
+(:mod:`service.web._login`).
 """
 
 from __future__ import annotations
@@ -13,22 +20,29 @@ import hashlib
 import hmac
 import secrets
 from typing import Any
+from uuid import UUID
 
 from fastapi import Request, Response
 from psycopg import AsyncConnection
 
 from service.accounts import Principal, resolve_access_token
+from service.auth import hash_token
 from service.errors import AuthenticationError, PermissionDeniedError
 
 __all__ = [
     "LOGIN_CSRF_COOKIE",
+    "POLL_HEADER",
     "SESSION_COOKIE",
+    "SESSION_LEFT_HEADER",
     "check_csrf",
     "check_login_csrf",
     "clear_session",
+    "csrf_for",
     "csrf_token",
+    "is_poll",
     "login_csrf",
     "principal_or_none",
+    "session_owner",
     "session_token",
     "set_login_csrf",
     "set_session",
@@ -40,6 +54,25 @@ LOGIN_CSRF_COOKIE = "rehab_login_csrf"
 _LOGIN_CSRF_BYTES = 32
 # Tunable default: an unused login form stays valid for an hour.
 _LOGIN_CSRF_MAX_AGE_S = 3600
+# The live pages' background requests say whether the user did anything since the last one.
+POLL_HEADER = "x-rehab-poll"
+# Seconds left of the session, on every page response of a live session (read by app.js).
+SESSION_LEFT_HEADER = "X-Rehab-Session-Left-S"
+# Tunable default: the idle time is written back at most every 30 s of activity, not on every
+# request (one small UPDATE per active user and half minute).
+_RENEW_STEP_S = 30
+# The session's expiry renewed by activity, capped by the absolute maximum since login; returns
+# the (possibly renewed) expiry, or no row for a dead token.
+_RENEW = (
+    "WITH t AS (SELECT token_hash, expires_at,"
+    " least(now() + make_interval(secs => %(idle)s), created_at + make_interval(secs => %(max)s))"
+    " AS renewed FROM access_tokens"
+    " WHERE token_hash = %(h)s AND revoked_at IS NULL AND expires_at > now()),"
+    " u AS (UPDATE access_tokens a SET expires_at = t.renewed FROM t"
+    " WHERE %(active)s AND a.token_hash = t.token_hash"
+    " AND t.renewed > t.expires_at + make_interval(secs => %(step)s) RETURNING a.expires_at)"
+    " SELECT coalesce((SELECT expires_at FROM u), t.expires_at) - now() FROM t"
+)
 
 
 def _secure(request: Request) -> bool:
@@ -52,15 +85,49 @@ def session_token(request: Request) -> str | None:
     return token or None
 
 
+def is_poll(request: Request) -> bool:
+    """A live page's background request (not the user navigating or posting)."""
+    return POLL_HEADER in request.headers
+
+
 async def principal_or_none(conn: AsyncConnection[Any], request: Request) -> Principal | None:
-    """The logged-in user behind the session cookie; ``None`` without a live session."""
+    """The logged-in user behind the session cookie; ``None`` without a live session.
+
+    Renews the session's idle time unless the request is a poll without user activity, and
+    keeps the seconds left in ``request.state.session_left_s`` for the response header.
+    """
     token = session_token(request)
     if token is None:
         return None
+    settings = request.app.state.settings
+    cur = await conn.execute(
+        _RENEW,
+        {
+            "h": hash_token(token),
+            "idle": settings.session_idle_s,
+            "max": settings.session_max_s,
+            "step": _RENEW_STEP_S,
+            "active": request.headers.get(POLL_HEADER, "active") != "idle",
+        },
+    )
+    row = await cur.fetchone()
+    if row is None:
+        return None
     try:
-        return await resolve_access_token(conn, token)
+        user = await resolve_access_token(conn, token)
     except AuthenticationError:
         return None
+    request.state.session_left_s = max(int(row[0].total_seconds()), 0)
+    return user
+
+
+async def session_owner(conn: AsyncConnection[Any], token: str) -> UUID | None:
+    """The user a session token was issued to, live or not (``None``: no such token)."""
+    cur = await conn.execute(
+        "SELECT user_id FROM access_tokens WHERE token_hash = %s", (hash_token(token),)
+    )
+    row = await cur.fetchone()
+    return None if row is None else UUID(str(row[0]))
 
 
 def set_session(response: Response, request: Request, *, token: str, max_age_s: int) -> None:
@@ -81,12 +148,17 @@ def clear_session(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
 
 
+def csrf_for(token: str) -> str:
+    """The CSRF token of the session ``token``."""
+    return hmac.new(token.encode(), b"rehab-web-csrf", hashlib.sha256).hexdigest()
+
+
 def csrf_token(request: Request) -> str:
     """The CSRF token of the current session (empty without a session)."""
     token = session_token(request)
     if token is None:
         return ""
-    return hmac.new(token.encode(), b"rehab-web-csrf", hashlib.sha256).hexdigest()
+    return csrf_for(token)
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:

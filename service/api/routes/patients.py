@@ -50,6 +50,7 @@ class PatientOut(BaseModel):
     elliptical_cleared_on: date | None = None
     alert_suppression_h: int
     alert_weekly_budget: int
+    record_number: str | None = None
 
     @classmethod
     def of(cls, p: PatientRecord) -> PatientOut:
