@@ -1,15 +1,73 @@
-"""Flags judged from one day alone: long sessions, too many minutes, running before clearance."""
+"""Flags judged from the day's own minutes: long sessions, too many minutes, running.
+
+These rules can only grow during a day, so they also run on a day still in progress.
+"""
 
 from __future__ import annotations
 
-from analysis._runs import mask_runs
-from analysis.config import FlagRules
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from analysis._runs import fill_short_gaps, mask_runs
+from analysis.config import FlagRules, SessionThresholds
 from analysis.flags import Flag, iso_utc, make_flag
 from analysis.grid import SECONDS_PER_MINUTE
 from analysis.plan import DayTargets
 from analysis.sessions import ActivityMasks, Session
+from analysis.summary import DaySummary
 
-__all__ = ["daily_over_target_flag", "high_impact_flag", "session_too_long_flag"]
+__all__ = [
+    "RunningBouts",
+    "daily_over_target_flag",
+    "high_impact_flag",
+    "running_bouts",
+    "session_too_long_flag",
+]
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class RunningBouts:
+    """Sustained running bouts that start within the day, as half-open minute ranges.
+
+    ``starts`` and ``ends`` index the (possibly extended) grid the masks were built on.
+    """
+
+    starts: IntArray
+    ends: IntArray
+
+    def day_mask(self, *, first_minute: int, n_minutes: int) -> npt.NDArray[np.bool_]:
+        """The day's own minutes (``n_minutes`` from ``first_minute``) inside a bout."""
+        diff = np.zeros(n_minutes + 1, dtype=np.int64)
+        lo = np.clip(self.starts - first_minute, 0, n_minutes)
+        hi = np.clip(self.ends - first_minute, 0, n_minutes)
+        np.add.at(diff, lo, 1)
+        np.add.at(diff, hi, -1)
+        return np.cumsum(diff[:-1]) > 0
+
+
+def running_bouts(
+    masks: ActivityMasks, *, first_minute: int, stop_minute: int, thresholds: SessionThresholds
+) -> RunningBouts:
+    """Running bouts of at least ``running_min_sustained_min`` minutes starting in the day.
+
+    Dips below running cadence of up to ``running_max_gap_min`` minutes stay in the bout.
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    if not masks.running[first_minute:stop_minute].any():
+        return RunningBouts(empty, empty)
+    bridged = fill_short_gaps(masks.running, max_gap_min=thresholds.running_max_gap_min)
+    starts, ends = mask_runs(bridged)
+    keep = (
+        ((ends - starts) >= thresholds.running_min_sustained_min)
+        & (starts >= first_minute)
+        & (starts < stop_minute)
+    )
+    return RunningBouts(starts[keep], ends[keep])
 
 
 def session_too_long_flag(
@@ -47,7 +105,8 @@ def daily_over_target_flag(
     aerobic_minutes: int, *, targets: DayTargets, rules: FlagRules
 ) -> Flag | None:
     """``DAILY_OVER_TARGET``: the day's aerobic minutes are well above the plan's upper bound."""
-    limit_min = targets.aerobic_min_high * rules.daily_over_ratio
+    ratio = rules.daily_over_ratio.of(targets.phase)
+    limit_min = targets.aerobic_min_high * ratio
     if aerobic_minutes <= limit_min:
         return None
     return make_flag(
@@ -61,7 +120,8 @@ def daily_over_target_flag(
         evidence={
             "aerobic_minutes": aerobic_minutes,
             "aerobic_min_high": targets.aerobic_min_high,
-            "over_ratio": rules.daily_over_ratio,
+            "over_ratio": ratio,
+            "phase": targets.phase,
             "week": targets.week,
             "plan_version": targets.plan_version,
         },
@@ -69,30 +129,32 @@ def daily_over_target_flag(
 
 
 def high_impact_flag(
-    masks: ActivityMasks,
+    bouts: RunningBouts,
     *,
+    masks: ActivityMasks,
+    recent: Sequence[DaySummary | None],
     day_start_s: int,
-    first_minute: int,
-    stop_minute: int,
     min_sustained_min: int,
     targets: DayTargets,
     rules: FlagRules,
 ) -> Flag | None:
     """``HIGH_IMPACT_BEFORE_CLEARANCE``: sustained running on a day running is not cleared.
 
-    ``masks`` may cover neighbouring days; only running that starts within
-    ``[first_minute, stop_minute)`` counts, and ``day_start_s`` is the time of minute 0.
+    At most one flag per ``high_impact_repeat_days`` days: a flag on one of the days before
+    (``recent``, oldest first, yesterday last) stands for the same behaviour. ``day_start_s``
+    is the time of minute 0 of the grid the bouts index.
     """
-    if targets.cleared.get("running", False) or not masks.running[first_minute:stop_minute].any():
+    if targets.cleared.get("running", False) or bouts.starts.size == 0:
         return None
-    starts, ends = mask_runs(masks.running)
-    keep = (
-        ((ends - starts) >= min_sustained_min) & (starts >= first_minute) & (starts < stop_minute)
-    )
-    if not keep.any():
+    window = recent[len(recent) - (rules.high_impact_repeat_days - 1) :]
+    if any(
+        s is not None and any(f.code == "HIGH_IMPACT_BEFORE_CLEARANCE" for f in s.flags)
+        for s in window
+    ):
         return None
-    starts, ends = starts[keep], ends[keep]
-    minutes = int((ends - starts).sum())
+    starts, ends = bouts.starts, bouts.ends
+    in_bout = bouts.day_mask(first_minute=0, n_minutes=masks.running.size)
+    minutes = int(np.count_nonzero(masks.running & in_bout))
     return make_flag(
         "HIGH_IMPACT_BEFORE_CLEARANCE",
         rules=rules,
@@ -106,8 +168,10 @@ def high_impact_flag(
             "first_start": iso_utc(day_start_s + SECONDS_PER_MINUTE * int(starts[0])),
             "first_end": iso_utc(day_start_s + SECONDS_PER_MINUTE * int(ends[0])),
             "running_minutes": minutes,
+            "bout_minutes": int((ends - starts).sum()),
             "min_sustained_min": min_sustained_min,
             "running_cleared": False,
+            "repeat_after_days": rules.high_impact_repeat_days,
             "week": targets.week,
             "plan_version": targets.plan_version,
         },

@@ -19,6 +19,7 @@ __all__ = [
     "HISTORY_DAYS",
     "below_streak_flag",
     "no_data_flag",
+    "own_resting_median",
     "ramp_flag",
     "resting_baseline",
     "resting_rise_flag",
@@ -33,8 +34,11 @@ Recent = Sequence[DaySummary | None]
 
 
 def recent_days(history: Sequence[DaySummary], day: date) -> list[DaySummary | None]:
-    """The ``HISTORY_DAYS`` days before ``day`` from ``history`` (any order), oldest first."""
-    by_date = {s.date: s for s in history}
+    """The ``HISTORY_DAYS`` days before ``day`` from ``history`` (any order), oldest first.
+
+    Days still in progress count as missing: only complete days are history.
+    """
+    by_date = {s.date: s for s in history if s.status != "in_progress"}
     return [by_date.get(day - timedelta(days=k)) for k in range(HISTORY_DAYS, 0, -1)]
 
 
@@ -159,14 +163,27 @@ def ramp_flag(
     )
 
 
-def resting_baseline(*, recent: Recent, day: date, rules: FlagRules) -> float | None:
-    """Median resting heart rate of the ``rhr_baseline_days`` days before ``day``, beats/min."""
+def own_resting_median(recent: Recent, *, days: int, min_days: int) -> float | None:
+    """Median of the last ``days`` days' own resting estimates, beats/min.
+
+    Only days whose resting rate was estimated from their own heart rate count (not copies
+    from other days or overrides); fewer than ``min_days`` such days give ``None``.
+    """
     values = [
         s.heart_rate.resting_bpm
-        for s in recent[-rules.rhr_baseline_days :]
-        if s is not None and s.heart_rate.resting_bpm is not None
+        for s in recent[len(recent) - days :]
+        if s is not None
+        and s.heart_rate.resting_source == "estimated"
+        and s.heart_rate.resting_bpm is not None
     ]
-    return float(median(values)) if len(values) >= rules.rhr_min_baseline_days else None
+    return float(median(values)) if len(values) >= max(min_days, 1) else None
+
+
+def resting_baseline(*, recent: Recent, day: date, rules: FlagRules) -> float | None:
+    """Median resting heart rate of the ``rhr_baseline_days`` days before ``day``, beats/min."""
+    return own_resting_median(
+        recent, days=rules.rhr_baseline_days, min_days=rules.rhr_min_baseline_days
+    )
 
 
 def resting_rise_flag(

@@ -17,8 +17,11 @@ from typing import Any, Literal, TypeVar, cast
 from analysis.errors import PlanError
 
 __all__ = [
+    "PHASES",
     "FlagRules",
     "IntensityThresholds",
+    "Phase",
+    "PhaseValues",
     "SessionThresholds",
     "Severity",
     "Thresholds",
@@ -29,7 +32,22 @@ __all__ = [
 
 Severity = Literal["info", "warning", "urgent"]
 _SEVERITIES = ("info", "warning", "urgent")
+#: Recovery phase of a plan stage: the ramp builds up, maintenance holds a wider range.
+Phase = Literal["ramp", "maintenance"]
+PHASES: tuple[Phase, ...] = ("ramp", "maintenance")
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class PhaseValues:
+    """A threshold that differs between the ramp and the maintenance phase."""
+
+    ramp: float
+    maintenance: float
+
+    def of(self, phase: Phase) -> float:
+        """The value in force in ``phase``."""
+        return self.ramp if phase == "ramp" else self.maintenance
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,7 @@ class SessionThresholds:
     max_gap_min: int
     running_min_cadence_spm: float
     running_min_sustained_min: int
+    running_max_gap_min: int
     running_session_share: float
     neighbour_context_min: int
 
@@ -65,7 +84,10 @@ class IntensityThresholds:
     resting_hr_min_minutes: int
     zone_moderate_reserve_fraction: float
     zone_vigorous_reserve_fraction: float
-    hr_limit_reserve_fraction: float
+    hr_limit_reserve_fraction: PhaseValues
+    hr_limit_max_fraction: PhaseValues
+    resting_recent_days: int
+    resting_recent_min_days: int
 
 
 @dataclass(frozen=True)
@@ -75,7 +97,8 @@ class FlagRules:
     severity: Mapping[str, Severity]
     hr_min_consecutive_min: int
     session_over_ratio: float
-    daily_over_ratio: float
+    daily_over_ratio: PhaseValues
+    high_impact_repeat_days: int
     ramp_growth_ratio: float
     ramp_min_increase_min: float
     ramp_min_judged_days: int
@@ -138,7 +161,10 @@ def thresholds_from_mapping(raw: dict[str, Any]) -> Thresholds:
             ),
             hr_min_consecutive_min=_value(flags["HR_OVER_LIMIT"], "min_consecutive_min", int),
             session_over_ratio=_value(flags["SESSION_TOO_LONG"], "over_ratio", float),
-            daily_over_ratio=_value(flags["DAILY_OVER_TARGET"], "over_ratio", float),
+            daily_over_ratio=_phase_values(flags["DAILY_OVER_TARGET"], "over_ratio"),
+            high_impact_repeat_days=_value(
+                flags["HIGH_IMPACT_BEFORE_CLEARANCE"], "repeat_after_days", int
+            ),
             ramp_growth_ratio=_value(flags["RAMP_TOO_FAST"], "growth_ratio", float),
             ramp_min_increase_min=_value(flags["RAMP_TOO_FAST"], "min_increase_min", float),
             ramp_min_judged_days=_value(flags["RAMP_TOO_FAST"], "min_judged_days", int),
@@ -163,8 +189,23 @@ def thresholds_from_mapping(raw: dict[str, Any]) -> Thresholds:
 def _section(cls: type[_T], raw: dict[str, Any]) -> _T:
     """Build a threshold section dataclass, converting each ``value`` to the field's type."""
     kinds = {"int": int, "float": float}
-    values = {f.name: _value(raw, f.name, kinds[str(f.type)]) for f in fields(cast(Any, cls))}
+    values = {
+        f.name: _phase_values(raw, f.name)
+        if str(f.type) == "PhaseValues"
+        else _value(raw, f.name, kinds[str(f.type)])
+        for f in fields(cast(Any, cls))
+    }
     return cls(**values)
+
+
+def _phase_values(section: dict[str, Any], name: str) -> PhaseValues:
+    """``section[name]`` as ``{"ramp": {value, source}, "maintenance": {value, source}}``."""
+    entry = section[name]
+    if not isinstance(entry, dict) or set(entry) != set(PHASES):
+        raise PlanError(f"threshold {name!r} needs a value per phase {PHASES}", field=name)
+    return PhaseValues(
+        ramp=_value(entry, "ramp", float), maintenance=_value(entry, "maintenance", float)
+    )
 
 
 def _value(section: dict[str, Any], name: str, kind: type[int] | type[float]) -> Any:

@@ -33,6 +33,7 @@ def analyse_day(
     thresholds: Thresholds | None = None,
     previous_grid: MinuteGrid | None = None,
     next_grid: MinuteGrid | None = None,
+    day_complete: bool = True,
 ) -> DaySummary:
     """Analyse one patient-local day.
 
@@ -48,12 +49,18 @@ def analyse_day(
         Progression plan (default: :func:`~analysis.plan.load_plan`).
     history
         Summaries of previous days (any order; the last three weeks are used) for the
-        multi-day flags: streaks, ramp, resting-HR baseline and missing data.
+        multi-day flags: streaks, ramp, resting-HR baseline, missing data and the repeat limit
+        of running; days still in progress count as missing.
     thresholds
         Thresholds (default: :func:`~analysis.config.load_thresholds`).
     previous_grid, next_grid
         Grids of the days before and after, when known: a session crossing midnight is then
         kept whole by the day it started in and dropped from the next day.
+    day_complete
+        ``False`` while the day has not ended in the patient's time zone: the status is
+        ``in_progress``, the figures are those so far, and only the rules that can only grow
+        during a day run (``HR_OVER_LIMIT``, ``SESSION_TOO_LONG``, ``DAILY_OVER_TARGET``,
+        ``HIGH_IMPACT_BEFORE_CLEARANCE``).
 
     Returns
     -------
@@ -91,9 +98,15 @@ def analyse_day(
         age_years=day.year - patient.birth_year,
         hr_mean_bpm=hr_day,
         resting_override_bpm=patient.resting_hr_bpm,
+        recent_resting_bpm=_history_rules.own_resting_median(
+            past,
+            days=th.intensity.resting_recent_days,
+            min_days=th.intensity.resting_recent_min_days,
+        ),
         max_override_bpm=patient.max_hr_bpm,
         limit_override_bpm=limit_override,
         beta_blocker=patient.beta_blocker,
+        phase=targets.phase,
         thresholds=th.intensity,
     )
     zones = zone_minutes(hr_day, model=model, thresholds=th.intensity)
@@ -123,7 +136,9 @@ def analyse_day(
     aerobic = sum(by_kind.values())
 
     status: DayStatus
-    if wear_minutes < th.wear.min_wear_minutes_to_judge:
+    if not day_complete:
+        status = "in_progress"
+    elif wear_minutes < th.wear.min_wear_minutes_to_judge:
         status = "insufficient_data"
     elif aerobic < targets.aerobic_min_low:
         status = "below"
@@ -134,7 +149,7 @@ def analyse_day(
 
     baseline = None
     elevated = False
-    if model.rules_active and model.resting_source == "estimated":
+    if day_complete and model.rules_active and model.resting_source == "estimated":
         baseline = _history_rules.resting_baseline(recent=past, day=day, rules=rules)
         elevated = (
             baseline is not None
@@ -142,12 +157,34 @@ def analyse_day(
             and model.resting_bpm >= baseline + rules.rhr_rise_bpm
         )
 
+    bouts = _day_rules.running_bouts(
+        masks, first_minute=first, stop_minute=stop, thresholds=th.sessions
+    )
+    running_cleared = targets.cleared.get("running", False)
+    hr_flag = (
+        hr_over_limit_flag(
+            hr_day,
+            day_start_s=grid.day_start_s,
+            limit_bpm=model.limit_bpm,
+            limit_basis=model.limit_basis or "override",
+            phase=targets.phase,
+            # Running before clearance is the finding; its heart rate is not a second one.
+            excluded=None
+            if running_cleared or bouts.starts.size == 0
+            else bouts.day_mask(first_minute=first, n_minutes=grid.n_minutes),
+            rules=rules,
+            plan_version=targets.plan_version,
+        )
+        if model.limit_bpm is not None and model.rules_checked
+        else None
+    )
+    # Rules that can only grow during a day run on every day; the others need the whole day.
     candidates: list[Flag | None] = [
         _day_rules.high_impact_flag(
-            masks,
+            bouts,
+            masks=masks,
+            recent=past,
             day_start_s=wide.day_start_s,
-            first_minute=first,
-            stop_minute=stop,
             min_sustained_min=th.sessions.running_min_sustained_min,
             targets=targets,
             rules=rules,
@@ -160,39 +197,38 @@ def analyse_day(
             baseline_bpm=baseline,
             rules=rules,
             plan_version=targets.plan_version,
-        ),
-        hr_over_limit_flag(
-            hr_day,
-            day_start_s=grid.day_start_s,
-            limit_bpm=model.limit_bpm,
-            rules=rules,
-            plan_version=targets.plan_version,
         )
-        if model.limit_bpm is not None
+        if day_complete
         else None,
+        hr_flag,
         _day_rules.session_too_long_flag(sessions, targets=targets, rules=rules),
         _day_rules.daily_over_target_flag(aerobic, targets=targets, rules=rules),
-        _history_rules.ramp_flag(
-            recent=past,
-            day=day,
-            today=(status != "insufficient_data", aerobic),
-            targets=targets,
-            rules=rules,
-        ),
-        _history_rules.no_data_flag(
-            recent=past,
-            day=day,
-            wear_minutes=wear_minutes,
-            max_wear_min=th.wear.no_wear_day_max_minutes,
-            rules=rules,
-            plan_version=targets.plan_version,
-        ),
-        _history_rules.below_streak_flag(
-            recent=past, day=day, below_today=status == "below", targets=targets, rules=rules
-        ),
     ]
+    if day_complete:
+        candidates += [
+            _history_rules.ramp_flag(
+                recent=past,
+                day=day,
+                today=(status != "insufficient_data", aerobic),
+                targets=targets,
+                rules=rules,
+            ),
+            _history_rules.no_data_flag(
+                recent=past,
+                day=day,
+                wear_minutes=wear_minutes,
+                max_wear_min=th.wear.no_wear_day_max_minutes,
+                rules=rules,
+                plan_version=targets.plan_version,
+            ),
+            _history_rules.below_streak_flag(
+                recent=past, day=day, below_today=status == "below", targets=targets, rules=rules
+            ),
+        ]
     heart = HeartRateSummary(
         rules_active=model.rules_active,
+        rules_checked=model.rules_checked,
+        not_checked_reason=model.not_checked_reason,
         resting_bpm=model.resting_bpm,
         resting_source=model.resting_source,
         resting_baseline_bpm=baseline,
@@ -201,6 +237,7 @@ def analyse_day(
         max_bpm=basic.hr_max_bpm,
         hr_max_bpm=model.hr_max_bpm,
         limit_bpm=model.limit_bpm,
+        limit_basis=model.limit_basis,
         minutes_light=zones[0] if zones else None,
         minutes_moderate=zones[1] if zones else None,
         minutes_vigorous=zones[2] if zones else None,

@@ -104,10 +104,15 @@ def hr_over_limit_flag(
     *,
     day_start_s: int,
     limit_bpm: float,
+    limit_basis: str,
+    phase: str,
+    excluded: npt.NDArray[np.bool_] | None,
     rules: FlagRules,
     plan_version: str,
 ) -> Flag | None:
     """``HR_OVER_LIMIT``: minute-mean heart rate above the limit for enough consecutive minutes.
+
+    Minutes in ``excluded`` (running before clearance: that is its own finding) do not count.
 
     Parameters
     ----------
@@ -117,6 +122,10 @@ def hr_over_limit_flag(
         Start of the day, epoch seconds.
     limit_bpm
         The patient's heart-rate limit, beats/min.
+    limit_basis, phase
+        How the limit was set and the plan phase, recorded in the evidence.
+    excluded
+        Minutes not to judge (``None``: all count).
     rules
         Flag rules (``hr_min_consecutive_min``).
     plan_version
@@ -129,6 +138,10 @@ def hr_over_limit_flag(
     """
     with np.errstate(invalid="ignore"):
         over = hr_mean_bpm > limit_bpm
+    skipped = 0
+    if excluded is not None and excluded.any():
+        skipped = int(np.count_nonzero(over & excluded))
+        over &= ~excluded
     if not over.any():
         return None
     starts, ends = mask_runs(over)
@@ -157,6 +170,9 @@ def hr_over_limit_flag(
             "minutes_above_limit": minutes,
             "peak_minute_mean_bpm": round(peak, 1),
             "limit_bpm": round(limit_bpm, 1),
+            "limit_basis": limit_basis,
+            "phase": phase,
+            "minutes_above_limit_in_running": skipped,
             "min_consecutive_min": rules.hr_min_consecutive_min,
             "plan_version": plan_version,
         },

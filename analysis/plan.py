@@ -11,6 +11,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from analysis.config import PHASES, Phase
 from analysis.errors import PlanError
 
 __all__ = [
@@ -32,9 +33,14 @@ DAYS_PER_WEEK = 7
 
 @dataclass(frozen=True, kw_only=True)
 class PlanStage:
-    """Targets that apply from ``from_week`` (1-based week since surgery) until the next stage."""
+    """Targets that apply from ``from_week`` (1-based week since surgery) until the next stage.
+
+    ``phase`` is ``ramp`` while the targets build up and ``maintenance`` once they hold: the
+    heart-rate limit and the over-target ratio follow it (``thresholds.json``).
+    """
 
     from_week: int
+    phase: Phase
     aerobic_min_low: float
     aerobic_min_high: float
     max_session_min: float
@@ -114,6 +120,8 @@ class DayTargets:
         week 1).
     ramp
         Name of the plan ramp.
+    phase
+        ``ramp`` (building up) or ``maintenance`` (after the ramp: wider upper bounds).
     aerobic_min_low, aerobic_min_high
         Daily aerobic minutes target range, minutes.
     max_session_min
@@ -130,6 +138,7 @@ class DayTargets:
 
     week: int
     ramp: str
+    phase: Phase
     aerobic_min_low: float
     aerobic_min_high: float
     max_session_min: float
@@ -172,6 +181,7 @@ def plan_from_mapping(raw: Mapping[str, Any]) -> Plan:
             stages = tuple(
                 PlanStage(
                     from_week=int(s["from_week"]),
+                    phase=_phase(name, s["phase"]),
                     aerobic_min_low=float(s["aerobic_min_low"]),
                     aerobic_min_high=float(s["aerobic_min_high"]),
                     max_session_min=float(s["max_session_min"]),
@@ -240,6 +250,7 @@ def resolve_day_targets(
     targets = DayTargets(
         week=week,
         ramp=ramp,
+        phase=stage.phase,
         aerobic_min_low=stage.aerobic_min_low,
         aerobic_min_high=stage.aerobic_min_high,
         max_session_min=stage.max_session_min,
@@ -287,10 +298,21 @@ def _stage_for(stages: tuple[PlanStage, ...], week: int) -> PlanStage:
     return chosen
 
 
+def _phase(ramp: str, value: object) -> Phase:
+    """A validated stage phase."""
+    for phase in PHASES:
+        if value == phase:
+            return phase
+    raise PlanError(f"ramp {ramp!r} has a stage of unknown phase {value!r}", field=ramp)
+
+
 def _check_stages(name: str, stages: tuple[PlanStage, ...]) -> None:
-    """Validate one ramp: starts at week 1, strictly increasing weeks, sane ranges."""
+    """Validate one ramp: week 1 first, increasing weeks, ramp before maintenance, sane ranges."""
     if not stages or stages[0].from_week != 1:
         raise PlanError(f"ramp {name!r} must start at week 1", field=name)
+    phases = [s.phase for s in stages]
+    if phases != sorted(phases, key=PHASES.index):
+        raise PlanError(f"ramp {name!r}: maintenance stages must follow the ramp", field=name)
     weeks = [s.from_week for s in stages]
     if weeks != sorted(set(weeks)):
         raise PlanError(f"ramp {name!r} weeks must increase: {weeks}", field=name)

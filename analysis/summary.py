@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, get_args
 
+from analysis.config import PHASES
 from analysis.errors import InputError
 from analysis.flags import Flag, iso_utc
+from analysis.intensity import LimitBasis, RestingSource
 from analysis.plan import DayTargets
 from analysis.sessions import Session
 
@@ -18,13 +20,20 @@ __all__ = [
     "DayStatus",
     "DaySummary",
     "HeartRateSummary",
+    "RestingSource",
     "summary_from_dict",
 ]
 
-#: Version of the analysis code; stamped on every summary (derived data is recomputable).
-ANALYSIS_VERSION = "analysis-1.0.0"
+_C = TypeVar("_C", bound=str)
 
-DayStatus = Literal["insufficient_data", "below", "on_track", "above"]
+#: Version of the analysis code; stamped on every summary (derived data is recomputable).
+ANALYSIS_VERSION = "analysis-2.0.0"
+
+#: ``in_progress``: the day has not ended (only rules that can only grow during a day ran);
+#: ``insufficient_data``: too little wear to judge; else the aerobic minutes against the plan.
+DayStatus = Literal["in_progress", "insufficient_data", "below", "on_track", "above"]
+#: Statuses of days that were not judged against the plan.
+UNJUDGED: frozenset[str] = frozenset({"in_progress", "insufficient_data"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,8 +44,15 @@ class HeartRateSummary:
     ----------
     rules_active
         ``False`` for patients on beta-blockers: no limit, zones or heart-rate flags.
+    rules_checked
+        Whether the day's heart rate was checked against a limit (``False`` when the rules are
+        off or there was no heart rate to check).
+    not_checked_reason
+        Plain language: why heart-rate rules did not run, or ran only in part (e.g. no resting
+        rate known, so the limit came from maximum heart rate); ``None`` when all ran.
     resting_bpm, resting_source
-        Resting heart rate and where it came from (``override`` | ``estimated`` | ``none``).
+        Resting heart rate and where it came from (``override`` | ``estimated`` |
+        ``recent_days`` | ``none``).
     resting_baseline_bpm
         Median resting rate of the recent days (``None`` with too few days).
     resting_elevated
@@ -46,7 +62,11 @@ class HeartRateSummary:
     hr_max_bpm
         Maximum heart rate used for the reserve (override or Tanaka 2001).
     limit_bpm
-        The day's heart-rate limit (``None`` when rules are off or no resting rate is known).
+        The day's heart-rate limit (``None`` when rules are off).
+    limit_basis
+        How the limit was set: ``override`` | ``heart_rate_reserve`` (a fraction of the reserve
+        above the resting rate) | ``hr_max`` (a fraction of HRmax, no resting rate known);
+        ``None`` without a limit.
     minutes_light, minutes_moderate, minutes_vigorous
         Minutes below 40 %, at 40–59 % and at or above 60 % of heart-rate reserve (``None``
         when rules are off or no resting rate is known).
@@ -55,14 +75,17 @@ class HeartRateSummary:
     """
 
     rules_active: bool
+    rules_checked: bool
+    not_checked_reason: str | None
     resting_bpm: float | None
-    resting_source: str
+    resting_source: RestingSource
     resting_baseline_bpm: float | None
     resting_elevated: bool
     mean_bpm: float | None
     max_bpm: float | None
     hr_max_bpm: float
     limit_bpm: float | None
+    limit_basis: LimitBasis | None
     minutes_light: int | None
     minutes_moderate: int | None
     minutes_vigorous: int | None
@@ -96,7 +119,8 @@ class DaySummary:
     targets
         The plan in force on the day.
     status
-        ``insufficient_data`` (too little wear to judge) | ``below`` | ``on_track`` | ``above``.
+        ``in_progress`` (the day has not ended) | ``insufficient_data`` (too little wear to
+        judge) | ``below`` | ``on_track`` | ``above``.
     flags
         Findings, each with code, severity, message and evidence.
     analysis_version, thresholds_version
@@ -121,8 +145,8 @@ class DaySummary:
 
     @property
     def judged(self) -> bool:
-        """Whether the day had enough wear to be judged against the plan."""
-        return self.status != "insufficient_data"
+        """Whether the day was judged against the plan: complete, with enough wear."""
+        return self.status not in UNJUDGED
 
     @property
     def longest_session_min(self) -> int:
@@ -147,6 +171,7 @@ class DaySummary:
             "targets": {
                 "week": t.week,
                 "ramp": t.ramp,
+                "phase": t.phase,
                 "aerobic_min_low": t.aerobic_min_low,
                 "aerobic_min_high": t.aerobic_min_high,
                 "max_session_min": t.max_session_min,
@@ -156,6 +181,7 @@ class DaySummary:
                 "override_from": t.override_from.isoformat() if t.override_from else None,
             },
             "status": self.status,
+            "judged": self.judged,
             "flags": [f.to_dict() for f in self.flags],
             "analysis_version": self.analysis_version,
             "thresholds_version": self.thresholds_version,
@@ -173,6 +199,25 @@ def _session_dict(session: Session) -> dict[str, object]:
 _HR_FIELDS = frozenset(f.name for f in fields(HeartRateSummary))
 
 
+def _heart_rate(raw: Mapping[str, Any]) -> HeartRateSummary:
+    """The heart-rate part of a stored summary (keys a consumer added are skipped)."""
+    values = {k: v for k, v in raw.items() if k in _HR_FIELDS}
+    values["resting_source"] = _choice(
+        values.get("resting_source"), get_args(RestingSource), "resting_source"
+    )
+    if values.get("limit_basis") is not None:
+        values["limit_basis"] = _choice(values["limit_basis"], get_args(LimitBasis), "limit_basis")
+    return HeartRateSummary(**values)
+
+
+def _choice(value: object, allowed: tuple[_C, ...], name: str) -> _C:
+    """``value`` if it is one of ``allowed``, else a ``ValueError`` naming the field."""
+    for option in allowed:
+        if value == option:
+            return option
+    raise ValueError(f"{name} {value!r} is not one of {allowed}")
+
+
 def summary_from_dict(document: Mapping[str, Any]) -> DaySummary:
     """Rebuild a :class:`DaySummary` from :meth:`DaySummary.to_dict` output (stored history).
 
@@ -186,6 +231,7 @@ def summary_from_dict(document: Mapping[str, Any]) -> DaySummary:
         targets = DayTargets(
             week=int(t["week"]),
             ramp=str(t["ramp"]),
+            phase=_choice(t["phase"], PHASES, "phase"),
             aerobic_min_low=float(t["aerobic_min_low"]),
             aerobic_min_high=float(t["aerobic_min_high"]),
             max_session_min=float(t["max_session_min"]),
@@ -224,11 +270,9 @@ def summary_from_dict(document: Mapping[str, Any]) -> DaySummary:
                 {str(k): int(v) for k, v in document["aerobic_minutes_by_kind"].items()}
             ),
             sessions=sessions,
-            heart_rate=HeartRateSummary(
-                **{k: v for k, v in document["heart_rate"].items() if k in _HR_FIELDS}
-            ),
+            heart_rate=_heart_rate(document["heart_rate"]),
             targets=targets,
-            status=document["status"],
+            status=_choice(document["status"], get_args(DayStatus), "status"),
             flags=flags,
             analysis_version=str(document["analysis_version"]),
             thresholds_version=str(document["thresholds_version"]),

@@ -99,11 +99,11 @@ def test_session_too_long_means_well_beyond(minutes: int, fires: bool) -> None:
 
 
 def test_high_impact_before_clearance_only() -> None:
-    grid = walking_grid(active=[(600, 604)], cadence_spm=150)
+    grid = walking_grid(active=[(600, 606)], cadence_spm=150)
     before = analyse_day(grid=grid, day=DAY0, patient=patient())
     (flag,) = [f for f in before.flags if f.code == "HIGH_IMPACT_BEFORE_CLEARANCE"]
     assert flag.severity == "urgent"
-    assert flag.evidence["running_minutes"] == 4
+    assert flag.evidence["running_minutes"] == 6
     cleared = patient(clearances=Clearances(running=DAY0))
     assert "HIGH_IMPACT_BEFORE_CLEARANCE" not in codes(
         analyse_day(grid=grid, day=DAY0, patient=cleared)
@@ -160,7 +160,8 @@ def test_below_target_streak_skips_unjudged_days() -> None:
 
 
 def test_ramp_too_fast_fires_once() -> None:
-    who = patient(surgery_date=date(2026, 4, 1))  # week 6+: 20–30 min/day, sessions ≤ 30
+    # Open fusion, weeks 7–8: 20–30 min/day, sessions ≤ 30 (still the ramp).
+    who = patient(surgery_type="fusion", approach="open", surgery_date=date(2026, 3, 29))
     grids = [day_grid(i, active=[(600, 610)]) for i in range(7)]
     grids += [day_grid(i, active=[(600, 625), (700, 720)]) for i in range(7, 14)]
     summaries = run_days(grids, who)
@@ -172,7 +173,7 @@ def test_ramp_too_fast_fires_once() -> None:
 
 
 def test_steady_progress_is_not_a_ramp() -> None:
-    who = patient(surgery_date=date(2026, 4, 1))
+    who = patient(surgery_type="fusion", approach="open", surgery_date=date(2026, 3, 29))
     grids = [day_grid(i, active=[(600, 620 + i)]) for i in range(14)]
     assert not any("RAMP_TOO_FAST" in codes(s) for s in run_days(grids, who))
 

@@ -48,14 +48,45 @@ def test_week_since_surgery() -> None:
     assert week_since_surgery(day=date(2026, 4, 20), surgery_date=SURGERY) == 1
 
 
+def _bounds(t: DayTargets) -> tuple[str, str, float, float, float]:
+    return (t.ramp, t.phase, t.aerobic_min_low, t.aerobic_min_high, t.max_session_min)
+
+
+def _week(week: int) -> date:
+    return date.fromordinal(SURGERY.toordinal() + 7 * (week - 1))
+
+
 def test_default_ramp_documented_values() -> None:
-    week1 = targets(date(2026, 5, 3))
-    assert (week1.aerobic_min_low, week1.aerobic_min_high, week1.max_session_min) == (10, 15, 15)
-    week2 = targets(date(2026, 5, 9))
-    assert (week2.aerobic_min_low, week2.aerobic_min_high, week2.max_session_min) == (15, 20, 20)
+    # Endoscopic discectomy: the minimal-access ramp, maintenance from week 5.
+    assert _bounds(targets(date(2026, 5, 3))) == ("minimal_access", "ramp", 10, 15, 15)
+    assert _bounds(targets(date(2026, 5, 9))) == ("minimal_access", "ramp", 15, 20, 20)
+    assert _bounds(targets(_week(3))) == ("minimal_access", "ramp", 20, 30, 30)
+    assert _bounds(targets(_week(4))) == ("minimal_access", "ramp", 20, 30, 30)
     late = targets(date(2026, 7, 1))
-    assert (late.aerobic_min_low, late.aerobic_min_high, late.max_session_min) == (20, 30, 30)
-    assert late.plan_version == load_plan().version
+    assert _bounds(late) == ("minimal_access", "maintenance", 20, 60, 60)
+    assert _bounds(targets(_week(5))) == _bounds(late)
+    assert late.plan_version == load_plan().version == "plan-2026.2"
+
+
+@pytest.mark.parametrize(
+    ("surgery", "approach", "ramp", "last_ramp_week"),
+    [
+        ("discectomy", "open", "standard", 5),
+        ("laminectomy", "minimally_invasive", "minimal_access", 4),
+        ("other", "endoscopic", "standard", 5),
+        ("fusion", "minimally_invasive", "fusion_slow", 8),
+        ("other", "open", "fusion_slow", 8),
+    ],
+)
+def test_the_ramp_ends_in_maintenance(
+    surgery: str, approach: str, ramp: str, last_ramp_week: int
+) -> None:
+    last = targets(_week(last_ramp_week), surgery=surgery, approach=approach)
+    first = targets(_week(last_ramp_week + 1), surgery=surgery, approach=approach)
+    assert _bounds(last) == (ramp, "ramp", 20, 30, 30)
+    # The regimen's 20 minutes stay the floor; the ceiling lifts to 60 (ACSM, Master 2021).
+    assert _bounds(first) == (ramp, "maintenance", 20, 60, 60)
+    assert targets(_week(52), surgery=surgery, approach=approach).phase == "maintenance"
 
 
 def test_open_fusion_ramps_slower_than_endoscopic_discectomy() -> None:
@@ -108,7 +139,7 @@ def test_override_can_clear_running_and_set_a_limit() -> None:
 def test_inverted_override_range_is_rejected() -> None:
     with pytest.raises(PlanError):
         targets(
-            date(2026, 6, 1), overrides=[PlanOverride(effective_from=SURGERY, aerobic_min_low=50)]
+            date(2026, 6, 1), overrides=[PlanOverride(effective_from=SURGERY, aerobic_min_low=70)]
         )
 
 
@@ -135,7 +166,9 @@ def test_every_threshold_names_its_source() -> None:
         leaves.extend(raw[section].values())
     for spec in raw["flags"].values():
         leaves.extend(spec.values())
-    assert len(leaves) > 25
+    # Phase-aware values hold one {value, source} per phase.
+    leaves = [p for v in leaves for p in ([v["ramp"], v["maintenance"]] if "ramp" in v else [v])]
+    assert len(leaves) > 30
     assert all(isinstance(v, dict) and v["source"].strip() for v in leaves)
     assert load_thresholds().version == raw["version"]
 
@@ -145,6 +178,27 @@ def test_threshold_without_source_is_rejected() -> None:
     raw["wear"]["min_wear_minutes_to_judge"] = {"value": 600}
     with pytest.raises(PlanError):
         thresholds_from_mapping(raw)
+
+
+def test_phase_threshold_needs_both_phases() -> None:
+    raw = _raw("thresholds.json")
+    del raw["intensity"]["hr_limit_reserve_fraction"]["maintenance"]
+    with pytest.raises(PlanError):
+        thresholds_from_mapping(raw)
+    raw = _raw("thresholds.json")
+    raw["flags"]["DAILY_OVER_TARGET"]["over_ratio"] = {"value": 1.5, "source": "one value"}
+    with pytest.raises(PlanError):
+        thresholds_from_mapping(raw)
+
+
+def test_phase_aware_thresholds() -> None:
+    th = load_thresholds()
+    assert th.version == "thresholds-2026.2"
+    assert th.intensity.hr_limit_reserve_fraction.of("ramp") == 0.6
+    assert th.intensity.hr_limit_reserve_fraction.of("maintenance") == 0.8
+    assert th.intensity.hr_limit_max_fraction.of("ramp") == 0.77
+    assert th.sessions.running_min_sustained_min == 5
+    assert th.flags.high_impact_repeat_days == 7
 
 
 def test_threshold_of_wrong_type_is_rejected() -> None:
@@ -161,6 +215,9 @@ def test_threshold_of_wrong_type_is_rejected() -> None:
         lambda raw: raw["assignments"].append({"surgery": "x", "approach": "*", "ramp": "nope"}),
         lambda raw: raw["ramps"]["standard"]["stages"][1].update(aerobic_min_low=99),
         lambda raw: raw.pop("clearance"),
+        lambda raw: raw["ramps"]["standard"]["stages"][0].update(phase="rest"),
+        lambda raw: raw["ramps"]["standard"]["stages"][0].update(phase="maintenance"),
+        lambda raw: raw["ramps"]["standard"]["stages"][2].pop("phase"),
     ],
 )
 def test_malformed_plan_is_rejected(mutate: Any) -> None:
