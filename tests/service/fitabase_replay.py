@@ -12,7 +12,8 @@ directory (as the test fixtures do), in a fresh database dropped at the end::
 
     python -m tests.service.fitabase_replay
 
-prints the flags per patient-week by rule and severity, per user, and the steps comparison.
+prints the flags per patient-week by rule and severity, per user, and the steps comparison;
+``--list`` adds one line per non-urgent flag (user, day, rule, the day's steps and status).
 """
 
 from __future__ import annotations
@@ -436,6 +437,20 @@ def format_report(result: ReplayResult) -> str:
     return "\n".join(lines)
 
 
+def format_flag_list(result: ReplayResult) -> str:
+    """One line per non-urgent flag in the users' spans: user, day, rule, severity, day figures."""
+    lines = []
+    summaries = {o.user_id: o.summaries for o in result.outcomes}
+    for uid, day, flag in result.flags_in_span():
+        if flag["severity"] in NON_URGENT:
+            steps, status, _ = summaries[uid][day]
+            lines.append(
+                f"{uid} {day} {flag['code']:<28} {flag['severity']:<7} {status:<17}"
+                f" {steps:>6} steps  {orjson.dumps(flag['evidence']).decode()}"
+            )
+    return "\n".join(lines)
+
+
 def _with_dbname(url: str, dbname: str) -> str:
     params = conninfo_to_dict(url)
     params["dbname"] = dbname
@@ -478,13 +493,15 @@ async def app_client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-async def _main() -> None:
+async def _main(argv: list[str]) -> None:
     data = load_fitabase()
     with _server_url() as server, _scratch_database(server) as db_url:
         async with app_client(db_url) as client:
             result = await replay(client, db_url, data)
     sys.stdout.write(format_report(result) + "\n")
+    if "--list" in argv:
+        sys.stdout.write("\nnon-urgent flags:\n" + format_flag_list(result) + "\n")
 
 
 if __name__ == "__main__":
-    asyncio.run(_main())
+    asyncio.run(_main(sys.argv[1:]))
