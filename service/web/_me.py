@@ -9,12 +9,13 @@ from starlette.responses import RedirectResponse, Response
 
 from service.api.deps import Conn
 from service.audit import record_access
+from service.checkins import checkins_for_days
 from service.web._data import local_today, summaries
 from service.web._guard import home_of, to_login, web_errors
 from service.web._html import Html, el
 from service.web._layout import html_response, page
 from service.web._me_cards import REMINDERS, allowed_card, goal_card, week_card
-from service.web._me_checkin import checkin_form, own_patient
+from service.web._me_checkin import EMPTY_CHECKIN, checkin_form, own_patient, reported_today
 from service.web._session import csrf_token, principal_or_none
 
 __all__ = ["router"]
@@ -40,6 +41,10 @@ async def me(request: Request, conn: Conn, sent: str = "") -> Response:
         )
     )[patient.id]
     today_point = next((d for d in days if d.day == today), None)
+    last_complete = next((d for d in reversed(days) if d.day < today), None)
+    reported = (await checkins_for_days(conn, patient_id=patient.id, first=today, last=today)).get(
+        today, []
+    )
     since = (today - patient.surgery_date).days
     banner = None
     if sent == "redflag":
@@ -49,6 +54,8 @@ async def me(request: Request, conn: Conn, sent: str = "") -> Response:
             class_="banner error",
             role="alert",
         )
+    elif sent == "empty":
+        banner = el("p", EMPTY_CHECKIN, class_="banner error", role="alert")
     elif sent:
         banner = el("p", "Thank you, your check-in was sent.", class_="banner ok", role="status")
 
@@ -67,10 +74,19 @@ async def me(request: Request, conn: Conn, sent: str = "") -> Response:
         el("h1", f"Hello, {patient.display_name.split(' ')[0]}"),
         el("p", f"Day {since} after your surgery (week {since // 7 + 1}).", class_="muted"),
         banner,
-        card("Today's goal", goal_card(today_point, days[-1] if days else None), "goal", "goal"),
+        card(
+            "Today's goal",
+            goal_card(today_point, days[-1] if days else None, last_complete=last_complete),
+            "goal",
+            "goal",
+        ),
         card("This week", week_card(days, patient, today), "week", "week"),
         card("What you may do", allowed_card(patient, today), "allowed"),
-        card("Daily check-in", checkin_form(csrf_token(request)), "checkin"),
+        card(
+            "Daily check-in",
+            Html(reported_today(reported) + checkin_form(csrf_token(request))),
+            "checkin",
+        ),
         card(
             "Reminders", el("ul", [el("li", r) for r in REMINDERS], class_="reminders"), "reminders"
         ),

@@ -8,7 +8,15 @@ from service.patients import PatientRecord
 from service.web._data import DayPoint
 from service.web._html import Html, el
 
-__all__ = ["REMINDERS", "allowed_card", "goal_card", "week_card"]
+__all__ = [
+    "REMINDERS",
+    "allowed_card",
+    "day_messages",
+    "goal_card",
+    "over_plan",
+    "streak_days",
+    "week_card",
+]
 
 # The regimen's reminders (DESIGN.md, "The regimen the software encodes").
 REMINDERS = (
@@ -20,7 +28,96 @@ REMINDERS = (
 )
 
 
-def goal_card(today_point: DayPoint | None, latest: DayPoint | None) -> Html:
+# Status of a day on the patient's week strip: (mark, label, css class). Only a day within the
+# plan earns the tick; a day over the plan is never shown as a success.
+_DAY_MARKS = {
+    "on_track": ("✓", "within plan", "goal-met"),
+    "above": ("!", "more than planned", "over-plan"),
+    "below": ("–", "below goal", "below-goal"),
+    "in_progress": ("…", "in progress", "in-progress"),
+}
+_NO_DATA = ("·", "no data", "no-data")
+_COMING = ("", "coming", "coming")
+# Flags that mean the patient did more than the plan allows (analysis.FLAG_CODES).
+_OVER_CODES = frozenset({"DAILY_OVER_TARGET", "SESSION_TOO_LONG"})
+
+
+def _longest_min(point: DayPoint) -> float:
+    return max(
+        (float(s.get("duration_min") or 0) for s in point.summary.get("sessions") or ()),
+        default=0.0,
+    )
+
+
+def over_plan(point: DayPoint | None) -> bool:
+    """Whether the day went over the plan: too many minutes, a too-long session or a flag saying so."""
+    if point is None:
+        return False
+    t = point.targets
+    high, longest = t.get("aerobic_min_high"), t.get("max_session_min")
+    codes = {str(f.get("code")) for f in point.summary.get("flags") or ()}
+    return (
+        point.status == "above"
+        or bool(codes & _OVER_CODES)
+        or (high is not None and point.aerobic_min > float(high))
+        or (longest is not None and _longest_min(point) > float(longest))
+    )
+
+
+def _advice(point: DayPoint, *, today: bool) -> Html:
+    """Kind, plain advice after doing more than the plan: rest, split walks, less tomorrow."""
+    t = point.targets
+    high, longest = t.get("aerobic_min_high"), t.get("max_session_min")
+    facts = []
+    if high is not None and point.aerobic_min > float(high):
+        facts.append(f"{point.aerobic_min} minutes against a plan of at most {float(high):g}")
+    if longest is not None and _longest_min(point) > float(longest):
+        facts.append(
+            f"one session of {_longest_min(point):g} minutes, longer than the {float(longest):g} "
+            "minutes your plan allows at a time"
+        )
+    when = "Today you have" if today else "Yesterday you"
+    done = "done more than your plan" if today else "did more than your plan"
+    return el(
+        "div",
+        el(
+            "p",
+            el("strong", f"{when} {done}", class_="big"),
+            f": {'; '.join(facts)}." if facts else ".",
+        ),
+        el(
+            "ul",
+            el("li", "Please rest for the rest of today." if today else "Take it easier today."),
+            el(
+                "li",
+                "Split long walks into shorter ones"
+                + (f" of at most {float(longest):g} minutes" if longest else "")
+                + ", with a rest between them.",
+            ),
+            el("li", "Do a little less tomorrow: more too soon can slow healing."),
+            class_="advice-list",
+        ),
+        class_="advice",
+        role="status",
+    )
+
+
+def day_messages(point: DayPoint | None) -> list[str]:
+    """The patient-worded messages of the day's flags, without repeats."""
+    if point is None:
+        return []
+    out: list[str] = []
+    for f in point.summary.get("flags") or ():
+        message = str(f.get("message") or "").strip()
+        if message and message not in out:
+            out.append(message)
+    return out
+
+
+def goal_card(
+    today_point: DayPoint | None, latest: DayPoint | None, *, last_complete: DayPoint | None = None
+) -> Html:
+    """Today's goal and progress: in progress until the day ends, advice (never praise) when over."""
     shown = today_point or latest
     targets = shown.targets if shown is not None else {}
     low, high = targets.get("aerobic_min_low"), targets.get("aerobic_min_high")
@@ -34,37 +131,78 @@ def goal_card(today_point: DayPoint | None, latest: DayPoint | None) -> Html:
             " of walking or stationary biking today",
             f", in sessions of at most {longest:g} minutes." if longest else ".",
         )
+    yesterday = (
+        _advice(last_complete, today=False)
+        if last_complete is not None and over_plan(last_complete) and not over_plan(today_point)
+        else None
+    )
     if today_point is None:
         progress = el(
+            "div",
+            el(
+                "p",
+                el("span", "Today is in progress.", class_="day-state"),
+                " Today's activity has not arrived yet: keep your band on and near the hub.",
+                class_="muted",
+            ),
+            yesterday,
+        )
+        return el("div", goal, progress)
+    done = today_point.aerobic_min
+    top = max(float(high or 0), done, 1)
+    if over_plan(today_point):
+        note: Html = _advice(today_point, today=True)
+    elif any(
+        f.get("severity") in ("warning", "urgent") for f in today_point.summary.get("flags") or ()
+    ):
+        note = el("p", "Please read the notes on today below.", class_="muted")
+    elif low is not None and done >= float(low):
+        note = el(
             "p",
-            "Today's activity has not arrived yet: keep your band on and near the hub.",
+            "You are within today's plan. Keep it steady: there is no need to do more.",
             class_="muted",
         )
     else:
-        done = today_point.aerobic_min
-        top = max(float(high or 0), done, 1)
-        progress = el(
-            "div",
-            el("label", f"Done so far: {done} minutes", for_="today-meter", class_="big"),
-            el(
-                "meter",
-                id="today-meter",
-                value=done,
-                min=0,
-                max=top,
-                low=low,
-                high=high,
-                optimum=high,
-            ),
-            el(
-                "p",
-                "Goal reached. Well done!"
-                if low is not None and done >= low
-                else "Every few minutes count.",
-                class_="muted",
-            ),
+        note = el(
+            "p",
+            el("span", "Today is in progress.", class_="day-state"),
+            f" {done} of {low:g} minutes so far: every few minutes count."
+            if low is not None
+            else " Every few minutes count.",
+            class_="muted",
         )
-    return el("div", goal, progress)
+    messages = day_messages(today_point)
+    return el(
+        "div",
+        goal,
+        el("label", f"Done so far: {done} minutes", for_="today-meter", class_="big"),
+        el("meter", id="today-meter", value=done, min=0, max=top, low=low, high=high, optimum=low),
+        note,
+        el(
+            "ul",
+            [el("li", m) for m in messages],
+            class_="day-messages",
+            aria_label="Notes on today",
+        )
+        if messages
+        else None,
+        yesterday,
+    )
+
+
+def streak_days(days: list[DayPoint], today: date) -> int:
+    """Days in a row within the plan (``on_track`` only), ending today or yesterday."""
+    by_day = {d.day: d for d in days}
+    day = (
+        today
+        if today in by_day and by_day[today].status == "on_track"
+        else today - timedelta(days=1)
+    )
+    streak = 0
+    while day in by_day and by_day[day].status == "on_track":
+        streak += 1
+        day -= timedelta(days=1)
+    return streak
 
 
 def week_card(days: list[DayPoint], patient: PatientRecord, today: date) -> Html:
@@ -76,39 +214,39 @@ def week_card(days: list[DayPoint], patient: PatientRecord, today: date) -> Html
         day = week_start + timedelta(days=i)
         point = by_day.get(day)
         if day > today:
-            mark, label = "", "coming"
-        elif point is None or point.status == "insufficient_data":
-            mark, label = "·", "no data"
-        elif point.status in ("on_track", "above"):
-            mark, label = "✓", "goal met"
+            mark, label, cls = _COMING
+        elif over_plan(point):
+            mark, label, cls = _DAY_MARKS["above"]
+        elif day == today and (point is None or not point.summary.get("judged", False)):
+            mark, label, cls = _DAY_MARKS["in_progress"]
+        elif point is None:
+            mark, label, cls = _NO_DATA
         else:
-            mark, label = "–", "below goal"
+            mark, label, cls = _DAY_MARKS.get(point.status, _NO_DATA)
         cells.append(
             el(
                 "li",
                 el("span", day.strftime("%a"), class_="dow"),
                 el("span", mark, class_="mark", aria_hidden="true"),
                 el("span", label, class_="sr-only"),
-                class_=f"day {label.replace(' ', '-')}",
+                class_=f"day {cls}",
+                title=label,
             )
         )
-    streak = 0
-    day = (
-        today
-        if (today in by_day and by_day[today].status in ("on_track", "above"))
-        else today - timedelta(days=1)
-    )
-    while day in by_day and by_day[day].status in ("on_track", "above"):
-        streak += 1
-        day -= timedelta(days=1)
+    streak = streak_days(days, today)
     return el(
         "div",
         el(
             "p",
             el("strong", f"{streak} day{'s' if streak != 1 else ''} in a row", class_="big"),
-            " on your goal.",
+            " within your plan.",
         ),
         el("ol", cells, class_="week", aria_label=f"Week {since // 7 + 1} since surgery"),
+        el(
+            "p",
+            "✓ within plan · ! more than planned · – below goal · … in progress · · no data",
+            class_="muted small",
+        ),
     )
 
 

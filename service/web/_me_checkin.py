@@ -21,7 +21,12 @@ from service.web._layout import error_page
 from service.web._login import login_again
 from service.web._session import check_csrf, principal_or_none
 
-__all__ = ["checkin_form", "own_patient", "router"]
+__all__ = ["EMPTY_CHECKIN", "checkin_form", "own_patient", "reported_today", "router"]
+
+EMPTY_CHECKIN = (
+    "Your check-in was empty, so nothing was sent: choose your pain level, or fill in what you "
+    "did or how you feel, then send it."
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -142,6 +147,57 @@ def checkin_form(csrf: str) -> Html:
     )
 
 
+def reported_today(checkins: list[dict[str, Any]]) -> Html:
+    """What the patient has already sent today, newest last, in their own words."""
+    if not checkins:
+        return el("p", "Nothing sent yet today.", class_="muted", id="reported-today")
+    items = []
+    for c in checkins:
+        parts = []
+        if c.get("pain_0_10") is not None:
+            parts.append(f"pain {c['pain_0_10']}/10")
+        if c.get("stretching_sessions"):
+            parts.append(f"{c['stretching_sessions']} stretching session(s)")
+        if c.get("strength_session"):
+            parts.append("strength exercises")
+        parts.extend(
+            f"{str(a.get('kind', '')).replace('_', ' ')} {a.get('minutes')} min"
+            for a in c.get("activities") or ()
+        )
+        parts.extend(
+            _RED_FLAG_LABELS.get(str(f), str(f).replace("_", " ")).lower()
+            for f in c.get("red_flags") or ()
+        )
+        at = str(c.get("created_at") or "")
+        items.append(
+            el(
+                "li",
+                ", ".join(parts) or "a note",
+                el("q", c["note"]) if c.get("note") else None,
+                data_checkin=str(c.get("id", "")),
+                title=at,
+            )
+        )
+    return el(
+        "div",
+        el("h3", "Already sent today"),
+        el("ul", items, class_="reported"),
+        id="reported-today",
+    )
+
+
+def is_empty(values: dict[str, Any]) -> bool:
+    """Nothing reported: no pain level, no exercise, no activity, no symptom and no note."""
+    return (
+        "pain_0_10" not in values
+        and str(values.get("stretching_sessions") or "0").strip() in ("", "0")
+        and not values["strength_session"]
+        and not values["red_flags"]
+        and not values["activities"]
+        and not values["note"]
+    )
+
+
 async def own_patient(conn: Conn, user: Principal) -> PatientRecord:
     patient = await get_patient(conn, user.patient_id) if user.patient_id else None
     if patient is None:
@@ -178,8 +234,11 @@ async def checkin(request: Request, conn: Conn, settings: AppSettings) -> Respon
     if user.role != "patient":
         return RedirectResponse(home_of(user), status_code=303)
     patient = await own_patient(conn, user)
+    values = _checkin_values(form)
+    if is_empty(values):
+        return RedirectResponse("/me?sent=empty#checkin", status_code=303)
     try:
-        body = CheckinIn.model_validate(_checkin_values(form))
+        body = CheckinIn.model_validate(values)
     except ValidationError as exc:
         return error_page(request, status=422, message=validation_message(exc), user=user)
     await record_access(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -11,10 +12,11 @@ import pytest
 
 from service.patients import PatientRecord
 from service.web._charts import progression_chart, sparkline
-from service.web._data import DayPoint, PatientRow, need_rank
+from service.web._data import DayPoint, DeviceStatus
 from service.web._html import Html, el, esc
-from service.web._team import ago
+from service.web._team import ago, team_table
 from service.web._timeline import session_timeline
+from service.web._triage import AlertBrief, ListQuery, PatientRow, need_rank, select_rows
 
 SURGERY = date(2026, 5, 4)
 
@@ -106,32 +108,117 @@ def test_ages_read_plainly(seconds: int, text: str) -> None:
     assert ago(None, now) == "never"
 
 
-def test_the_list_sorts_by_need() -> None:
+def _row(
+    name: str,
+    today: date,
+    *,
+    alerts: tuple[AlertBrief, ...] = (),
+    status: str | None,
+    walking: int = 5,
+    enrolled_days_ago: int = 30,
+    record_number: str | None = None,
+) -> PatientRow:
+    days = (
+        ()
+        if status is None
+        else (
+            DayPoint(
+                day=today - timedelta(days=1),
+                summary=_summary(today, walking=walking, biking=0, status=status),
+            ),
+        )
+    )
+    now = datetime.combine(today, datetime.min.time(), tzinfo=UTC) + timedelta(hours=10)
+    patient = replace(
+        _patient(name),
+        created_at=now - timedelta(days=enrolled_days_ago),
+        record_number=record_number,
+    )
+    last = now - timedelta(hours=1)
+    device = DeviceStatus(last_sample_at=last, last_contact_at=last, battery_pct=80, devices=1)
+    return PatientRow(
+        patient=patient,
+        today=today,
+        days=days,
+        alerts=alerts,
+        device=device if status is not None else None,
+        now=now,
+    )
+
+
+def _alert(rule: str, severity: str, state: str = "open", *, overdue: bool = False) -> AlertBrief:
+    day = SURGERY + timedelta(days=18)
+    return AlertBrief(
+        rule=rule,
+        severity=severity,
+        state=state,
+        first_day=day,
+        last_day=day,
+        opened_at=datetime(2026, 5, 22, 8, tzinfo=UTC),
+        cleared_on=day + timedelta(days=2) if state == "cleared" else None,
+        overdue=overdue,
+    )
+
+
+def test_the_list_sorts_by_need_and_an_over_target_day_is_never_on_track() -> None:
     today = SURGERY + timedelta(days=20)
-
-    def row(name: str, *, alerts: dict[str, int], status: str | None, acked: int = 0) -> PatientRow:
-        days = (
-            ()
-            if status is None
-            else (DayPoint(day=today, summary=_summary(today, walking=5, biking=0, status=status)),)
-        )
-        return PatientRow(
-            patient=_patient(name),
-            today=today,
-            days=days,
-            open_alerts=alerts,
-            acknowledged_alerts=acked,
-            last_data_at=None,
-        )
-
     rows = [
-        row("Ann", alerts={}, status="on_track"),
-        row("Bob", alerts={}, status="below"),
-        row("Cid", alerts={"warning": 1}, status="on_track"),
-        row("Dee", alerts={"urgent": 1}, status="on_track"),
-        row("Eve", alerts={}, status=None),
-        row("Fay", alerts={}, status="on_track", acked=2),
+        _row("Ann", today, status="on_track"),
+        _row("Bob", today, status="below"),
+        _row("Cid", today, alerts=(_alert("HR_OVER_LIMIT", "warning"),), status="on_track"),
+        _row("Dee", today, alerts=(_alert("RED_FLAG_SYMPTOM", "urgent"),), status="on_track"),
+        _row("Eve", today, status=None, enrolled_days_ago=1),
+        _row(
+            "Fay",
+            today,
+            alerts=(_alert("DAILY_OVER_TARGET", "warning", "acknowledged"),),
+            status="on_track",
+        ),
+        _row("Gus", today, status="above", walking=75),
+        _row(
+            "Hal",
+            today,
+            alerts=(_alert("RED_FLAG_SYMPTOM", "urgent", overdue=True),),
+            status="on_track",
+        ),
+        _row(
+            "Ida",
+            today,
+            alerts=(_alert("DAILY_OVER_TARGET", "warning", "cleared"),),
+            status="on_track",
+        ),
+        _row("Jon", today, status=None, enrolled_days_ago=5),
     ]
     ordered = [r.patient.display_name for r in sorted(rows, key=need_rank)]
-    assert ordered == ["Dee", "Cid", "Bob", "Eve", "Ann", "Fay"]
-    assert rows[0].silent(datetime.now(UTC))
+    assert ordered == ["Hal", "Dee", "Cid", "Jon", "Ida", "Gus", "Bob", "Eve", "Ann", "Fay"]
+    by_name = {r.patient.display_name: r for r in rows}
+    assert by_name["Gus"].tier == "over"
+    assert [r.text for r in by_name["Gus"].reasons()] == ["Over the plan on 23 May"]
+    assert (
+        by_name["Hal"]
+        .reasons()[0]
+        .text.startswith("Overdue: red-flag symptom reported since 22 May")
+    )
+    assert by_name["Cid"].reasons()[0].text == "Heart rate over limit since 22 May"
+    assert by_name["Ida"].reasons()[0].text == (
+        "Cleared, not reviewed: over target since 22 May, cleared 24 May"
+    )
+    assert "is the hub set up?" in by_name["Jon"].reasons()[0].text
+    assert by_name["Bob"].reasons()[0].text == "Below target since 23 May"
+
+
+def test_the_list_searches_filters_sorts_and_pages() -> None:
+    today = SURGERY + timedelta(days=20)
+    rows = [_row(f"Patient {i:03d}", today, status="on_track") for i in range(120)]
+    rows.append(_row("Zed Over", today, status="above", walking=75, record_number="MRN-77"))
+    shown, total = select_rows(rows, ListQuery(q="mrn-77"))
+    assert total == 1
+    assert shown[0].patient.display_name == "Zed Over"
+    shown, total = select_rows(rows, ListQuery(status="over"))
+    assert [r.patient.display_name for r in shown] == ["Zed Over"]
+    shown, total = select_rows(rows, ListQuery(sort="name", desc=True, page=3))
+    assert total == 121
+    assert len(shown) == 21
+    assert shown[-1].patient.display_name == "Patient 000"
+    html = team_table(shown, rows[0].now, query=ListQuery(sort="name", desc=True, page=3))
+    assert 'aria-sort="descending"' in html
