@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from analysis._history_rules import flagged_within
 from analysis._runs import fill_short_gaps, mask_runs
 from analysis.config import FlagRules, SessionThresholds
 from analysis.flags import Flag, iso_utc, make_flag
@@ -40,11 +41,16 @@ class RunningBouts:
     starts: IntArray
     ends: IntArray
 
-    def day_mask(self, *, first_minute: int, n_minutes: int) -> npt.NDArray[np.bool_]:
-        """The day's own minutes (``n_minutes`` from ``first_minute``) inside a bout."""
+    def day_mask(
+        self, *, first_minute: int, n_minutes: int, after_min: int = 0
+    ) -> npt.NDArray[np.bool_]:
+        """The day's own minutes (``n_minutes`` from ``first_minute``) inside a bout.
+
+        ``after_min`` extends each bout by that many minutes (recovery after running).
+        """
         diff = np.zeros(n_minutes + 1, dtype=np.int64)
         lo = np.clip(self.starts - first_minute, 0, n_minutes)
-        hi = np.clip(self.ends - first_minute, 0, n_minutes)
+        hi = np.clip(self.ends + after_min - first_minute, 0, n_minutes)
         np.add.at(diff, lo, 1)
         np.add.at(diff, hi, -1)
         return np.cumsum(diff[:-1]) > 0
@@ -102,12 +108,22 @@ def session_too_long_flag(
 
 
 def daily_over_target_flag(
-    aerobic_minutes: int, *, targets: DayTargets, rules: FlagRules
+    aerobic_minutes: int,
+    *,
+    recent: Sequence[DaySummary | None],
+    targets: DayTargets,
+    rules: FlagRules,
 ) -> Flag | None:
-    """``DAILY_OVER_TARGET``: the day's aerobic minutes are well above the plan's upper bound."""
+    """``DAILY_OVER_TARGET``: the day's aerobic minutes are well above the plan's upper bound.
+
+    At most one flag per ``daily_over_repeat_days`` days (``recent``: the days before, oldest
+    first): doing too much day after day is one behaviour, and its alert stays open.
+    """
     ratio = rules.daily_over_ratio.of(targets.phase)
     limit_min = targets.aerobic_min_high * ratio
-    if aerobic_minutes <= limit_min:
+    if aerobic_minutes <= limit_min or flagged_within(
+        recent[len(recent) - (rules.daily_over_repeat_days - 1) :], "DAILY_OVER_TARGET"
+    ):
         return None
     return make_flag(
         "DAILY_OVER_TARGET",
@@ -122,6 +138,7 @@ def daily_over_target_flag(
             "aerobic_min_high": targets.aerobic_min_high,
             "over_ratio": ratio,
             "phase": targets.phase,
+            "repeat_after_days": rules.daily_over_repeat_days,
             "week": targets.week,
             "plan_version": targets.plan_version,
         },
@@ -146,10 +163,9 @@ def high_impact_flag(
     """
     if targets.cleared.get("running", False) or bouts.starts.size == 0:
         return None
-    window = recent[len(recent) - (rules.high_impact_repeat_days - 1) :]
-    if any(
-        s is not None and any(f.code == "HIGH_IMPACT_BEFORE_CLEARANCE" for f in s.flags)
-        for s in window
+    if flagged_within(
+        recent[len(recent) - (rules.high_impact_repeat_days - 1) :],
+        "HIGH_IMPACT_BEFORE_CLEARANCE",
     ):
         return None
     starts, ends = bouts.starts, bouts.ends

@@ -6,18 +6,19 @@ situation gives one flag that the service's alerting keeps open until it resolve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from statistics import median
 
 from analysis.config import FlagRules
-from analysis.flags import Flag, make_flag, streak_start
+from analysis.flags import Flag, FlagCode, make_flag, streak_start
 from analysis.plan import DAYS_PER_WEEK, DayTargets
 from analysis.summary import DaySummary
 
 __all__ = [
     "HISTORY_DAYS",
     "below_streak_flag",
+    "flagged_within",
     "no_data_flag",
     "own_resting_median",
     "ramp_flag",
@@ -40,6 +41,11 @@ def recent_days(history: Sequence[DaySummary], day: date) -> list[DaySummary | N
     """
     by_date = {s.date: s for s in history if s.status != "in_progress"}
     return [by_date.get(day - timedelta(days=k)) for k in range(HISTORY_DAYS, 0, -1)]
+
+
+def flagged_within(days: Iterable[DaySummary | None], code: FlagCode) -> bool:
+    """Whether any of ``days`` carries a flag ``code``."""
+    return any(s is not None and any(f.code == code for f in s.flags) for s in days)
 
 
 def no_data_flag(
@@ -85,25 +91,34 @@ def below_streak_flag(
     targets: DayTargets,
     rules: FlagRules,
 ) -> Flag | None:
-    """``BELOW_TARGET_STREAK``: judged days in a row below the lower bound (unjudged skipped)."""
+    """``BELOW_TARGET_STREAK``: judged days in a row below the lower bound (unjudged skipped).
+
+    One flag per streak: not again while a day of the same streak (within the history
+    window) already carries it.
+    """
     if not below_today:
         return None
     judged = [s for s in recent if s is not None and s.judged]
-    conditions = [s.status == "below" for s in judged] + [True]
+    run: list[DaySummary] = []
+    for s in reversed(judged):
+        if s.status != "below":
+            break
+        run.append(s)
     need = rules.below_streak_min_days
-    if not streak_start(conditions, length=need):
+    if len(run) + 1 < need or flagged_within(run, "BELOW_TARGET_STREAK"):
         return None
+    since = run[-1].date if run else day
     return make_flag(
         "BELOW_TARGET_STREAK",
         rules=rules,
         message=(
-            f"For {need} days in a row you were active for less than your plan's "
+            f"For {len(run) + 1} days in a row you were active for less than your plan's "
             f"{targets.aerobic_min_low:.0f} minutes a day. Short, easy walks spread over the day "
             "count too; tell your care team if pain or tiredness holds you back."
         ),
         evidence={
-            "days_below": need,
-            "since": judged[-(need - 1)].date.isoformat() if need > 1 else day.isoformat(),
+            "days_below": len(run) + 1,
+            "since": since.isoformat(),
             "aerobic_min_low": targets.aerobic_min_low,
             "week": targets.week,
             "plan_version": targets.plan_version,

@@ -96,8 +96,10 @@ class FlagRules:
 
     severity: Mapping[str, Severity]
     hr_min_consecutive_min: int
+    hr_running_recovery_min: int
     session_over_ratio: float
     daily_over_ratio: PhaseValues
+    daily_over_repeat_days: int
     high_impact_repeat_days: int
     ramp_growth_ratio: float
     ramp_min_increase_min: float
@@ -160,8 +162,10 @@ def thresholds_from_mapping(raw: dict[str, Any]) -> Thresholds:
                 {code: _severity(code, spec) for code, spec in flags.items()}
             ),
             hr_min_consecutive_min=_value(flags["HR_OVER_LIMIT"], "min_consecutive_min", int),
+            hr_running_recovery_min=_value(flags["HR_OVER_LIMIT"], "running_recovery_min", int),
             session_over_ratio=_value(flags["SESSION_TOO_LONG"], "over_ratio", float),
             daily_over_ratio=_phase_values(flags["DAILY_OVER_TARGET"], "over_ratio"),
+            daily_over_repeat_days=_value(flags["DAILY_OVER_TARGET"], "repeat_after_days", int),
             high_impact_repeat_days=_value(
                 flags["HIGH_IMPACT_BEFORE_CLEARANCE"], "repeat_after_days", int
             ),

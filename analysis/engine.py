@@ -171,7 +171,11 @@ def analyse_day(
             # Running before clearance is the finding; its heart rate is not a second one.
             excluded=None
             if running_cleared or bouts.starts.size == 0
-            else bouts.day_mask(first_minute=first, n_minutes=grid.n_minutes),
+            else bouts.day_mask(
+                first_minute=first,
+                n_minutes=grid.n_minutes,
+                after_min=rules.hr_running_recovery_min,
+            ),
             rules=rules,
             plan_version=targets.plan_version,
         )
@@ -202,7 +206,7 @@ def analyse_day(
         else None,
         hr_flag,
         _day_rules.session_too_long_flag(sessions, targets=targets, rules=rules),
-        _day_rules.daily_over_target_flag(aerobic, targets=targets, rules=rules),
+        _day_rules.daily_over_target_flag(aerobic, recent=past, targets=targets, rules=rules),
     ]
     if day_complete:
         candidates += [
