@@ -54,11 +54,6 @@ def test_every_day_of_the_data_is_judged_as_a_complete_day(result: ReplayResult)
     assert statuses <= {"insufficient_data", "below", "on_track", "above"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="analysis-1.0.0 gives 5.29 non-urgent flags per patient-week here: its plan never ends"
-    " the ramp (issue 10); remove this mark when the phase-aware plan and thresholds land",
-)
 def test_non_urgent_flags_stay_within_one_per_patient_week(result: ReplayResult) -> None:
     flags = list(result.flags_in_span())
     assert all({"code", "severity", "message", "evidence"} <= set(f) for _, _, f in flags)
