@@ -63,6 +63,7 @@ def weekly_progress(*, summaries: Iterable[DaySummary], surgery_date: date) -> l
     ----------
     summaries
         Daily summaries, any order (one per date; a later duplicate replaces an earlier one).
+        Days still in progress are left out: a week's figures come from complete days.
     surgery_date
         The day of surgery (first day of week 1).
 
@@ -73,6 +74,8 @@ def weekly_progress(*, summaries: Iterable[DaySummary], surgery_date: date) -> l
     """
     by_week: dict[int, dict[date, DaySummary]] = {}
     for s in summaries:
+        if s.status == "in_progress":
+            continue
         week = (s.date - surgery_date).days // DAYS_PER_WEEK + 1
         by_week.setdefault(week, {})[s.date] = s
     out = []
