@@ -1,22 +1,28 @@
 """Turning a day's analysis flags and a patient's check-in into alert episodes.
 
-Most analysis flags describe the day they are on: an episode lasts while the flag comes back on
-consecutive days and resolves itself on the first later day without it. Multi-day flags
-(``NO_DATA``, ``BELOW_TARGET_STREAK``, ``RESTING_HR_RISE``) fire only on the day their condition
-starts (``analysis.flags``), so their episodes last while the day's summary still shows the
-condition and resolve when it no longer does.
+A day's flag opens or extends its rule's episode; the episode's condition counts as cleared only
+after ``clear_days`` complete judged days without it (days in progress, without data or not yet
+analysed count neither way). Multi-day flags (``NO_DATA``, ``BELOW_TARGET_STREAK``,
+``RESTING_HR_RISE``) fire only on the day their condition starts (``analysis.flags``), so their
+episodes last while the day's summary still shows the condition.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
 
-from service.alerts._store import AlertTarget, open_or_extend, resolve, unresolved
+from service.alerts._store import (
+    DEFAULT_CLEAR_DAYS,
+    AlertTarget,
+    apply_clearance,
+    lock_patient,
+    open_or_extend,
+)
 from service.notify import queue_alert
 
 __all__ = ["DEFAULT_DIGEST_INTERVAL_S", "alert_target", "apply_day_flags", "raise_alert"]
@@ -24,11 +30,6 @@ __all__ = ["DEFAULT_DIGEST_INTERVAL_S", "alert_target", "apply_day_flags", "rais
 # Tunable default (as REHAB_NOTIFY_DIGEST_INTERVAL_S): hourly digests of non-urgent alerts.
 DEFAULT_DIGEST_INTERVAL_S = 3600
 
-_PERSISTS: Mapping[str, Callable[[Mapping[str, Any]], bool]] = {
-    "NO_DATA": lambda s: s.get("status") == "insufficient_data",
-    "BELOW_TARGET_STREAK": lambda s: s.get("status") == "below",
-    "RESTING_HR_RISE": lambda s: bool((s.get("heart_rate") or {}).get("resting_elevated")),
-}
 _RANK = {"info": 0, "warning": 1, "urgent": 2}
 
 
@@ -55,12 +56,20 @@ async def raise_alert(
     day: date,
     message: str,
     digest_interval_s: int,
+    clear_days: int = DEFAULT_CLEAR_DAYS,
 ) -> list[int]:
     """Open or extend an episode; queue notifications for a new one. Return urgent delivery ids."""
-    alert, new = await open_or_extend(
-        conn, target, rule=rule, source=source, severity=severity, day=day, message=message
+    alert, notify = await open_or_extend(
+        conn,
+        target,
+        rule=rule,
+        source=source,
+        severity=severity,
+        day=day,
+        message=message,
+        clear_days=clear_days,
     )
-    if not new or alert.notify not in ("now", "digest"):
+    if not notify or alert.notify not in ("now", "digest"):
         return []
     ids = await queue_alert(
         conn,
@@ -79,8 +88,10 @@ async def apply_day_flags(
     day: date,
     summary: Mapping[str, Any],
     digest_interval_s: int,
+    clear_days: int = DEFAULT_CLEAR_DAYS,
 ) -> list[int]:
-    """Episodes from ``summary["flags"]``; resolve analysis episodes whose condition cleared."""
+    """Episodes from ``summary["flags"]``; extend or clear the analysis episodes without them."""
+    await lock_patient(conn, target.patient_id)
     present: dict[str, tuple[str, str]] = {}
     for flag in summary.get("flags") or ():
         code, severity = str(flag["code"]), str(flag.get("severity", "warning"))
@@ -97,16 +108,9 @@ async def apply_day_flags(
             day=day,
             message=message,
             digest_interval_s=digest_interval_s,
+            clear_days=clear_days,
         )
-    for alert in await unresolved(conn, patient_id=target.patient_id, source="analysis"):
-        if alert.rule in present or day < alert.last_day:
-            continue
-        persists = _PERSISTS.get(alert.rule)
-        if persists is not None and persists(summary) and day > alert.last_day:
-            await conn.execute(
-                "UPDATE alerts SET last_day = %s WHERE id = %s AND last_day < %s",
-                (day, alert.id, day),
-            )
-            continue
-        await resolve(conn, alert.id, by=None, note=f"condition cleared on {day.isoformat()}")
+    await apply_clearance(
+        conn, patient_id=target.patient_id, day=day, summary=summary, clear_days=clear_days
+    )
     return urgent

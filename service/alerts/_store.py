@@ -1,9 +1,15 @@
-"""Alert episodes in the database: open, extend, acknowledge, resolve, list."""
+"""Alert episodes in the database: open, extend, clear, acknowledge, resolve, list.
+
+States: ``open`` → ``acknowledged`` (a person saw it) → ``resolved``; ``open`` → ``cleared`` (the
+condition cleared before anyone acknowledged it: "cleared, not reviewed") → ``resolved`` when
+someone acknowledges it. Resolving by hand is possible from every unresolved state.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -13,15 +19,22 @@ from psycopg.rows import class_row
 from service.errors import ConflictError, NotFoundError
 
 __all__ = [
+    "ACTIVE_STATES",
+    "DEFAULT_CLEAR_DAYS",
     "SEVERITIES",
+    "STATES",
     "AlertFilter",
     "AlertRecord",
+    "AlertState",
     "AlertTarget",
     "NotifyDecision",
     "Severity",
     "acknowledge",
+    "apply_clearance",
+    "clear_episode",
     "get_alert",
     "list_alerts",
+    "lock_patient",
     "open_or_extend",
     "resolve",
     "unresolved",
@@ -29,26 +42,44 @@ __all__ = [
 
 Severity = Literal["info", "warning", "urgent"]
 SEVERITIES: tuple[Severity, ...] = ("info", "warning", "urgent")
+AlertState = Literal["open", "acknowledged", "cleared", "resolved"]
+STATES: tuple[AlertState, ...] = ("open", "acknowledged", "cleared", "resolved")
+#: States of an episode that new days of its condition extend (one per patient and rule).
+ACTIVE_STATES: tuple[AlertState, ...] = ("open", "acknowledged")
 NotifyDecision = Literal["now", "digest", "suppressed", "budget", "none"]
 
-# Tunable default: the alert budget counts notifications over a rolling week.
-_BUDGET_WINDOW = timedelta(days=7)
+# Tunable default (as REHAB_ALERT_CLEAR_DAYS): complete judged days without the condition before
+# an episode counts as cleared.
+DEFAULT_CLEAR_DAYS = 2
+# Tunable default: the alert budget counts notified episodes over a rolling week of alert days.
+_BUDGET_DAYS = 7
+# Day statuses that judge the day (analysis.DayStatus); in_progress and insufficient_data do not.
+_JUDGED = ("below", "on_track", "above")
 
 _COLUMNS = (
     "id, patient_id, team_id, rule, source, severity, state, first_day, last_day, message, notify,"
-    " opened_at, acknowledged_at, acknowledged_by, ack_note, resolved_at, resolved_by, resolve_note"
+    " opened_at, acknowledged_at, acknowledged_by, ack_note, resolved_at, resolved_by, resolve_note,"
+    " cleared_on, (reminded_at IS NOT NULL AND state IN ('open', 'cleared')) AS overdue"
 )
 
 
 @dataclass(frozen=True)
 class AlertRecord:
+    """One alert episode.
+
+    ``state``: ``open`` (nobody acknowledged it yet), ``acknowledged``, ``cleared`` (the condition
+    cleared on ``cleared_on`` before anyone acknowledged it: "cleared, not reviewed", still in the
+    team's queue) or ``resolved``. ``overdue``: urgent and not acknowledged within
+    ``REHAB_ALERT_ACK_TIMEOUT_S``; the team was notified once more.
+    """
+
     id: int
     patient_id: UUID
     team_id: UUID
     rule: str
     source: str
     severity: str
-    state: str
+    state: AlertState
     first_day: date
     last_day: date
     message: str
@@ -60,6 +91,8 @@ class AlertRecord:
     resolved_at: datetime | None
     resolved_by: UUID | None
     resolve_note: str | None
+    cleared_on: date | None = None
+    overdue: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +116,17 @@ async def _fetch(conn: AsyncConnection[Any], query: str, params: Any) -> list[Al
     return await cur.fetchall()
 
 
+async def lock_patient(conn: AsyncConnection[Any], patient_id: UUID) -> None:
+    """Serialise writers of one patient's alerts until the caller's transaction ends.
+
+    An advisory lock, not a row lock: the caller may already hold a key-share lock on the patient
+    row (a foreign key), and two of those would deadlock.
+    """
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(%s::text, 0))", (str(patient_id),)
+    )
+
+
 async def unresolved(
     conn: AsyncConnection[Any], *, patient_id: UUID, source: str | None = None
 ) -> list[AlertRecord]:
@@ -94,10 +138,149 @@ async def unresolved(
     )
 
 
+async def _active(conn: AsyncConnection[Any], patient_id: UUID, rule: str) -> AlertRecord | None:
+    rows = await _fetch(
+        conn,
+        "SELECT {cols} FROM alerts WHERE patient_id = %s AND rule = %s"
+        " AND state IN ('open', 'acknowledged')",
+        (patient_id, rule),
+    )
+    return rows[0] if rows else None
+
+
+# --- When a condition counts as present or cleared on a day -------------------------------------
+
+
+def _condition(rule: str, *, flags: list[str], status: str, resting_elevated: bool) -> bool:
+    """Whether ``rule``'s condition holds on a day.
+
+    Multi-day flags (``NO_DATA``, ``BELOW_TARGET_STREAK``, ``RESTING_HR_RISE``) fire only on the
+    day their condition starts (``analysis.flags``); their condition lasts while the day's summary
+    still shows it.
+    """
+    if rule in flags:
+        return True
+    if rule == "NO_DATA":
+        return status == "insufficient_data"
+    if rule == "BELOW_TARGET_STREAK":
+        return status == "below"
+    if rule == "RESTING_HR_RISE":
+        return resting_elevated
+    return False
+
+
+def _facts(summary: Mapping[str, Any]) -> tuple[str, list[str], bool]:
+    flags = [str(f["code"]) for f in summary.get("flags") or ()]
+    resting = bool((summary.get("heart_rate") or {}).get("resting_elevated"))
+    return str(summary.get("status", "")), flags, resting
+
+
+async def _clearance(
+    conn: AsyncConnection[Any],
+    *,
+    patient_id: UUID,
+    rule: str,
+    after: date,
+    before: date | None,
+    clear_days: int,
+    current: tuple[date, Mapping[str, Any]] | None,
+) -> tuple[date | None, date | None]:
+    """Stored days after ``after`` (and before ``before``): ``(cleared_on, last_condition_day)``.
+
+    ``cleared_on`` is the ``clear_days``-th complete judged day without the condition after the
+    last day with it; days in progress, without data or not analysed yet count neither way.
+    ``current`` is the day being summarised, taken from its document rather than its stored row.
+    """
+    cur = await conn.execute(
+        "SELECT day, status, flag_codes,"
+        " coalesce((summary->'heart_rate'->>'resting_elevated')::boolean, false)"
+        " FROM daily_summaries WHERE patient_id = %s AND day > %s"
+        " AND (%s::date IS NULL OR day < %s) ORDER BY day",
+        (patient_id, after, before, before),
+    )
+    days: dict[date, tuple[str, list[str], bool]] = {
+        d: (status, list(flags or ()), bool(resting))
+        for d, status, flags, resting in await cur.fetchall()
+    }
+    if current is not None and current[0] > after and (before is None or current[0] < before):
+        days[current[0]] = _facts(current[1])
+    cleared_on: date | None = None
+    last_condition: date | None = None
+    clean = 0
+    for d in sorted(days):
+        status, flags, resting = days[d]
+        if _condition(rule, flags=flags, status=status, resting_elevated=resting):
+            last_condition, clean, cleared_on = d, 0, None
+        elif status in _JUDGED and cleared_on is None:
+            clean += 1
+            if clean >= clear_days:
+                cleared_on = d
+    return cleared_on, last_condition
+
+
+async def clear_episode(
+    conn: AsyncConnection[Any], alert: AlertRecord, *, cleared_on: date
+) -> AlertRecord:
+    """The condition cleared: ``cleared`` if nobody acknowledged it, else (or info) resolved."""
+    if alert.state == "acknowledged" or alert.severity == "info":
+        rows = await _fetch(
+            conn,
+            "UPDATE alerts SET state = 'resolved', cleared_on = %s, resolved_at = now(),"
+            " resolved_by = NULL, resolve_note = %s WHERE id = %s RETURNING {cols}",
+            (cleared_on, f"condition cleared on {cleared_on.isoformat()}", alert.id),
+        )
+    else:
+        rows = await _fetch(
+            conn,
+            "UPDATE alerts SET state = 'cleared', cleared_on = %s WHERE id = %s RETURNING {cols}",
+            (cleared_on, alert.id),
+        )
+    return rows[0]
+
+
+async def apply_clearance(
+    conn: AsyncConnection[Any],
+    *,
+    patient_id: UUID,
+    day: date,
+    summary: Mapping[str, Any],
+    clear_days: int,
+) -> None:
+    """Extend or clear the patient's active analysis episodes after ``day`` was summarised."""
+    for alert in await unresolved(conn, patient_id=patient_id, source="analysis"):
+        if alert.state not in ACTIVE_STATES:
+            continue
+        cleared_on, last_condition = await _clearance(
+            conn,
+            patient_id=patient_id,
+            rule=alert.rule,
+            after=alert.last_day,
+            before=None,
+            clear_days=clear_days,
+            current=(day, summary),
+        )
+        if last_condition is not None:
+            await conn.execute(
+                "UPDATE alerts SET last_day = %s WHERE id = %s AND last_day < %s",
+                (last_condition, alert.id, last_condition),
+            )
+        if cleared_on is not None:
+            await clear_episode(conn, alert, cleared_on=cleared_on)
+
+
+# --- Opening and extending -----------------------------------------------------------------------
+
+
 async def _decide(
-    conn: AsyncConnection[Any], target: AlertTarget, *, rule: str, severity: str
+    conn: AsyncConnection[Any], target: AlertTarget, *, rule: str, severity: str, day: date
 ) -> NotifyDecision:
-    """How a new episode notifies: urgent at once; others batched, within suppression and budget."""
+    """How a new episode notifies: urgent at once; others batched, within suppression and budget.
+
+    Both are counted on the alerts' days, not on the wall clock, so that a backfill of old days
+    behaves as live data did: the same rule's episode that ended within ``suppression_h`` hours
+    (whole days) before ``day`` suppresses; notified non-urgent episodes that started in the
+    week up to ``day`` spend the budget.
+    """
     if severity == "urgent":
         return "now"
     if severity == "info":
@@ -105,19 +288,81 @@ async def _decide(
     cur = await conn.execute(
         "SELECT"
         " EXISTS (SELECT 1 FROM alerts WHERE patient_id = %(p)s AND rule = %(r)s"
-        "   AND resolved_at > now() - make_interval(hours => %(h)s)),"
+        "   AND state IN ('cleared', 'resolved') AND last_day < %(d)s"
+        "   AND (%(d)s::date - last_day) * 24 <= %(h)s),"
         " (SELECT count(*) FROM alerts WHERE patient_id = %(p)s AND notify IN ('now', 'digest')"
-        "   AND severity <> 'urgent' AND opened_at > now() - %(w)s)",
-        {"p": target.patient_id, "r": rule, "h": target.suppression_h, "w": _BUDGET_WINDOW},
+        "   AND severity <> 'urgent' AND first_day > %(d)s::date - %(w)s AND first_day <= %(d)s)",
+        {
+            "p": target.patient_id,
+            "r": rule,
+            "h": target.suppression_h,
+            "d": day,
+            "w": _BUDGET_DAYS,
+        },
     )
     row = await cur.fetchone()
     assert row is not None
-    recently_resolved, spent = row
-    if recently_resolved:
+    recently_ended, spent = row
+    if recently_ended:
         return "suppressed"
     if spent >= target.weekly_budget:
         return "budget"
     return "digest"
+
+
+async def _extend(
+    conn: AsyncConnection[Any], alert: AlertRecord, *, day: date, severity: str, message: str
+) -> tuple[AlertRecord, bool]:
+    """Widen ``alert`` to ``day``, raising its severity; ``True`` when it just became urgent."""
+    raised = max(alert.severity, severity, key=_rank)
+    escalated = raised == "urgent" and alert.severity != "urgent"
+    rows = await _fetch(
+        conn,
+        "UPDATE alerts SET first_day = least(first_day, %(d)s), last_day = greatest(last_day, %(d)s),"
+        " severity = %(s)s, message = %(m)s,"
+        " urgent_since = CASE WHEN %(esc)s THEN now() ELSE urgent_since END,"
+        " notify = CASE WHEN %(esc)s THEN 'now' ELSE notify END"
+        " WHERE id = %(id)s RETURNING {cols}",
+        {"d": day, "s": raised, "m": message, "esc": escalated, "id": alert.id},
+    )
+    return rows[0], escalated
+
+
+async def _insert(
+    conn: AsyncConnection[Any],
+    target: AlertTarget,
+    *,
+    rule: str,
+    source: str,
+    severity: str,
+    day: date,
+    message: str,
+    cleared_on: date | None = None,
+) -> AlertRecord:
+    notify = await _decide(conn, target, rule=rule, severity=severity, day=day)
+    state = "open" if cleared_on is None else ("resolved" if severity == "info" else "cleared")
+    rows = await _fetch(
+        conn,
+        "INSERT INTO alerts (patient_id, team_id, rule, source, severity, state, first_day,"
+        " last_day, message, notify, cleared_on, urgent_since, resolved_at, resolve_note)"
+        " VALUES (%(p)s, %(t)s, %(r)s, %(src)s, %(s)s, %(st)s, %(d)s, %(d)s, %(m)s, %(n)s, %(c)s::date,"
+        " CASE WHEN %(s)s = 'urgent' THEN now() END, CASE WHEN %(st)s = 'resolved' THEN now() END,"
+        " CASE WHEN %(st)s = 'resolved' THEN 'condition cleared on ' || %(c)s::date::text END)"
+        " RETURNING {cols}",
+        {
+            "p": target.patient_id,
+            "t": target.team_id,
+            "r": rule,
+            "src": source,
+            "s": severity,
+            "st": state,
+            "d": day,
+            "m": message,
+            "n": notify,
+            "c": cleared_on,
+        },
+    )
+    return rows[0]
 
 
 async def open_or_extend(
@@ -129,67 +374,112 @@ async def open_or_extend(
     severity: str,
     day: date,
     message: str,
+    clear_days: int = DEFAULT_CLEAR_DAYS,
 ) -> tuple[AlertRecord, bool]:
-    """Extend the unresolved episode of ``rule`` or open a new one; ``True`` when new.
+    """Record ``rule``'s condition on ``day``; ``True`` when the team should be notified.
 
-    The same condition on the same or the next day extends the episode (and raises its severity
-    if needed), as does a later day when no summary in between lacks the flag; otherwise the
-    stale episode is resolved first. A day inside an already resolved episode (a recomputation)
-    changes nothing.
+    Analysis flags: a day inside an existing episode (a recomputation) changes nothing but its
+    severity; a day next to the active episode, with fewer than ``clear_days`` complete judged
+    days without the condition in between, extends it; a day just after a cleared, unreviewed
+    episode that had not really cleared re-opens it; otherwise a new episode opens.
+
+    Check-ins and the service's own checks are reports, never recomputations: an open
+    (unacknowledged) episode is extended; after it was acknowledged, cleared or resolved a new
+    report opens a new episode (an acknowledged one is resolved as followed by the new report).
     """
-    # Serialise concurrent writers for one patient (worker tasks and check-in requests) until the
-    # caller's transaction ends. An advisory lock, not a row lock: the caller may already hold a
-    # key-share lock on the patient row (a foreign key), and two of those would deadlock.
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended(%s::text, 0))", (str(target.patient_id),)
+    await lock_patient(conn, target.patient_id)
+    if source == "analysis":
+        return await _analysis_day(
+            conn,
+            target,
+            rule=rule,
+            severity=severity,
+            day=day,
+            message=message,
+            clear_days=clear_days,
+        )
+    active = await _active(conn, target.patient_id, rule)
+    if active is not None and active.state == "open":
+        return await _extend(conn, active, day=day, severity=severity, message=message)
+    if active is not None:
+        await _close(conn, active.id, by=None, note=f"followed by a new report on {day}")
+    alert = await _insert(
+        conn, target, rule=rule, source=source, severity=severity, day=day, message=message
     )
-    current = await _fetch(
+    return alert, True
+
+
+async def _analysis_day(
+    conn: AsyncConnection[Any],
+    target: AlertTarget,
+    *,
+    rule: str,
+    severity: str,
+    day: date,
+    message: str,
+    clear_days: int,
+) -> tuple[AlertRecord, bool]:
+    inside = await _fetch(
         conn,
         "SELECT {cols} FROM alerts WHERE patient_id = %s AND rule = %s"
-        " AND (state <> 'resolved' OR %s BETWEEN first_day AND last_day)"
-        " ORDER BY state = 'resolved', id DESC LIMIT 1",
+        " AND %s BETWEEN first_day AND last_day ORDER BY id DESC LIMIT 1",
         (target.patient_id, rule, day),
     )
-    if current:
-        alert = current[0]
-        if alert.state == "resolved":
-            return alert, False
-        if day <= alert.last_day + timedelta(days=1) or await _unbroken(conn, alert, day):
-            severity = max(alert.severity, severity, key=_rank)
-            rows = await _fetch(
-                conn,
-                "UPDATE alerts SET first_day = least(first_day, %s), last_day = greatest(last_day, %s),"
-                " severity = %s, message = %s WHERE id = %s RETURNING {cols}",
-                (day, day, severity, message, alert.id),
+    if inside:
+        if inside[0].state in ACTIVE_STATES:
+            return await _extend(conn, inside[0], day=day, severity=severity, message=message)
+        return inside[0], False
+    span: dict[str, Any] = {"patient_id": target.patient_id, "rule": rule}
+    active = await _active(conn, target.patient_id, rule)
+    if active is not None and day > active.last_day:
+        cleared_on, _ = await _clearance(
+            conn, **span, after=active.last_day, before=day, clear_days=clear_days, current=None
+        )
+        if cleared_on is None:
+            return await _extend(conn, active, day=day, severity=severity, message=message)
+        await clear_episode(conn, active, cleared_on=cleared_on)
+    elif active is not None:
+        # An earlier day analysed late: the same episode, or an earlier one that had cleared.
+        cleared_on, _ = await _clearance(
+            conn, **span, after=day, before=active.first_day, clear_days=clear_days, current=None
+        )
+        if cleared_on is None:
+            return await _extend(conn, active, day=day, severity=severity, message=message)
+        alert = await _insert(
+            conn,
+            target,
+            rule=rule,
+            source="analysis",
+            severity=severity,
+            day=day,
+            message=message,
+            cleared_on=cleared_on,
+        )
+        return alert, True
+    else:
+        # A cleared, unreviewed episode whose clearing days were recomputed with the condition.
+        reopen = await _fetch(
+            conn,
+            "SELECT {cols} FROM alerts WHERE patient_id = %s AND rule = %s AND state = 'cleared'"
+            " AND last_day < %s AND cleared_on >= %s ORDER BY id DESC LIMIT 1",
+            (target.patient_id, rule, day, day),
+        )
+        if reopen:
+            await conn.execute(
+                "UPDATE alerts SET state = 'open', cleared_on = NULL WHERE id = %s",
+                (reopen[0].id,),
             )
-            return rows[0], False
-        await _close(conn, alert.id, by=None, note=f"condition absent before {day.isoformat()}")
-    notify = await _decide(conn, target, rule=rule, severity=severity)
-    rows = await _fetch(
-        conn,
-        "INSERT INTO alerts (patient_id, team_id, rule, source, severity, first_day, last_day,"
-        " message, notify) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " RETURNING {cols}",
-        (target.patient_id, target.team_id, rule, source, severity, day, day, message, notify),
+            return await _extend(
+                conn,
+                await get_alert(conn, reopen[0].id),
+                day=day,
+                severity=severity,
+                message=message,
+            )
+    alert = await _insert(
+        conn, target, rule=rule, source="analysis", severity=severity, day=day, message=message
     )
-    return rows[0], True
-
-
-async def _unbroken(conn: AsyncConnection[Any], alert: AlertRecord, day: date) -> bool:
-    """Whether no stored summary between the episode and ``day`` lacks the episode's flag.
-
-    The worker may analyse days out of order; a day not analysed yet does not break an episode
-    of an analysis rule. Check-in episodes need consecutive days.
-    """
-    if alert.source != "analysis":
-        return False
-    cur = await conn.execute(
-        "SELECT NOT EXISTS (SELECT 1 FROM daily_summaries WHERE patient_id = %s"
-        " AND day > %s AND day < %s AND NOT (%s = ANY(flag_codes)))",
-        (alert.patient_id, alert.last_day, day, alert.rule),
-    )
-    row = await cur.fetchone()
-    return bool(row and row[0])
+    return alert, True
 
 
 async def _close(conn: AsyncConnection[Any], alert_id: int, *, by: UUID | None, note: str) -> None:
@@ -198,6 +488,9 @@ async def _close(conn: AsyncConnection[Any], alert_id: int, *, by: UUID | None, 
         " resolve_note = %s WHERE id = %s AND state <> 'resolved'",
         (by, note, alert_id),
     )
+
+
+# --- A person's actions and the lists ------------------------------------------------------------
 
 
 async def get_alert(conn: AsyncConnection[Any], alert_id: int) -> AlertRecord:
@@ -210,14 +503,20 @@ async def get_alert(conn: AsyncConnection[Any], alert_id: int) -> AlertRecord:
 async def acknowledge(
     conn: AsyncConnection[Any], alert_id: int, *, by: UUID, note: str
 ) -> AlertRecord:
+    """Acknowledge an open alert; acknowledging a cleared (unreviewed) alert resolves it."""
     rows = await _fetch(
         conn,
-        "UPDATE alerts SET state = 'acknowledged', acknowledged_at = now(), acknowledged_by = %s,"
-        " ack_note = %s WHERE id = %s AND state = 'open' RETURNING {cols}",
-        (by, note, alert_id),
+        "UPDATE alerts SET acknowledged_at = now(), acknowledged_by = %(by)s, ack_note = %(note)s,"
+        " state = CASE WHEN state = 'cleared' THEN 'resolved' ELSE 'acknowledged' END,"
+        " resolved_at = CASE WHEN state = 'cleared' THEN now() END,"
+        " resolved_by = CASE WHEN state = 'cleared' THEN %(by)s::uuid END,"
+        " resolve_note = CASE WHEN state = 'cleared'"
+        "   THEN 'reviewed after the condition cleared on ' || cleared_on::text END"
+        " WHERE id = %(id)s AND state IN ('open', 'cleared') RETURNING {cols}",
+        {"by": by, "note": note, "id": alert_id},
     )
     if not rows:
-        raise ConflictError(f"alert {alert_id} is not open")
+        raise ConflictError(f"alert {alert_id} is neither open nor cleared")
     return rows[0]
 
 
@@ -244,6 +543,7 @@ class AlertFilter:
     patient_id: UUID | None = None
     state: str | None = None
     severity: str | None = None
+    overdue: bool | None = None
     before_id: int | None = None
     limit: int = 50
 
@@ -257,6 +557,8 @@ async def list_alerts(conn: AsyncConnection[Any], f: AlertFilter) -> list[AlertR
         " AND (%(patient)s::uuid IS NULL OR patient_id = %(patient)s)"
         " AND (%(state)s::text IS NULL OR state = %(state)s)"
         " AND (%(severity)s::text IS NULL OR severity = %(severity)s)"
+        " AND (%(overdue)s::boolean IS NULL"
+        "   OR (reminded_at IS NOT NULL AND state IN ('open', 'cleared')) = %(overdue)s)"
         " AND (%(before)s::bigint IS NULL OR id < %(before)s)"
         " ORDER BY id DESC LIMIT %(limit)s",
         {
@@ -266,6 +568,7 @@ async def list_alerts(conn: AsyncConnection[Any], f: AlertFilter) -> list[AlertR
             "patient": f.patient_id,
             "state": f.state,
             "severity": f.severity,
+            "overdue": f.overdue,
             "before": f.before_id,
             "limit": f.limit,
         },

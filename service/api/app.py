@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
+from service.alerts import AlertWatch
 from service.api.access import enforce_access, install_access_control
 from service.api.limits import BodyLimitMiddleware
 from service.api.problems import install_problem_handlers
@@ -59,7 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
     url = settings.database_url.get_secret_value()
     pool = make_pool(url, settings)
-    notifier = Notifier(pool, settings)
+    notifier = Notifier(pool, settings, checks=(AlertWatch(settings),))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -14,7 +14,7 @@ from service.audit import record_event
 from service.cli.context import CliState, console, fail
 from service.db import upgrade
 from service.errors import NotFoundError
-from service.notify import TargetIn, add_target
+from service.notify import EMAIL_NEEDS_SMTP, TargetIn, add_target
 from service.patients import PatientIn, add_device, add_patient, issue_enrollment_code
 from service.secretbox import secret_box
 
@@ -186,12 +186,20 @@ def team_notify(
         target = TargetIn(kind="webhook" if webhook else "email", address=webhook or email or "")
     except ValidationError as exc:
         raise fail(exc.errors(include_url=False)[0]["msg"], code=2) from None
+    if target.kind == "email" and state.settings.smtp_host is None:
+        raise fail(EMAIL_NEEDS_SMTP, code=2)
 
     box = secret_box(state.settings)
 
     async def work(conn: AsyncConnection[Any]) -> str | None:
         team_id = await ensure_team(conn, name)
-        _, secret = await add_target(conn, team_id=team_id, target=target, box=box)
+        _, secret = await add_target(
+            conn,
+            team_id=team_id,
+            target=target,
+            box=box,
+            smtp_configured=state.settings.smtp_host is not None,
+        )
         return secret
 
     secret = state.run(work)

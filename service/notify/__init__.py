@@ -5,10 +5,11 @@ Queue with :func:`queue_alert` inside the transaction that opens the alert; a :c
 by a request (:meth:`Notifier.notify_soon`, bounded by a short timeout).
 """
 
-from service.notify._deliver import Notifier, RetryPolicy
+from service.notify._deliver import Notifier, PeriodicCheck, RetryPolicy
 from service.notify._queue import queue_alert
 from service.notify._send import SIGNATURE_HEADER, sign, verify_signature
 from service.notify._targets import (
+    EMAIL_NEEDS_SMTP,
     DeliveryRecord,
     TargetIn,
     TargetRecord,
@@ -19,9 +20,11 @@ from service.notify._targets import (
 )
 
 __all__ = [
+    "EMAIL_NEEDS_SMTP",
     "SIGNATURE_HEADER",
     "DeliveryRecord",
     "Notifier",
+    "PeriodicCheck",
     "RetryPolicy",
     "TargetIn",
     "TargetRecord",

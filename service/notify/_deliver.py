@@ -3,8 +3,9 @@
 A claim leases due rows (moves ``due_at`` past the lease) so that concurrent deliverers never send
 the same row at once, then sends outside any transaction; the outcome and the attempt are recorded
 afterwards. A failed attempt is retried after an exponential backoff until the attempt budget is
-spent. Messages name the patient id, rule, severity and days, never measurements or free text:
-e-mail and third-party webhooks are not places for health data.
+spent. Messages name the patient id, rule, severity, state and days and link to the alert on
+the dashboard (``REHAB_PUBLIC_URL``), never names, measurements or free text: e-mail and
+third-party webhooks are not places for health data.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -25,7 +27,11 @@ from service.notify._send import AttemptResult, SmtpConfig, send_email, send_web
 from service.secretbox import SecretBox, seal_stored_secrets, secret_box
 from service.settings import Settings
 
-__all__ = ["Notifier", "RetryPolicy"]
+__all__ = ["Notifier", "PeriodicCheck", "RetryPolicy"]
+
+#: A check the delivery loop runs every pass with a connection and the current time (the alerts'
+#: overdue reminders, for one); it returns delivery ids to send right away.
+PeriodicCheck = Callable[[AsyncConnection[Any], datetime], Awaitable[Sequence[int]]]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +61,7 @@ class _Claim:
     digest: bool
     alert_ids: list[int]
     attempts: int
+    reminder: bool
 
 
 class Notifier:
@@ -67,6 +74,7 @@ class Notifier:
         *,
         retry: RetryPolicy | None = None,
         http: httpx.AsyncClient | None = None,
+        checks: Sequence[PeriodicCheck] = (),
     ) -> None:
         self._pool = pool
         self._settings = settings
@@ -81,6 +89,7 @@ class Notifier:
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             starttls=settings.smtp_starttls,
         )
+        self._checks = tuple(checks)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -94,6 +103,25 @@ class Notifier:
                 await self._settle(conn, claim, result)
                 sent += result.ok
         return sent
+
+    async def run_checks(self, *, now: datetime | None = None) -> list[int]:
+        """Run the periodic checks once at ``now`` (default: the clock); return queued ids."""
+        ids: list[int] = []
+        async with self._pool.connection() as conn:
+            for check in self._checks:
+                ids += await check(conn, now or datetime.now(UTC))
+        return ids
+
+    async def unsendable_email_targets(self) -> int:
+        """Active e-mail targets while SMTP is not configured (``REHAB_SMTP_HOST`` unset)."""
+        if self._settings.smtp_host is not None:
+            return 0
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT count(*) FROM notification_targets WHERE kind = 'email' AND active"
+            )
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def notify_soon(self, ids: Sequence[int]) -> None:
         """Deliver ``ids`` now, waiting at most ``notify_inline_timeout_s`` (the rest continues)."""
@@ -136,7 +164,22 @@ class Notifier:
         except Exception:
             # Unsealed secrets still work (SecretBox.open); the next start tries again.
             log.exception("encrypting stored webhook secrets failed")
+        try:
+            unsendable = await self.unsendable_email_targets()
+            if unsendable:
+                log.warning(
+                    "%d active e-mail notification target(s) cannot be sent:"
+                    " REHAB_SMTP_HOST is not set",
+                    unsendable,
+                )
+        except Exception:
+            log.exception("checking the e-mail notification targets failed")
         while True:
+            try:
+                await self.run_checks()
+            except Exception:
+                # As below: the next pass tries again.
+                log.exception("periodic alert checks failed")
             try:
                 await self.deliver_due()
             except Exception:
@@ -153,21 +196,37 @@ class Notifier:
             "   AND due_at <= now() AND (%(ids)s::bigint[] IS NULL OR id = ANY(%(ids)s))"
             "   ORDER BY due_at FOR UPDATE SKIP LOCKED)"
             " AND t.id = d.target_id"
-            " RETURNING d.id, t.kind, t.address, t.secret, d.digest, d.alert_ids, d.attempts",
+            " RETURNING d.id, t.kind, t.address, t.secret, d.digest, d.alert_ids, d.attempts,"
+            " d.reminder",
             {"lease": self._retry.lease_s, "ids": list(ids) if ids is not None else None},
         )
         return [_Claim(*row) for row in await cur.fetchall()]
 
     async def _payload(self, conn: AsyncConnection[Any], claim: _Claim) -> dict[str, Any]:
         cur = await conn.execute(
-            "SELECT id, patient_id::text, rule, severity, state, first_day::text, last_day::text"
+            "SELECT id, patient_id::text, rule, severity, state, first_day::text, last_day::text,"
+            " reminded_at IS NOT NULL AND state IN ('open', 'cleared')"
             " FROM alerts WHERE id = ANY(%s) ORDER BY id",
             (claim.alert_ids,),
         )
-        keys = ("alert_id", "patient_id", "rule", "severity", "state", "first_day", "last_day")
+        keys = (
+            "alert_id",
+            "patient_id",
+            "rule",
+            "severity",
+            "state",
+            "first_day",
+            "last_day",
+            "overdue",
+        )
         alerts = [dict(zip(keys, row, strict=True)) for row in await cur.fetchall()]
+        base = self._settings.public_url.rstrip("/")
+        for alert in alerts:
+            # The patient page's alerts section: acknowledge or resolve from there.
+            alert["url"] = f"{base}/patients/{alert['patient_id']}#alerts"
+        kind = "digest" if claim.digest else "reminder" if claim.reminder else "alert"
         return {
-            "type": "digest" if claim.digest else "alert",
+            "type": kind,
             "delivery_id": claim.id,
             "alerts": alerts,
         }
@@ -226,14 +285,22 @@ def _subject(payload: dict[str, Any]) -> str:
     if payload["type"] == "digest":
         return f"Rehab Monitor: {len(alerts)} new alert(s)"
     first = alerts[0] if alerts else {"severity": "?", "rule": "?"}
+    if payload["type"] == "reminder":
+        return f"Rehab Monitor: {first['severity']} alert {first['rule']} not acknowledged yet"
     return f"Rehab Monitor: {first['severity']} alert {first['rule']}"
 
 
 def _email_text(payload: dict[str, Any]) -> str:
-    lines = ["New alerts for patients of your care team (details in the care-team view):", ""]
-    lines += [
-        f"- alert {a['alert_id']}: {a['severity']} {a['rule']} for patient {a['patient_id']}"
-        f" ({a['first_day']} to {a['last_day']}, {a['state']})"
-        for a in payload["alerts"]
-    ]
+    head = (
+        "Not acknowledged in time: please review this alert of your care team."
+        if payload["type"] == "reminder"
+        else "New alerts for patients of your care team:"
+    )
+    lines = [head, ""]
+    for a in payload["alerts"]:
+        lines += [
+            f"- alert {a['alert_id']}: {a['severity']} {a['rule']} for patient {a['patient_id']}"
+            f" ({a['first_day']} to {a['last_day']}, {a['state']}{', overdue' if a['overdue'] else ''})",
+            f"  {a['url']}",
+        ]
     return "\n".join(lines) + "\n"

@@ -16,18 +16,20 @@ async def queue_alert(
     team_id: object,
     digest: bool,
     digest_interval_s: int,
+    reminder: bool = False,
 ) -> list[int]:
     """Queue ``alert_id`` for every active target of ``team_id``; return new delivery ids.
 
-    Urgent alerts get their own delivery, due at once. Others join the target's pending digest,
-    or start one due at the next multiple of ``digest_interval_s`` (UTC epoch).
+    Urgent alerts get their own delivery, due at once (a ``reminder`` when the alert was not
+    acknowledged in time). Others join the target's pending digest, or start one due at the next
+    multiple of ``digest_interval_s`` (UTC epoch).
     """
     if not digest:
         cur = await conn.execute(
-            "INSERT INTO notification_deliveries (target_id, alert_ids, digest)"
-            " SELECT id, ARRAY[%s::bigint], false FROM notification_targets"
+            "INSERT INTO notification_deliveries (target_id, alert_ids, digest, reminder)"
+            " SELECT id, ARRAY[%s::bigint], false, %s FROM notification_targets"
             " WHERE team_id = %s AND active RETURNING id",
-            (alert_id, team_id),
+            (alert_id, reminder, team_id),
         )
         return [row[0] for row in await cur.fetchall()]
     cur = await conn.execute(

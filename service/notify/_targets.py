@@ -12,10 +12,11 @@ from psycopg import AsyncConnection, errors
 from psycopg.rows import class_row
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.errors import NotFoundError
+from service.errors import NotFoundError, ValidationFailedError
 from service.secretbox import SecretBox
 
 __all__ = [
+    "EMAIL_NEEDS_SMTP",
     "DeliveryRecord",
     "TargetIn",
     "TargetRecord",
@@ -27,6 +28,10 @@ __all__ = [
 
 # 32 random bytes for the HMAC key: SHA-256's block-size guidance (RFC 2104 §3) asks ≥ 32 bytes.
 _SECRET_BYTES = 32
+EMAIL_NEEDS_SMTP = (
+    "e-mail targets need an SMTP server: REHAB_SMTP_HOST is not set, so nothing could be sent"
+    " to this address (set REHAB_SMTP_HOST, or use a webhook)"
+)
 
 
 class TargetIn(BaseModel):
@@ -67,12 +72,22 @@ class TargetRecord:
 
 
 async def add_target(
-    conn: AsyncConnection[Any], *, team_id: UUID, target: TargetIn, box: SecretBox
+    conn: AsyncConnection[Any],
+    *,
+    team_id: UUID,
+    target: TargetIn,
+    box: SecretBox,
+    smtp_configured: bool,
 ) -> tuple[TargetRecord, str | None]:
     """Add a target; return it and, for a webhook, its signing secret (shown once).
 
-    The secret is stored encrypted with ``box`` (service.secretbox).
+    The secret is stored encrypted with ``box`` (service.secretbox). An e-mail target is refused
+    (:class:`ValidationFailedError`, the reason in it) unless ``smtp_configured``.
     """
+    if target.kind == "email" and not smtp_configured:
+        raise ValidationFailedError(
+            EMAIL_NEEDS_SMTP, errors=[{"loc": ["body", "kind"], "msg": EMAIL_NEEDS_SMTP}]
+        )
     secret = secrets.token_hex(_SECRET_BYTES) if target.kind == "webhook" else None
     cur = conn.cursor(row_factory=class_row(TargetRecord))
     try:

@@ -1,5 +1,5 @@
-"""Alert episodes from daily flags: extend, auto-resolve, persisting conditions, suppression,
-budget; acknowledge and resolve through the API with filters."""
+"""Alert episodes from daily flags: extend, clear after two calm judged days, persisting
+conditions, suppression, budget; acknowledge and resolve through the API with filters."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 from datetime import date, timedelta
 from typing import Any
 
+import orjson
 from psycopg import AsyncConnection
 
 from service.alerts import on_day_summarised
@@ -37,12 +38,27 @@ async def _alerts(conn: AsyncConnection[Any], patient_id: object) -> list[tuple[
 
 
 async def _summarise(world: World, day: date, summary: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Store the day's summary row, then call the alerts, as the worker does."""
     async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
+        await conn.execute(
+            "INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes, active_minutes,"
+            " status, summary, analysis_version, flag_codes)"
+            " VALUES (%s, %s, 0, 0, 0, %s, %s, 'test', %s) ON CONFLICT (patient_id, day)"
+            " DO UPDATE SET status = EXCLUDED.status, summary = EXCLUDED.summary,"
+            " flag_codes = EXCLUDED.flag_codes",
+            (
+                world.patient_id,
+                day,
+                summary["status"],
+                orjson.dumps(summary).decode(),
+                [f["code"] for f in summary["flags"]],
+            ),
+        )
         await on_day_summarised(conn, patient_id=world.patient_id, day=day, summary=summary)
         return await _alerts(conn, world.patient_id)
 
 
-async def test_consecutive_days_extend_one_episode_and_a_clear_day_resolves_it(
+async def test_consecutive_days_extend_one_episode_and_two_clear_days_clear_it(
     world: World,
 ) -> None:
     for offset in range(3):
@@ -52,7 +68,9 @@ async def test_consecutive_days_extend_one_episode_and_a_clear_day_resolves_it(
     rows = await _summarise(world, DAY + timedelta(days=1), _summary("HR_OVER_LIMIT"))
     assert len(rows) == 1
     rows = await _summarise(world, DAY + timedelta(days=3), _summary())
-    assert [r[:2] for r in rows] == [("HR_OVER_LIMIT", "resolved")]
+    assert [r[:2] for r in rows] == [("HR_OVER_LIMIT", "open")]
+    rows = await _summarise(world, DAY + timedelta(days=4), _summary())
+    assert [r[:2] for r in rows] == [("HR_OVER_LIMIT", "cleared")]
 
 
 async def _stored_day(world: World, day: date, *flag_codes: str) -> None:
@@ -70,11 +88,13 @@ async def test_a_gap_starts_a_new_episode_and_severity_only_rises(world: World) 
     await _summarise(world, DAY, _summary("DAILY_OVER_TARGET"))
     rows = await _summarise(world, DAY, _summary("DAILY_OVER_TARGET", severity="urgent"))
     assert rows[0][4] == "urgent"
-    # The day in between was analysed without the flag: day 3 is a new episode.
+    # The two days in between were analysed without the flag: day 3 is a new episode, and the
+    # first one (urgent, never acknowledged) waits in the queue as cleared, not reviewed.
     await _stored_day(world, DAY + timedelta(days=1))
+    await _stored_day(world, DAY + timedelta(days=2))
     rows = await _summarise(world, DAY + timedelta(days=3), _summary("DAILY_OVER_TARGET"))
     assert [(r[0], r[1], r[2]) for r in rows] == [
-        ("DAILY_OVER_TARGET", "resolved", DAY),
+        ("DAILY_OVER_TARGET", "cleared", DAY),
         ("DAILY_OVER_TARGET", "open", DAY + timedelta(days=3)),
     ]
 
@@ -92,16 +112,20 @@ async def test_start_only_flags_last_while_the_condition_does(world: World) -> N
     rows = await _summarise(world, DAY + timedelta(days=1), _summary(status="insufficient_data"))
     assert rows[0][1:4] == ("open", DAY, DAY + timedelta(days=1))
     rows = await _summarise(world, DAY + timedelta(days=2), _summary(status="on_track"))
-    assert rows[0][1] == "resolved"
+    assert rows[0][1] == "open"
+    rows = await _summarise(world, DAY + timedelta(days=3), _summary(status="on_track"))
+    assert rows[0][1:] == ("cleared", DAY, DAY + timedelta(days=1), "warning", "digest")
 
 
 async def test_suppression_window_and_weekly_budget_hold_back_notifications(
     world: World,
 ) -> None:
-    # The same rule resolved moments ago: a new episode is recorded but not notified.
+    # The same rule's episode ended 3 days (72 h) before: a new episode is recorded, not notified.
     await _summarise(world, DAY, _summary("HR_OVER_LIMIT"))
     await _summarise(world, DAY + timedelta(days=1), _summary())
-    rows = await _summarise(world, DAY + timedelta(days=2), _summary("HR_OVER_LIMIT"))
+    await _summarise(world, DAY + timedelta(days=2), _summary())
+    rows = await _summarise(world, DAY + timedelta(days=3), _summary("HR_OVER_LIMIT"))
+    assert [r[1] for r in rows] == ["cleared", "open"]
     assert rows[-1][5] == "suppressed"
     # Budget 2 per week: the third distinct rule is held back; urgent is never held back.
     async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
@@ -113,17 +137,17 @@ async def test_suppression_window_and_weekly_budget_hold_back_notifications(
     rows = await _summarise(
         world, day, _summary("RAMP_TOO_FAST", "DAILY_OVER_TARGET", "SESSION_TOO_LONG")
     )
-    # Rules are taken in code order: the first HR_OVER_LIMIT episode and DAILY_OVER_TARGET
-    # spend the budget of two.
-    assert {r[0]: r[5] for r in rows if r[1] != "resolved"} == {
+    # Rules are taken in code order; the budget counts episodes whose first day is in the week
+    # up to this day (the HR_OVER_LIMIT ones started earlier).
+    assert {r[0]: r[5] for r in rows if r[2] == day} == {
         "DAILY_OVER_TARGET": "digest",
-        "RAMP_TOO_FAST": "budget",
+        "RAMP_TOO_FAST": "digest",
         "SESSION_TOO_LONG": "budget",
     }
     rows = await _summarise(
-        world, day + timedelta(days=1), _summary("HR_OVER_LIMIT", severity="info")
+        world, day + timedelta(days=1), _summary("BELOW_TARGET_STREAK", severity="info")
     )
-    assert rows[-1][0::5] == ("HR_OVER_LIMIT", "none")  # info never notifies
+    assert rows[-1][0::5] == ("BELOW_TARGET_STREAK", "none")  # info never notifies
     rows = await _summarise(world, day, _summary("HIGH_IMPACT_BEFORE_CLEARANCE", severity="urgent"))
     assert {r[0]: r[5] for r in rows}["HIGH_IMPACT_BEFORE_CLEARANCE"] == "now"
 
@@ -170,9 +194,9 @@ async def test_acknowledge_resolve_and_filters_through_the_api(world: World) -> 
 
 
 async def test_alert_list_is_paged_with_a_link_header(world: World) -> None:
-    # Flagged and calm days alternate: five episodes.
-    for offset in range(9):
-        codes = ("HR_OVER_LIMIT",) if offset % 2 == 0 else ()
+    # A flagged day, then two calm days, five times: five episodes.
+    for offset in range(13):
+        codes = ("HR_OVER_LIMIT",) if offset % 3 == 0 else ()
         await _summarise(world, DAY + timedelta(days=offset), _summary(*codes))
     nurse = world.auth(world.clinician_token)
     first = await world.client.get("/v1/alerts", params={"limit": 3}, headers=nurse)

@@ -45,8 +45,13 @@ def test_a_clinic_from_nothing(db_url: str) -> None:
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
     out = _run(db_url, "team", "notify", "north", "--webhook", "https://pager.example/rehab")
     assert re.fullmatch(r"[0-9a-f]{64}", out.splitlines()[-1])
-    out = _run(db_url, "team", "notify", "north", "--email", "spine@clinic.example")
-    assert "spine@clinic.example" in out
+    # An e-mail target needs SMTP settings (refused without them: test_alert_notifications.py).
+    state = CliState(make_settings(db_url, smtp_host="127.0.0.1"))
+    result = CliRunner().invoke(
+        app, ["team", "notify", "north", "--email", "spine@clinic.example"], obj=state
+    )
+    assert result.exit_code == 0, result.output
+    assert "spine@clinic.example" in result.output
 
 
 def test_team_notify_needs_exactly_one_target(db_url: str) -> None:

@@ -14,7 +14,15 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from service.db import make_pool
-from service.notify import Notifier, RetryPolicy, queue_alert, verify_signature
+from service.notify import (
+    Notifier,
+    RetryPolicy,
+    TargetIn,
+    add_target,
+    queue_alert,
+    verify_signature,
+)
+from service.secretbox import secret_box
 from tests.fixtures.service import World, make_settings
 from tests.service.notify_helpers import smtp_server, webhook_receiver
 
@@ -28,6 +36,19 @@ async def _add_target(world: World, kind: str, address: str) -> str | None:
     assert response.status_code == 201, response.text
     secret: str | None = response.json()["secret"]
     return secret
+
+
+async def _add_email_target(world: World, address: str) -> None:
+    """An e-mail target as stored while SMTP was configured (the API refuses one without)."""
+    async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
+        assert world.team_id is not None
+        await add_target(
+            conn,
+            team_id=world.team_id,
+            target=TargetIn(kind="email", address=address),
+            box=secret_box(make_settings(world.db_url)),
+            smtp_configured=True,
+        )
 
 
 def _independent_check(secret: str, header: str, body: bytes) -> bool:
@@ -167,7 +188,7 @@ async def test_inline_notification_does_not_wait_for_a_slow_receiver(world: Worl
 
 async def test_digest_email_reaches_a_local_smtp_server(world: World) -> None:
     with smtp_server() as (port, inbox):
-        await _add_target(world, "email", "spine-team@clinic.example")
+        await _add_email_target(world, "spine-team@clinic.example")
         first = await _queue(world, digest=True, rule="HR_OVER_LIMIT")
         second = await _queue(world, digest=True, rule="DAILY_OVER_TARGET")
         settings = {"smtp_host": "127.0.0.1", "smtp_port": port}
@@ -188,7 +209,7 @@ async def test_digest_email_reaches_a_local_smtp_server(world: World) -> None:
 
 
 async def test_email_without_smtp_settings_is_logged_as_failed_attempt(world: World) -> None:
-    await _add_target(world, "email", "spine-team@clinic.example")
+    await _add_email_target(world, "spine-team@clinic.example")
     await _queue(world, digest=False)
     async with make_pool(world.db_url, make_settings(world.db_url)) as pool:
         notifier = _notifier(pool, world.db_url)
@@ -200,7 +221,7 @@ async def test_email_without_smtp_settings_is_logged_as_failed_attempt(world: Wo
 
 
 async def test_a_switched_off_target_gets_nothing(world: World) -> None:
-    await _add_target(world, "email", "old@clinic.example")
+    await _add_email_target(world, "old@clinic.example")
     admin = world.auth(world.admin_token)
     base = f"/v1/teams/{world.team_id}/notification-targets"
     [target] = (await world.client.get(base, headers=admin)).json()

@@ -1,5 +1,5 @@
-"""End to end through the worker: samples in, the day analysed, its flag an alert episode that the
-next calm day resolves."""
+"""End to end through the worker: samples in, the day analysed, its flag an alert episode that
+two calm complete days clear (cleared, not reviewed) and an acknowledgement resolves."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ def _z(t: datetime) -> str:
 
 
 def _day(start: datetime, *, hard: bool) -> list[dict[str, object]]:
-    """Eight worn hours at 75 bpm; with ``hard``, 20 minutes at 140 bpm walking in the second."""
+    """Eleven worn hours at 75 bpm (a judged day needs 10); with ``hard``, 20 minutes at 140 bpm
+    walking in the second."""
     samples: list[dict[str, object]] = []
-    for s in range(0, 8 * 3600, 10):
+    for s in range(0, 11 * 3600, 10):
         bpm = 140 if hard and 3600 <= s < 3600 + 1200 else 75
         samples.append({"kind": "heart_rate", "t": _z(start + timedelta(seconds=s)), "bpm": bpm})
-    for m in range(8 * 60):
+    for m in range(11 * 60):
         steps = 100 if 60 <= m < 80 else 5
         t = start + timedelta(minutes=m + 1)
         samples.append({"kind": "steps", "t": _z(t), "steps": steps, "interval_s": 60})
@@ -42,7 +43,7 @@ async def _ingest_and_drain(world: World, samples: list[dict[str, object]]) -> N
         await drain(pool)
 
 
-async def test_a_flagged_day_opens_an_alert_and_a_calm_next_day_resolves_it(world: World) -> None:
+async def test_a_flagged_day_opens_an_alert_and_two_calm_days_clear_it(world: World) -> None:
     nurse = world.auth(world.clinician_token)
     response = await world.client.patch(
         f"/v1/patients/{world.patient_id}", json={"hr_limit_bpm": 100}, headers=nurse
@@ -50,11 +51,11 @@ async def test_a_flagged_day_opens_an_alert_and_a_calm_next_day_resolves_it(worl
     assert response.status_code == 200
     response = await world.client.post(
         f"/v1/teams/{world.team_id}/notification-targets",
-        json={"kind": "email", "address": "spine-team@clinic.example"},
+        json={"kind": "webhook", "address": "https://pager.clinic.example/rehab"},
         headers=world.auth(world.admin_token),
     )
     assert response.status_code == 201
-    # 07:00 UTC is 09:00 in Berlin: the whole day is inside 2026-05-10 local.
+    # 07:00 UTC is 09:00 in Berlin: the whole day (to 20:00) is inside 2026-05-10 local.
     await _ingest_and_drain(world, _day(datetime(2026, 5, 10, 7, tzinfo=UTC), hard=True))
     alerts = (await world.client.get("/v1/alerts", headers=nurse)).json()
     assert [(a["rule"], a["state"], a["first_day"], a["notify"]) for a in alerts] == [
@@ -64,8 +65,16 @@ async def test_a_flagged_day_opens_an_alert_and_a_calm_next_day_resolves_it(worl
         cur = await conn.execute("SELECT digest, status FROM notification_deliveries")
         assert await cur.fetchall() == [(True, "pending")]
     await _ingest_and_drain(world, _day(datetime(2026, 5, 11, 7, tzinfo=UTC), hard=False))
+    [alert] = [a for a in (await world.client.get("/v1/alerts", headers=nurse)).json()]
+    assert alert["state"] == "open"  # one calm day is not yet a cleared condition
+    await _ingest_and_drain(world, _day(datetime(2026, 5, 12, 7, tzinfo=UTC), hard=False))
     alerts = (await world.client.get("/v1/alerts", headers=nurse)).json()
     [alert] = [a for a in alerts if a["rule"] == "HR_OVER_LIMIT"]
-    assert alert["state"] == "resolved"
-    assert alert["resolved_by"] is None
-    assert alert["resolve_note"] == f"condition cleared on {date(2026, 5, 11).isoformat()}"
+    assert (alert["state"], alert["cleared_on"]) == ("cleared", date(2026, 5, 12).isoformat())
+    assert alert["resolved_at"] is None
+    response = await world.client.post(
+        f"/v1/alerts/{alert['id']}/acknowledge", json={"note": "seen"}, headers=nurse
+    )
+    assert response.status_code == 200
+    assert response.json()["state"] == "resolved"
+    assert response.json()["resolve_note"] == "reviewed after the condition cleared on 2026-05-12"

@@ -114,7 +114,13 @@ async def create_target(
     team_id: UUID, body: TargetIn, conn: Conn, settings: AppSettings
 ) -> TargetOut:
     """Add a webhook (its HMAC secret is returned once, stored encrypted) or an e-mail address."""
-    record, secret = await add_target(conn, team_id=team_id, target=body, box=secret_box(settings))
+    record, secret = await add_target(
+        conn,
+        team_id=team_id,
+        target=body,
+        box=secret_box(settings),
+        smtp_configured=settings.smtp_host is not None,
+    )
     return TargetOut(target=record, secret=secret)
 
 
