@@ -15,12 +15,18 @@ from service.api.deps import Conn
 from service.checkins import checkins_for_days
 from service.patients import PatientRecord, list_plan_overrides
 from service.web._charts import hr_chart, progression_chart, steps_chart
-from service.web._data import DayPoint, hr_minutes, local_today, summaries
+from service.web._data import DayPoint, device_status, hr_minutes, local_today, summaries
 from service.web._guard import care_team_patient, to_login, web_errors
 from service.web._html import Html, el, void
 from service.web._layout import html_response, page
 from service.web._patient_editor import editor_section
-from service.web._patient_parts import alerts_section, checkins_section, flags_section
+from service.web._patient_parts import (
+    alerts_section,
+    checkins_section,
+    flags_section,
+    hub_line,
+    weekly_table,
+)
 from service.web._session import csrf_token, principal_or_none
 from service.web._timeline import session_timeline
 
@@ -28,9 +34,14 @@ __all__ = ["render_patient_page", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-# Tunable defaults: charts cover at most 16 weeks since surgery; check-ins and flags the last
-# 30 and 14 days; the alert list the 50 newest episodes.
-_CHART_DAYS = 112
+# Tunable defaults: the charts' ranges (the whole recovery by default); check-ins and flags the
+# last 30 and 14 days; the alert list the 50 newest episodes.
+RANGES: dict[str, tuple[str, int | None]] = {
+    "all": ("whole recovery", None),
+    "4w": ("last 4 weeks", 28),
+    "12w": ("last 12 weeks", 84),
+    "26w": ("last 26 weeks", 182),
+}
 _CHECKIN_DAYS = 30
 _FLAG_DAYS = 14
 _ALERTS = 50
@@ -86,12 +97,18 @@ async def render_patient_page(
     notice: str = "",
     error: str = "",
     status: int = 200,
+    chart_range: str = "all",
 ) -> Response:
     """The whole page for ``patient`` (also re-rendered with ``error`` after a rejected form)."""
     now = datetime.now(UTC)
     today = local_today(patient, now)
-    first = max(patient.surgery_date, today - timedelta(days=_CHART_DAYS - 1))
-    days = (await summaries(conn, patient_ids=[patient.id], first=first, last=today))[patient.id]
+    chart_range = chart_range if chart_range in RANGES else "all"
+    all_days = (
+        await summaries(conn, patient_ids=[patient.id], first=patient.surgery_date, last=today)
+    )[patient.id]
+    span = RANGES[chart_range][1]
+    days = [d for d in all_days if span is None or d.day > today - timedelta(days=span)]
+    devices = (await device_status(conn, [patient.id])).get(patient.id)
     alerts = await list_alerts(
         conn, AlertFilter(team_ids=None, patient_id=patient.id, limit=_ALERTS)
     )
@@ -100,9 +117,9 @@ async def render_patient_page(
         conn, patient_id=patient.id, first=today - timedelta(days=_CHECKIN_DAYS - 1), last=today
     )
     overrides = await list_plan_overrides(conn, patient_id=patient.id)
-    by_day = {d.day: d for d in days}
+    by_day = {d.day: d for d in all_days}
     # Default: the latest day with sessions (today is often still empty), else the latest day.
-    with_sessions = [d for d in days if d.summary.get("sessions")]
+    with_sessions = [d for d in all_days if d.summary.get("sessions")]
     latest = with_sessions[-1] if with_sessions else (days[-1] if days else None)
     point = by_day.get(chosen_day) if chosen_day else latest
     if point is not None:
@@ -122,7 +139,13 @@ async def render_patient_page(
     open_count = sum(1 for a in alerts if a.state != "resolved")
     header = el(
         "header",
-        el("h1", patient.display_name),
+        el(
+            "h1",
+            patient.display_name,
+            el("span", f" MRN {patient.record_number}", class_="mrn")
+            if patient.record_number
+            else None,
+        ),
         el(
             "p",
             f"{patient.surgery_type.replace('_', ' ')} ({patient.approach.replace('_', ' ')}) on {patient.surgery_date}"
@@ -130,6 +153,7 @@ async def render_patient_page(
             f" · {open_count} open alert(s)",
             class_="muted",
         ),
+        hub_line(devices, now),
         class_="page-head",
     )
     banners = [
@@ -149,13 +173,22 @@ async def render_patient_page(
         ),
         _section(
             "Progression",
-            progression_chart(days, surgery_date=patient.surgery_date),
+            Html(
+                _range_picker(chart_range, pid)
+                + progression_chart(days, surgery_date=patient.surgery_date)
+            ),
             section_id="progress",
             live="progress",
         ),
         _section(
+            "Weekly progress",
+            weekly_table(all_days, surgery_date=patient.surgery_date),
+            section_id="weekly",
+            live="weekly",
+        ),
+        _section(
             "Sessions of a day",
-            Html(_day_picker(days, point.day if point else None, pid) + timeline),
+            Html(_day_picker(all_days, point.day if point else None, pid) + timeline),
             section_id="sessions",
         ),
         _section(
@@ -188,10 +221,35 @@ async def render_patient_page(
     return html_response(request, document, status=status)
 
 
+def _range_picker(chosen: str, patient_id: str) -> Html:
+    return el(
+        "form",
+        el("label", "Show", for_="range"),
+        el(
+            "select",
+            [
+                el("option", label, value=key, selected=key == chosen)
+                for key, (label, _) in RANGES.items()
+            ],
+            id="range",
+            name="range",
+        ),
+        el("button", "Update chart", type="submit"),
+        method="get",
+        action=f"/patients/{patient_id}#progress",
+        class_="inline-form",
+    )
+
+
 @router.get("/patients/{pid}")
 @web_errors
 async def patient_page(
-    request: Request, pid: str, conn: Conn, day: date | None = None, notice: str = ""
+    request: Request,
+    pid: str,
+    conn: Conn,
+    day: date | None = None,
+    notice: str = "",
+    range: str = "all",
 ) -> Response:
     """One patient for the care team; another team's patient is not found (404)."""
     user = await principal_or_none(conn, request)
@@ -200,4 +258,6 @@ async def patient_page(
     if user.role == "patient" and str(user.patient_id) == pid:
         return RedirectResponse("/me", status_code=303)
     patient = await care_team_patient(conn, user, pid, action="GET /patients/{pid}")
-    return await render_patient_page(request, conn, user, patient, chosen_day=day, notice=notice)
+    return await render_patient_page(
+        request, conn, user, patient, chosen_day=day, notice=notice, chart_range=range
+    )

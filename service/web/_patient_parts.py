@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+import analysis
 from service.alerts import AlertRecord
-from service.web._data import DayPoint
+from service.web._data import DayPoint, DeviceStatus
 from service.web._html import Html, el, void
 
 __all__ = [
     "FLAG_EXPLANATIONS",
     "alerts_section",
     "checkins_section",
+    "clinician_wording",
     "csrf_field",
     "flags_section",
+    "hub_line",
+    "weekly_table",
 ]
 
 #: What each analysis flag means for the care team, in plain language (analysis.flags codes).
@@ -31,6 +35,117 @@ FLAG_EXPLANATIONS: Mapping[str, str] = {
 }
 
 
+# Clinician phrasings of each flag, from its evidence (analysis/_day_rules.py, _history_rules.py,
+# flags.py name these keys); a flag without the keys falls back to FLAG_EXPLANATIONS.
+_CLINICIAN: Mapping[str, str] = {
+    "HR_OVER_LIMIT": "{minutes_above_limit} min above the {limit_bpm:g} bpm limit; longest run"
+    " {longest_min} min, peak minute mean {peak_minute_mean_bpm:g} bpm.",
+    "SESSION_TOO_LONG": "{session_kind} session of {duration_min} min against a maximum of"
+    " {max_session_min:g} min (week {week}); {sessions_over} session(s) over.",
+    "DAILY_OVER_TARGET": "{aerobic_minutes} aerobic min against an upper target of"
+    " {aerobic_min_high:g} min (week {week}).",
+    "RAMP_TOO_FAST": "Median daily aerobic minutes rose from {last_week_median_min:g} to"
+    " {this_week_median_min:g} week on week (allowed growth ×{growth_ratio:g}).",
+    "HIGH_IMPACT_BEFORE_CLEARANCE": "{running_minutes} min at running cadence in {episodes}"
+    " episode(s); high impact not cleared.",
+    "BELOW_TARGET_STREAK": "{days_below} judged days below the {aerobic_min_low:g} min floor"
+    " since {since}.",
+    "NO_DATA": "{days_without_wear} days without enough wear since {first_day} (at most"
+    " {max_wear_minutes_per_day} min of wear a day).",
+    "RESTING_HR_RISE": "Resting HR {resting_bpm:g} bpm against a baseline of {baseline_bpm:g} bpm"
+    " on {consecutive_days} days since {first_day}.",
+}
+
+
+def clinician_wording(code: str, evidence: Mapping[str, Any]) -> str:
+    """A flag in the care team's words, derived from its code and evidence."""
+    template = _CLINICIAN.get(code)
+    if template is not None:
+        try:
+            return template.format(**evidence)
+        except (KeyError, ValueError, TypeError):
+            pass
+    return FLAG_EXPLANATIONS.get(code, code.replace("_", " ").capitalize())
+
+
+def hub_line(device: DeviceStatus | None, now: datetime) -> Html:
+    """The hub's state: newest sample, last contact and battery."""
+    if device is None:
+        return el("p", "No hub set up yet.", class_="hub-line muted")
+
+    def ago(at: datetime | None) -> str:
+        if at is None:
+            return "never"
+        minutes = max(int((now - at).total_seconds() // 60), 0)
+        if minutes < 60:
+            return f"{minutes} min ago"
+        if minutes < 1440:
+            return f"{minutes // 60} h ago"
+        return f"{minutes // 1440} days ago"
+
+    battery = f"{device.battery_pct} %" if device.battery_pct is not None else "not reported"
+    return el(
+        "p",
+        el("strong", "Hub: "),
+        f"newest data {ago(device.last_sample_at)} · last contact {ago(device.last_contact_at)}"
+        f" · band battery {battery}",
+        class_="hub-line",
+    )
+
+
+def weekly_table(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
+    """Weekly progress since surgery (as ``GET /v1/patients/{id}/progress``) as a table."""
+    parsed = []
+    for d in days:
+        if d.summary.get("analysis_version") != analysis.ANALYSIS_VERSION:
+            continue
+        try:
+            parsed.append(analysis.summary_from_dict(d.summary))
+        except (analysis.InputError, KeyError, TypeError, ValueError):
+            continue
+    weeks = analysis.weekly_progress(summaries=parsed, surgery_date=surgery_date)
+    if not weeks:
+        return el("p", "No analysed weeks yet.", class_="empty")
+    head = (
+        "Week",
+        "Dates",
+        "Days with data",
+        "Judged days",
+        "Median aerobic min/day",
+        "Longest session min",
+        "Days on track",
+        "Adherence",
+    )
+    rows = [
+        el(
+            "tr",
+            el("th", str(w.week), scope="row"),
+            el("td", f"{w.start_date} – {w.end_date}"),
+            el("td", str(w.days_with_summary)),
+            el("td", str(w.judged_days)),
+            el(
+                "td",
+                "–" if w.median_daily_aerobic_min is None else f"{w.median_daily_aerobic_min:g}",
+            ),
+            el("td", str(w.longest_session_min)),
+            el("td", str(w.days_on_track)),
+            el("td", f"{w.adherence_pct:g} %"),
+        )
+        for w in reversed(weeks)
+    ]
+    return el(
+        "div",
+        el(
+            "table",
+            el("caption", "Weeks since surgery, newest first"),
+            el("thead", el("tr", [el("th", h, scope="col") for h in head])),
+            el("tbody", rows),
+            class_="weekly",
+        ),
+        class_="table-wrap",
+    )
+
+
 def csrf_field(token: str) -> Html:
     return void("input", type="hidden", name="csrf", value=token)
 
@@ -41,7 +156,7 @@ def _alert_actions(alert: AlertRecord, patient_id: str, csrf: str) -> Html | Non
     forms = []
     verbs = (
         (("acknowledge", "Acknowledge"), ("resolve", "Resolve"))
-        if alert.state == "open"
+        if alert.state in ("open", "cleared")
         else (("resolve", "Resolve"),)
     )
     for verb, label in verbs:
@@ -95,6 +210,9 @@ def alerts_section(alerts: Sequence[AlertRecord], *, patient_id: str, csrf: str)
     )
 
 
+_STATE_WORDS = {"cleared": "cleared, not reviewed"}
+
+
 def _alert_item(a: AlertRecord, patient_id: str, csrf: str) -> Html:
     days = a.first_day.isoformat() if a.first_day == a.last_day else f"{a.first_day} – {a.last_day}"
     history = [
@@ -104,7 +222,10 @@ def _alert_item(a: AlertRecord, patient_id: str, csrf: str) -> Html:
     return el(
         "li",
         el("span", a.severity, class_=f"badge {a.severity}"),
-        el("span", a.state, class_=f"badge state-{a.state}"),
+        el("span", _STATE_WORDS.get(a.state, a.state), class_=f"badge state-{a.state}"),
+        el("span", "overdue", class_="badge urgent overdue")
+        if getattr(a, "overdue", False)
+        else None,
         el("strong", f" {a.message}"),
         el("p", f"{a.rule.replace('_', ' ').lower()} · {a.source} · {days}", class_="muted"),
         history,
@@ -136,8 +257,11 @@ def flags_section(days: Sequence[DayPoint]) -> Html:
                         flag.get("severity", "info"),
                         class_=f"badge {flag.get('severity', 'info')}",
                     ),
-                    el("strong", f" {d.day.isoformat()}: {flag.get('message', code)}"),
-                    el("p", FLAG_EXPLANATIONS.get(code, code)),
+                    el(
+                        "strong",
+                        f" {d.day.isoformat()}: {clinician_wording(code, flag.get('evidence') or {})}",
+                    ),
+                    el("p", FLAG_EXPLANATIONS.get(code, code), class_="muted"),
                     el(
                         "details",
                         el("summary", f"Evidence ({code})"),

@@ -24,6 +24,9 @@ from service.web._svg import (
 
 __all__ = ["session_timeline"]
 
+# Per-minute means: more than one minute between two of them is a gap (tunable default).
+_GAP_S = 90
+
 
 def session_timeline(
     point: DayPoint, *, hr: Sequence[tuple[datetime, float]], zone: ZoneInfo
@@ -50,7 +53,15 @@ def session_timeline(
         for x in sessions
     ]
     top = 200.0  # beats/min, as in hr_chart
-    line = polyline([(x_of(t.timestamp()), v) for t, v in hr], top, "mean")
+    # A minute without heart rate breaks the line: no line is drawn across a gap in the data.
+    points: list[tuple[float, float | None]] = []
+    previous: datetime | None = None
+    for t, v in hr:
+        if previous is not None and (t - previous).total_seconds() > _GAP_S:
+            points.append((x_of(t.timestamp()), None))
+        points.append((x_of(t.timestamp()), v))
+        previous = t
+    line = polyline(points, top, "mean")
     # Hour ticks from the local clock, so that 23- and 25-hour days are drawn right.
     midnight = datetime.combine(point.day, time(0), tzinfo=zone)
     hours = [
@@ -92,10 +103,30 @@ def session_timeline(
     label = f"Sessions of {point.day} ({len(sessions)}) with heart rate, local time {zone.key}"
     return el(
         "figure",
-        svg(label, y_axis(top, ""), join(blocks), line, limit_line or Html(""), join(hours)),
+        svg(
+            label,
+            y_axis(top, ""),
+            el("text", "bpm", x=PAD_L + 4, y=PAD_T + 12, class_="tick axis-unit"),
+            join(blocks),
+            line,
+            limit_line or Html(""),
+            join(hours),
+        ),
         el(
             "figcaption",
-            f"{len(sessions)} session(s); shaded blocks are sessions, the line is heart rate per minute; hours in {zone.key}.",
+            el(
+                "ul",
+                el("li", el("span", class_="key session-key", aria_hidden="true"), "session"),
+                el("li", el("span", class_="key mean", aria_hidden="true"), "heart rate, bpm"),
+                el(
+                    "li",
+                    el("span", class_="key limit", aria_hidden="true"),
+                    f"limit {float(limit):g} bpm" if limit else "no heart-rate limit",
+                ),
+                class_="legend",
+            ),
+            f"{len(sessions)} session(s); shaded blocks are sessions, the line is heart rate per"
+            f" minute (broken where the band sent none); hours in {zone.key}.",
         ),
         chart_table(
             f"Sessions of {point.day}",

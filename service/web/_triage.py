@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
+import orjson
 from psycopg import AsyncConnection
 
 from service.patients import PatientRecord
@@ -293,17 +294,19 @@ async def _alerts(conn: AsyncConnection[Any], ids: list[UUID]) -> dict[UUID, lis
     return out
 
 
-# The list needs only these parts of a stored summary (the sessions' lengths, not the sessions).
+# The list needs only these parts of a stored summary (the sessions' lengths, not the sessions),
+# aggregated per patient into one JSON text, which orjson reads far faster than psycopg's json
+# loads one value at a time (500 patients: 500 values instead of 7,500).
 _SLIM = (
-    "SELECT patient_id, day, jsonb_build_object("
-    " 'status', summary->'status', 'judged', summary->'judged',"
+    "SELECT patient_id, json_agg(json_build_object('day', day, 'summary', json_build_object("
+    " 'status', status, 'judged', summary->'judged',"
     " 'aerobic_minutes', summary->'aerobic_minutes', 'targets', summary->'targets',"
-    " 'flags', coalesce((SELECT jsonb_agg(jsonb_build_object('code', f->'code',"
-    " 'severity', f->'severity')) FROM jsonb_array_elements(summary->'flags') f), '[]'),"
-    " 'sessions', coalesce((SELECT jsonb_agg(jsonb_build_object('duration_min',"
-    " s->'duration_min')) FROM jsonb_array_elements(summary->'sessions') s), '[]'))"
+    " 'flags', (SELECT json_agg(json_build_object('code', f->'code', 'severity', f->'severity'))"
+    " FROM jsonb_array_elements(summary->'flags') f),"
+    " 'sessions', (SELECT json_agg(json_build_object('duration_min', s->'duration_min'))"
+    " FROM jsonb_array_elements(summary->'sessions') s))) ORDER BY day)::text"
     " FROM daily_summaries WHERE patient_id = ANY(%s) AND day BETWEEN %s AND %s"
-    " ORDER BY patient_id, day"
+    " GROUP BY patient_id"
 )
 
 
@@ -318,9 +321,12 @@ async def team_rows(
     first = min(todays.values()) - timedelta(days=SPARK_DAYS)
     cur = await conn.execute(_SLIM, (ids, first, max(todays.values())))
     days: dict[UUID, list[DayPoint]] = {pid: [] for pid in ids}
-    for pid, day, summary in await cur.fetchall():
-        if todays[pid] - timedelta(days=SPARK_DAYS) < day:
-            days[pid].append(DayPoint(day=day, summary=summary))
+    for pid, text in await cur.fetchall():
+        since = todays[pid] - timedelta(days=SPARK_DAYS)
+        for item in orjson.loads(text):
+            day = date.fromisoformat(item["day"])
+            if since < day:
+                days[pid].append(DayPoint(day=day, summary=item["summary"]))
     alerts = await _alerts(conn, ids)
     devices = await device_status(conn, ids)
     cur = await conn.execute(
