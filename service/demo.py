@@ -253,7 +253,7 @@ async def _red_flag_checkin(
 async def print_last_days(
     db_url: str, patients: list[tuple[DemoPatient, UUID]], console: Console, *, days: int = 7
 ) -> None:
-    table = Table(title=f"Last {days} days", show_lines=False)
+    table = Table(title=f"Last {days} days (today in progress)", show_lines=False)
     for column, justify in (
         ("patient", "left"),
         ("date", "left"),
@@ -262,14 +262,15 @@ async def print_last_days(
         ("wear h", "right"),
         ("HR avg", "right"),
         ("HR max", "right"),
+        ("status", "left"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     async with await AsyncConnection.connect(db_url, autocommit=True) as conn:
         for spec, patient_id in patients:
             today = datetime.now(UTC).astimezone(ZoneInfo(spec.tz)).date()
             cur = await conn.execute(
-                "SELECT summary FROM daily_summaries WHERE patient_id = %s AND day >= %s"
-                " AND day < %s ORDER BY day",
+                "SELECT summary FROM daily_summaries WHERE patient_id = %s AND day > %s"
+                " AND day <= %s ORDER BY day",
                 (patient_id, today - timedelta(days=days), today),
             )
             rows = await cur.fetchall()
@@ -283,6 +284,7 @@ async def print_last_days(
                     f"{summary['wear_minutes'] / 60:.1f}",
                     "–" if hr.get("avg") is None else f"{hr['avg']:.0f}",
                     "–" if hr.get("max") is None else f"{hr['max']:.0f}",
+                    summary["status"].replace("_", " "),
                     end_section=i == len(rows) - 1,
                 )
     console.print(table)

@@ -24,7 +24,11 @@ def analyze(
     from_: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (patient-local).")],
     to: Annotated[str, typer.Option(help="Last day, YYYY-MM-DD (patient-local).")],
 ) -> None:
-    """Recompute the daily summaries of one patient's days FROM … TO, with a progress bar."""
+    """Recompute the daily summaries of one patient's days FROM … TO, with a progress bar.
+
+    Days before the patient's monitoring start (first day with a device or data) and after the
+    patient's today are left out: they are never judged.
+    """
     try:
         first, last = date.fromisoformat(from_), date.fromisoformat(to)
     except ValueError as exc:

@@ -4,8 +4,9 @@ New samples are COPYed (binary) straight into the sample tables. When a batch ho
 are already stored, they go through per-connection staging tables instead and are moved with
 ``INSERT … SELECT … ON CONFLICT DO NOTHING``: a sample whose natural key (device, time) is already
 stored is counted as a duplicate and never overwrites what is there. The patient-local days
-touched by new samples are queued for the worker in the same transaction, so a stored sample is
-never missed by the analysis and a failed batch leaves nothing behind.
+touched by new samples, and the days without a summary between the patient's previous summarised
+day and them, are queued for the worker in the same transaction, so a stored sample (or a gap
+before it) is never missed by the analysis and a failed batch leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -123,25 +124,69 @@ async def _store_deduplicated(
     return accepted, hours
 
 
-# What every stored batch finishes with, in one round trip: queue the patient-local days its
-# samples touch (and their neighbours), wake the worker (delivered at commit), record the batch
-# and the device's last contact.
+# What every stored batch finishes with, in one round trip:
+# - lower the patient's monitoring start when the batch holds older samples (written only then);
+# - queue the patient-local days its new samples touch (and their neighbours), and every day
+#   without a summary between the patient's previous summarised or queued day and the batch's
+#   newest day, so that a gap is judged as soon as the data after it is. A batch of old data
+#   (a backfill) also queues the days without a summary between it and the next summarised or
+#   queued day, so that no hole is left below the newest summary (the sweep only looks after
+#   it). Days before monitoring start and after the patient's today are never queued. Rows are
+#   inserted in day order, the order in which the worker queues a next day too, so that the two
+#   never deadlock;
+# - wake the worker (delivered at commit), record the batch, and the device's last contact and
+#   newest sample time.
 _FINISH_SQL = sql.SQL(
-    "WITH days AS ("
+    "WITH pt AS ("
+    " SELECT least(monitoring_from, (%(first)s::timestamptz AT TIME ZONE %(tz)s)::date) AS from_day,"
+    " (now() AT TIME ZONE %(tz)s)::date AS today,"
+    " (%(first)s::timestamptz AT TIME ZONE %(tz)s)::date AS first_day,"
+    " (%(last)s::timestamptz AT TIME ZONE %(tz)s)::date AS last_day"
+    " FROM patients WHERE id = %(patient)s),"
+    " monitoring AS ("
+    " UPDATE patients p SET monitoring_from = pt.from_day FROM pt WHERE p.id = %(patient)s"
+    " AND (p.monitoring_from IS NULL OR p.monitoring_from > pt.from_day)),"
+    " days AS ("
     " INSERT INTO dirty_days (patient_id, day)"
-    " SELECT DISTINCT %(patient)s::uuid, d FROM unnest(%(hours)s::timestamptz[]) h,"
-    " LATERAL (VALUES ((h AT TIME ZONE %(tz)s)::date),"
-    "  (((h - interval {context}) AT TIME ZONE %(tz)s)::date),"
-    "  (((h + interval '1 hour' + interval {context}) AT TIME ZONE %(tz)s)::date)) v(d)"
-    " WHERE d <= (now() AT TIME ZONE %(tz)s)::date"
+    " SELECT %(patient)s::uuid, q.d FROM pt, ("
+    "  SELECT d FROM unnest(%(hours)s::timestamptz[]) h,"
+    "  LATERAL (VALUES ((h AT TIME ZONE %(tz)s)::date),"
+    "   (((h - interval {context}) AT TIME ZONE %(tz)s)::date),"
+    "   (((h + interval '1 hour' + interval {context}) AT TIME ZONE %(tz)s)::date)) v(d)"
+    "  UNION"
+    "  SELECT g::date FROM pt, generate_series(greatest(pt.from_day, ("
+    "   SELECT max(m) + 1 FROM ("
+    "    (SELECT day FROM daily_summaries WHERE patient_id = %(patient)s AND day < pt.first_day"
+    "     ORDER BY day DESC LIMIT 1) UNION ALL"
+    "    (SELECT day FROM dirty_days WHERE patient_id = %(patient)s AND day < pt.first_day"
+    "     ORDER BY day DESC LIMIT 1)) prev(m))),"
+    "   least(coalesce(("
+    "   SELECT min(m) - 1 FROM ("
+    "    (SELECT day FROM daily_summaries WHERE patient_id = %(patient)s AND day > pt.last_day"
+    "     ORDER BY day LIMIT 1) UNION ALL"
+    "    (SELECT day FROM dirty_days WHERE patient_id = %(patient)s AND day > pt.last_day"
+    "     ORDER BY day LIMIT 1)) nxt(m)), pt.last_day), pt.today), interval '1 day') g"
+    "  WHERE cardinality(%(hours)s::timestamptz[]) > 0 AND NOT EXISTS (SELECT 1 FROM"
+    "   daily_summaries s WHERE s.patient_id = %(patient)s AND s.day = g::date)) q(d)"
+    " WHERE q.d BETWEEN pt.from_day AND pt.today"
+    " ORDER BY q.d"
     " ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now()),"
     " batch AS ("
     " INSERT INTO ingest_batches (device_id, batch_id, n_samples, accepted, duplicates)"
     " VALUES (%(device)s, %(batch)s, %(n)s, %(accepted)s, %(duplicates)s)"
     " ON CONFLICT (device_id, batch_id) DO NOTHING),"
-    " device AS (UPDATE devices SET last_seen_at = now() WHERE id = %(device)s)"
+    " device AS (UPDATE devices SET last_seen_at = now(),"
+    " last_sample_at = greatest(last_sample_at, %(last)s::timestamptz) WHERE id = %(device)s)"
     " SELECT pg_notify({channel}, '') WHERE cardinality(%(hours)s::timestamptz[]) > 0"
 ).format(context=sql.Literal(_NEIGHBOUR_CONTEXT), channel=sql.Literal(NOTIFY_CHANNEL))
+
+
+def _span(per_table: tuple[Columns, ...]) -> tuple[datetime, datetime]:
+    """The first and the last sample time of a batch (UTC)."""
+    times = [columns.t_us for columns in per_table if len(columns)]
+    first_us = min(int(t.min()) for t in times)
+    last_us = max(int(t.max()) for t in times)
+    return PG_EPOCH + timedelta(microseconds=first_us), PG_EPOCH + timedelta(microseconds=last_us)
 
 
 async def store_batch(
@@ -154,15 +199,16 @@ async def store_batch(
     batch goes through the staging tables in a new one, which skips what is there.
     """
     per_table = (batch.heart_rate, batch.steps, batch.cadence, batch.bike)
+    span = _span(per_table)
     try:
         async with conn.transaction():
             hours = await _store_new(conn, device_id, per_table)
             accepted = batch.n_samples
-            await _finish(conn, device_id, patient_id, tz, batch, accepted, hours)
+            await _finish(conn, device_id, patient_id, tz, batch, accepted, hours, span)
     except errors.UniqueViolation:
         async with conn.transaction():
             accepted, hours = await _store_deduplicated(conn, device_id, per_table)
-            await _finish(conn, device_id, patient_id, tz, batch, accepted, hours)
+            await _finish(conn, device_id, patient_id, tz, batch, accepted, hours, span)
     return IngestResult(accepted=accepted, duplicates=batch.n_samples - accepted)
 
 
@@ -174,12 +220,15 @@ async def _finish(
     batch: ParsedBatch,
     accepted: int,
     hours: set[datetime],
+    span: tuple[datetime, datetime],
 ) -> None:
     await conn.execute(
         _FINISH_SQL,
         {
             "patient": patient_id,
             "hours": sorted(hours),
+            "first": span[0],
+            "last": span[1],
             "tz": tz,
             "device": device_id,
             "batch": batch.batch_id,

@@ -3,7 +3,12 @@
 from service.worker.days import day_bounds, local_day
 from service.worker.loop import Worker, drain
 from service.worker.recompute import recompute_day
-from service.worker.sweep import queue_days, queue_missing_days
+from service.worker.sweep import (
+    queue_days,
+    queue_ended_days,
+    queue_missing_days,
+    queue_outdated_days,
+)
 
 __all__ = [
     "Worker",
@@ -11,6 +16,8 @@ __all__ = [
     "drain",
     "local_day",
     "queue_days",
+    "queue_ended_days",
     "queue_missing_days",
+    "queue_outdated_days",
     "recompute_day",
 ]

@@ -91,9 +91,17 @@ def build_grid(
 
 
 async def recompute_day(
-    conn: AsyncConnection[Any], *, patient_id: UUID, tz: str, day: date
+    conn: AsyncConnection[Any],
+    *,
+    patient_id: UUID,
+    tz: str,
+    day: date,
+    day_complete: bool = True,
 ) -> dict[str, Any]:
     """Recompute and store the summary of ``patient_id``'s local ``day``; return it.
+
+    ``day_complete`` is False while the day has not ended in the patient's zone: the summary is
+    then ``in_progress`` and only the rules that can only grow during a day run.
 
     When the stored summary changes and the next day is already summarised, the next day is
     queued too: its multi-day rules (streaks, ramp, resting-HR baseline) read this one.
@@ -118,6 +126,7 @@ async def recompute_day(
         thresholds=_THRESHOLDS,
         previous_grid=previous_grid,
         next_grid=next_grid,
+        day_complete=day_complete,
     )
     document = summary.to_dict()
     # The day's heart-rate range as the API has served it since the first release:

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
@@ -108,8 +109,13 @@ async def test_full_summary_sessions_and_progress(world: World) -> None:
     assert [w["week"] for w in weeks] == [6]
     assert weeks[0]["days_with_summary"] >= 3
 
-    missing = await world.client.get(f"{base}/days/2026-01-01", headers=headers)
-    assert missing.status_code == 404
+    # Before monitoring start (the first day with data here) a day is "not monitored"; a day
+    # after the patient's today does not exist yet.
+    before = await world.client.get(f"{base}/days/2026-01-01", headers=headers)
+    assert before.status_code == 200
+    assert before.json() == {"date": "2026-01-01", "status": "not_monitored", "checkins": []}
+    future = await world.client.get(f"{base}/days/2099-01-01", headers=headers)
+    assert future.status_code == 404
     other = await world.client.get(
         f"{base}/progress", headers=world.auth(world.other_clinician_token)
     )
@@ -143,8 +149,9 @@ async def test_plan_override_requeues_and_changes_judgement(world: World) -> Non
 
 async def test_days_without_data_are_judged_too(world: World) -> None:
     # The hub was enrolled today; a first sample arrives for yesterday only. The sweep queues
-    # every day from the first summarised day to today, so today gets a summary without data.
-    yesterday = datetime.now(UTC).astimezone().date() - timedelta(days=1)
+    # every day after the newest summary up to today, so today gets a summary without data: in
+    # progress, since it has not ended.
+    yesterday = datetime.now(UTC).astimezone(ZoneInfo(TZ)).date() - timedelta(days=1)
     t = day_bounds(yesterday, TZ).start + timedelta(hours=12)
     response = await world.client.post(
         "/v1/ingest",
@@ -167,8 +174,11 @@ async def test_days_without_data_are_judged_too(world: World) -> None:
             (world.patient_id,),
         ).fetchall()
     statuses: dict[date, str] = dict(rows)
-    assert all(s == "insufficient_data" for s in statuses.values())
-    assert max(statuses) >= yesterday
+    assert min(statuses) == yesterday
+    assert statuses == {
+        yesterday: "insufficient_data",
+        yesterday + timedelta(days=1): "in_progress",
+    }
 
 
 def test_rehab_analyze_backfills_with_progress(db_url: str) -> None:
@@ -182,6 +192,10 @@ def test_rehab_analyze_backfills_with_progress(db_url: str) -> None:
         ).fetchone()
         assert row is not None
         patient_id = UUID(str(row[0]))
+        # As if the patient's band had sent data from 2026-03-30 on (days before are never judged).
+        conn.execute(
+            "UPDATE patients SET monitoring_from = '2026-03-30' WHERE id = %s", (patient_id,)
+        )
     env = {k: v for k, v in os.environ.items() if not k.startswith("REHAB_")}
     env["REHAB_DATABASE_URL"] = db_url
     rehab = Path(sys.executable).parent / "rehab"

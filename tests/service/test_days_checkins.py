@@ -28,6 +28,10 @@ async def test_days_and_one_day_carry_that_days_checkins(world: World) -> None:
     )
     assert response.status_code == 201, response.text
     async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
+        # As if the band had sent data from that day on (days before are never judged).
+        await conn.execute(
+            "UPDATE patients SET monitoring_from = '2026-05-09' WHERE id = %s", (world.patient_id,)
+        )
         await queue_days(
             conn, patient_id=world.patient_id, first=date(2026, 5, 9), last=date(2026, 5, 10)
         )
@@ -50,6 +54,7 @@ async def test_days_and_one_day_carry_that_days_checkins(world: World) -> None:
     assert checkin["red_flags"] == []
     assert checkin["note"] == "walked to the shop – Müller’s bakery"
     assert checkin["created_at"].endswith("Z")
+    assert by_date[DAY]["status"] not in ("not_monitored", "pending", "in_progress")
     one = (
         await world.client.get(f"/v1/patients/{world.patient_id}/days/{DAY}", headers=headers)
     ).json()

@@ -37,13 +37,14 @@ _DAYS_EXAMPLE = [
         "heart_rate": {"min": 52, "avg": 71.4, "max": 118, "resting_bpm": 58.0, "limit_bpm": 107.0},
         "targets": {
             "week": 2,
+            "phase": "ramp",
             "aerobic_min_low": 15,
             "aerobic_min_high": 20,
             "max_session_min": 20,
         },
         "status": "on_track",
         "flags": [],
-        "analysis_version": "analysis-1.0.0",
+        "analysis_version": "analysis-2.0.0",
         "checkins": [
             {
                 "id": 12,
@@ -56,13 +57,39 @@ _DAYS_EXAMPLE = [
                 "created_at": "2026-05-10T18:02:11Z",
             }
         ],
-    }
+    },
+    {"date": "2026-05-11", "status": "pending", "checkins": []},
+    {"date": "2026-05-12", "status": "in_progress", "checkins": []},
 ]
 
 
-def _range(patient: PatientRecord, first: date | None, last: date | None) -> tuple[date, date]:
+# Dates of a range without a stored summary (migration 0014, patients.monitoring_from):
+_NOT_MONITORED = "not_monitored"  # before the patient's first day with a device or data
+_IN_PROGRESS = "in_progress"  # the patient's today, not summarised yet
+_PENDING = "pending"  # from monitoring start, ended, not judged yet (the worker is on it)
+
+_STATUSES_DOC = """
+One item per patient-local date of the range, oldest first; dates after the patient's today are
+not listed. A date with a stored judgement is its full summary (as in the example), whose
+`status` is `in_progress` (today, summarised so far: only the rules that can only grow during a
+day have run), `insufficient_data` (too little wear to judge), `below`, `on_track` or `above`.
+A date without one is `{"date", "status", "checkins"}` with `status`:
+
+- `pending`: from monitoring start, ended, not judged yet (judged within moments);
+- `in_progress`: the patient's today, not summarised yet;
+- `not_monitored`: before the patient's first day with a device or data (never judged).
+"""
+
+
+def _today(patient: PatientRecord) -> date:
+    return local_day(datetime.now(UTC), patient.tz)
+
+
+def _range(
+    patient: PatientRecord, first: date | None, last: date | None, today: date | None = None
+) -> tuple[date, date]:
     """A validated day range (default: the last 30 local days of the patient)."""
-    last = last or local_day(datetime.now(UTC), patient.tz)
+    last = last or today or _today(patient)
     first = first or last - timedelta(days=29)
     if first > last:
         raise ValidationFailedError(
@@ -76,40 +103,55 @@ def _range(patient: PatientRecord, first: date | None, last: date | None) -> tup
     return first, last
 
 
-# A day's summary as served: the stored analysis plus the patient's check-ins of that day
-# (pain, exercises the band cannot see, self-logged activities, red flags). PostgreSQL returns the
-# summary's stored text rendering (migration 0011) and the check-ins as JSON text, both as UTF-8
-# bytes; the service splices them without decoding or re-encoding the JSON.
+# A day as served: the stored analysis plus the patient's check-ins of that day (pain, exercises
+# the band cannot see, self-logged activities, red flags), or for a date without a stored
+# summary its status. PostgreSQL returns the summary's stored text rendering (migration 0011) and
+# the check-ins as JSON text, both as UTF-8 bytes; the service splices them without decoding or
+# re-encoding the JSON.
 _CHECKINS_JOIN = sql.SQL(
     "LEFT JOIN LATERAL (SELECT jsonb_agg(jsonb_build_object("
     "'id', c.id, 'pain_0_10', c.pain_0_10, 'stretching_sessions', c.stretching_sessions,"
     " 'strength_session', c.strength_session, 'activities', c.activities,"
     " 'red_flags', to_jsonb(c.red_flags), 'note', c.note,"
     " 'created_at', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
-    " ORDER BY c.id) AS items FROM checkins c WHERE c.patient_id = d.patient_id AND c.day = d.day) ci"
+    " ORDER BY c.id) AS items FROM checkins c WHERE c.patient_id = p.id AND c.day = g.day) ci"
     " ON true"
 )
+# Every date of the range: its stored summary text, or (without one) its date and status.
 # Rendered once: psycopg caches the conversion of a query string, not of a composed query.
 _DAYS_SQL = (
     sql.SQL(
-        "SELECT d.summary_text, ci.items::text FROM daily_summaries d {}"
-        " WHERE d.patient_id = %s AND d.day BETWEEN %s AND %s ORDER BY d.day"
+        "SELECT d.summary_text, ci.items::text, g.day::text,"
+        " CASE WHEN d.summary_text IS NOT NULL THEN NULL"
+        " WHEN p.monitoring_from IS NULL OR g.day < p.monitoring_from THEN {not_monitored}"
+        " WHEN g.day >= %(today)s THEN {in_progress} ELSE {pending} END"
+        " FROM patients p"
+        " CROSS JOIN LATERAL (SELECT g::date AS day FROM"
+        "  generate_series(%(first)s::date, %(last)s::date, interval '1 day') g) g"
+        " LEFT JOIN daily_summaries d ON d.patient_id = p.id AND d.day = g.day {checkins}"
+        " WHERE p.id = %(patient)s ORDER BY g.day"
     )
-    .format(_CHECKINS_JOIN)
-    .as_string()
-)
-_ONE_DAY_SQL = (
-    sql.SQL(
-        "SELECT d.summary_text, ci.items::text FROM daily_summaries d {}"
-        " WHERE d.patient_id = %s AND d.day = %s"
+    .format(
+        checkins=_CHECKINS_JOIN,
+        not_monitored=sql.Literal(_NOT_MONITORED),
+        in_progress=sql.Literal(_IN_PROGRESS),
+        pending=sql.Literal(_PENDING),
     )
-    .format(_CHECKINS_JOIN)
     .as_string()
 )
 
 
-def _served_day(summary: bytes, checkins: bytes | None) -> bytes:
-    """The JSON object text ``summary`` with a ``checkins`` member (``[]`` when there are none)."""
+def _served_day(
+    summary: bytes | None, checkins: bytes | None, day: bytes, status: bytes | None
+) -> bytes:
+    """The JSON object text ``summary`` with a ``checkins`` member (``[]`` when there are none);
+    without a summary, the date's ``date``, ``status`` and ``checkins``."""
+    if summary is None:
+        return b'{"date": "%s", "status": "%s", "checkins": %s}' % (
+            day,
+            status,
+            checkins or b"[]",
+        )
     separator = b", " if summary != b"{}" else b""
     return b'%s%s"checkins": %s}' % (summary[:-1], separator, checkins or b"[]")
 
@@ -118,8 +160,18 @@ FromQuery = Annotated[date | None, Query(alias="from", description="First day, Y
 ToQuery = Annotated[date | None, Query(description="Last day, YYYY-MM-DD (inclusive).")]
 
 
+async def _served_days(
+    conn: Conn, patient: PatientRecord, first: date, last: date, today: date
+) -> list[bytes]:
+    cur = await utf8_cursor(conn).execute(
+        _DAYS_SQL, {"patient": patient.id, "first": first, "last": last, "today": today}
+    )
+    return [_served_day(*row) for row in await cur.fetchall()]
+
+
 @router.get(
     "/{patient_id}/days",
+    description=_STATUSES_DOC,
     responses={200: {"content": {"application/json": {"example": _DAYS_EXAMPLE}}}},
 )
 async def days(
@@ -129,26 +181,30 @@ async def days(
     from_: FromQuery = None,
     to: ToQuery = None,
 ) -> Response:
-    """Daily summaries of patient-local days ``from`` … ``to`` (inclusive; default the last 30)."""
-    first, last = _range(patient, from_, to)
-    cur = await utf8_cursor(conn).execute(_DAYS_SQL, (patient.id, first, last))
-    served = b", ".join(
-        [_served_day(summary, checkins) for summary, checkins in await cur.fetchall()]
-    )
-    return Response(b"[%s]" % served, media_type="application/json")
+    """Every patient-local day ``from`` … ``to`` (inclusive; default the last 30), with its status."""
+    today = _today(patient)
+    first, last = _range(patient, from_, to, today)
+    last = min(last, today)
+    served = await _served_days(conn, patient, first, last, today) if first <= last else []
+    return Response(b"[%s]" % b", ".join(served), media_type="application/json")
 
 
 @router.get(
     "/{patient_id}/days/{day}",
+    description=_STATUSES_DOC.replace("One item per patient-local date of the range", "One day")
+    + "\nA day after the patient's today is a 404 problem.",
     responses={200: {"content": {"application/json": {"example": _DAYS_EXAMPLE[0]}}}},
 )
 async def one_day(patient_id: UUID, day: date, patient: ScopedPatient, conn: Conn) -> Response:
-    """The full summary of one patient-local day (404 until the day has been analysed)."""
-    cur = await utf8_cursor(conn).execute(_ONE_DAY_SQL, (patient.id, day))
-    row = await cur.fetchone()
-    if row is None:
-        raise NotFoundError(f"no summary for {day} yet", day=day.isoformat())
-    return Response(_served_day(*row), media_type="application/json")
+    """One patient-local day: its full summary, or its status while it has none."""
+    today = _today(patient)
+    if day > today:
+        raise NotFoundError(
+            f"{day} has not started yet in the patient's time zone (today is {today})",
+            day=day.isoformat(),
+        )
+    (served,) = await _served_days(conn, patient, day, day, today)
+    return Response(served, media_type="application/json")
 
 
 @router.get("/{patient_id}/sessions")
