@@ -112,8 +112,8 @@ class Notifier:
                 ids += await check(conn, now or datetime.now(UTC))
         return ids
 
-    async def unsendable_email_targets(self) -> int:
-        """Active e-mail targets while SMTP is not configured (``REHAB_SMTP_HOST`` unset)."""
+    async def report_unsendable(self) -> int:
+        """Log one line when active e-mail targets exist but SMTP is not configured; their count."""
         if self._settings.smtp_host is not None:
             return 0
         async with self._pool.connection() as conn:
@@ -121,7 +121,13 @@ class Notifier:
                 "SELECT count(*) FROM notification_targets WHERE kind = 'email' AND active"
             )
             row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        unsendable = int(row[0]) if row else 0
+        if unsendable:
+            log.warning(
+                "%d active e-mail notification target(s) cannot be sent: REHAB_SMTP_HOST is not set",
+                unsendable,
+            )
+        return unsendable
 
     async def notify_soon(self, ids: Sequence[int]) -> None:
         """Deliver ``ids`` now, waiting at most ``notify_inline_timeout_s`` (the rest continues)."""
@@ -165,13 +171,7 @@ class Notifier:
             # Unsealed secrets still work (SecretBox.open); the next start tries again.
             log.exception("encrypting stored webhook secrets failed")
         try:
-            unsendable = await self.unsendable_email_targets()
-            if unsendable:
-                log.warning(
-                    "%d active e-mail notification target(s) cannot be sent:"
-                    " REHAB_SMTP_HOST is not set",
-                    unsendable,
-                )
+            await self.report_unsendable()
         except Exception:
             log.exception("checking the e-mail notification targets failed")
         while True:
