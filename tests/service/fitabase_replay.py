@@ -250,6 +250,7 @@ class UserOutcome:
     user_id: int
     patient_id: UUID
     span_days: int
+    monitoring_from: date | None = None
     summaries: dict[date, tuple[int, str, list[dict[str, Any]]]] = field(default_factory=dict)
 
 
@@ -370,11 +371,15 @@ async def replay(
     async with await AsyncConnection.connect(db_url, autocommit=True) as conn:
         for user, (patient_id, _) in zip(data.users, tokens, strict=True):
             cur = await conn.execute(
+                "SELECT monitoring_from FROM patients WHERE id = %s", (patient_id,)
+            )
+            row = await cur.fetchone()
+            outcome = UserOutcome(user.user_id, patient_id, user.span_days, row and row[0])
+            cur = await conn.execute(
                 "SELECT day, steps, status, summary -> 'flags' FROM daily_summaries"
                 " WHERE patient_id = %s ORDER BY day",
                 (patient_id,),
             )
-            outcome = UserOutcome(user.user_id, patient_id, user.span_days)
             for day, steps, status, flags in await cur.fetchall():
                 outcome.summaries[day] = (int(steps), str(status), list(flags or []))
             outcomes.append(outcome)

@@ -49,6 +49,10 @@ def test_daily_steps_equal_the_vendor_totals_on_every_exact_day(result: ReplayRe
 def test_every_day_of_the_data_is_judged_as_a_complete_day(result: ReplayResult) -> None:
     # Also the two vendor days without a single minute row (1503960366, 8792009665).
     assert result.unjudged_days() == []
+    # Monitoring starts on the first sample's day (the devices were made today, years later),
+    # and no day before it is judged.
+    assert [o.monitoring_from for o in result.outcomes] == [u.first_day for u in result.data.users]
+    assert result.days_outside_span() == []
     statuses = {s for o in result.outcomes for (_, s, _) in o.summaries.values()}
     # Every day of 2016 has ended: none is "in_progress"; each is judged or lacks the data.
     assert statuses <= {"insufficient_data", "below", "on_track", "above"}
