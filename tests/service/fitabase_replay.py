@@ -374,7 +374,8 @@ async def replay(
                 "SELECT monitoring_from FROM patients WHERE id = %s", (patient_id,)
             )
             row = await cur.fetchone()
-            outcome = UserOutcome(user.user_id, patient_id, user.span_days, row and row[0])
+            monitoring_from: date | None = None if row is None else row[0]
+            outcome = UserOutcome(user.user_id, patient_id, user.span_days, monitoring_from)
             cur = await conn.execute(
                 "SELECT day, steps, status, summary -> 'flags' FROM daily_summaries"
                 " WHERE patient_id = %s ORDER BY day",
