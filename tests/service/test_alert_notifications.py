@@ -187,7 +187,7 @@ async def test_no_data_since_enrolment_warns_once_and_clears_when_data_arrives(
     response = await world.client.post(
         "/v1/ingest",
         content=orjson.dumps({"batch_id": str(uuid.uuid4()), "samples": [sample]}),
-        headers=world.auth(world.device_token),
+        headers={**world.auth(world.device_token), "Content-Type": "application/json"},
     )
     assert response.status_code == 200, response.text
     await _check(world, enrolled + timedelta(days=6))

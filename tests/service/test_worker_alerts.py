@@ -36,7 +36,7 @@ async def _ingest_and_drain(world: World, samples: list[dict[str, object]]) -> N
     response = await world.client.post(
         "/v1/ingest",
         content=orjson.dumps({"batch_id": str(uuid.uuid4()), "samples": samples}),
-        headers=world.auth(world.device_token),
+        headers={**world.auth(world.device_token), "Content-Type": "application/json"},
     )
     assert response.status_code == 200, response.text
     async with make_pool(world.db_url, make_settings(world.db_url)) as pool:
