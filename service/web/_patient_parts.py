@@ -10,6 +10,7 @@ import analysis
 from service.alerts import AlertRecord
 from service.web._data import DayPoint, DeviceStatus
 from service.web._html import Html, el, void
+from service.web._triage import rule_words
 
 __all__ = [
     "FLAG_EXPLANATIONS",
@@ -77,6 +78,8 @@ def hub_line(device: DeviceStatus | None, now: datetime) -> Html:
         if at is None:
             return "never"
         minutes = max(int((now - at).total_seconds() // 60), 0)
+        if minutes < 1:
+            return "just now"
         if minutes < 60:
             return f"{minutes} min ago"
         if minutes < 1440:
@@ -226,8 +229,11 @@ def _alert_item(a: AlertRecord, patient_id: str, csrf: str) -> Html:
         el("span", "overdue", class_="badge urgent overdue")
         if getattr(a, "overdue", False)
         else None,
-        el("strong", f" {a.message}"),
-        el("p", f"{a.rule.replace('_', ' ').lower()} · {a.source} · {days}", class_="muted"),
+        el("strong", f" {rule_words(a.rule).capitalize()}"),
+        el("span", f" · {days} · {a.source}", class_="muted"),
+        el("p", f"Told to the patient: {a.message}", class_="muted")
+        if a.source == "analysis"
+        else el("p", a.message, class_="muted"),
         history,
         _alert_actions(a, patient_id, csrf),
         class_=f"alert alert-{a.state}",

@@ -8,6 +8,7 @@ not judged yet, on track. An over-target day is never "on track".
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -33,6 +34,7 @@ __all__ = [
     "PatientRow",
     "Reason",
     "need_rank",
+    "rule_words",
     "select_rows",
     "team_rows",
 ]
@@ -214,12 +216,30 @@ class PatientRow:
             elif a.state == "open":
                 out.append(Reason(text=f"{words.capitalize()} {since}", level=a.severity))
             elif a.state == "cleared":
-                cleared = f", cleared {short_day(a.cleared_on)}" if a.cleared_on else ""
-                out.append(
-                    Reason(text=f"Cleared, not reviewed: {words} {since}{cleared}", level="review")
-                )
+                continue  # one line for all of them, below
             else:
                 out.append(Reason(text=f"Acknowledged: {words} {since}", level="info"))
+        cleared = [a for a in alerts if a.state == "cleared" and not a.overdue]
+        if len(cleared) == 1:
+            a = cleared[0]
+            on = f", cleared {short_day(a.cleared_on)}" if a.cleared_on else ""
+            out.append(
+                Reason(
+                    text=f"Cleared, not reviewed: {rule_words(a.rule)}"
+                    f" since {short_day(a.first_day)}{on}",
+                    level="review",
+                )
+            )
+        elif cleared:
+            counts = Counter(rule_words(a.rule) for a in cleared)
+            listed = ", ".join(f"{w} ×{n}" if n > 1 else w for w, n in counts.most_common())
+            oldest = short_day(min(a.first_day for a in cleared))
+            out.append(
+                Reason(
+                    text=f"Cleared, not reviewed: {listed} (oldest since {oldest})",
+                    level="review",
+                )
+            )
         if self.no_data_since_enrolment and not any(a.rule.startswith("NO_DATA") for a in alerts):
             enrolled = short_day(self.patient.created_at.astimezone(self.patient.zone).date())
             out.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
@@ -12,9 +13,18 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
+import psycopg
+from psycopg import AsyncConnection
+
+from service.accounts import create_user
+from service.demo import DEMO_TEAM
+from service.patients import PatientIn, add_device, add_patient
+from tests.web.web_helpers import day_summary, store_day
 
 # Launch options the brief prescribes for Debian's Chromium (never a downloaded browser).
 CHROMIUM = "/usr/bin/chromium"
@@ -41,6 +51,7 @@ class RunningDemo:
     clinician: tuple[str, str]
     patient: tuple[str, str]
     output: list[str]
+    db_url: str = ""
 
 
 def free_port() -> int:
@@ -102,7 +113,11 @@ def run_demo(db_url: str) -> Iterator[RunningDemo]:
             url = serving.group(1)
             _wait_healthy(url, time.monotonic() + 30)
             yield RunningDemo(
-                url=url, clinician=logins["clinician"], patient=logins["patient"], output=lines
+                url=url,
+                clinician=logins["clinician"],
+                patient=logins["patient"],
+                output=lines,
+                db_url=db_url,
             )
         finally:
             proc.terminate()
@@ -114,3 +129,108 @@ def run_demo(db_url: str) -> Iterator[RunningDemo]:
             pump.join(timeout=5)
             if proc.stdout is not None:
                 proc.stdout.close()
+
+
+OVER_DOER = "Olive Overdo"
+OVER_DOER_MRN = "MRN-4711"
+OVER_DOER_EMAIL = "olive@demo.example"
+OVER_DOER_PASSWORD = "olive walks far too much"
+_OVER = {
+    "code": "DAILY_OVER_TARGET",
+    "severity": "warning",
+    "message": "Doing much more than planned can slow healing: rest for the rest of today.",
+    "evidence": {"aerobic_minutes": 75, "aerobic_min_high": 20, "week": 2, "over_ratio": 1.5},
+}
+_TOO_LONG = {
+    "code": "SESSION_TOO_LONG",
+    "severity": "warning",
+    "message": "Split long walks into shorter ones, with a rest between them.",
+    "evidence": {
+        "session_kind": "walking",
+        "duration_min": 75,
+        "max_session_min": 20,
+        "week": 2,
+        "sessions_over": 1,
+    },
+}
+
+
+async def _seed_over_doer(db_url: str) -> str:
+    async with await AsyncConnection.connect(db_url, autocommit=True) as conn:
+        today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Berlin")).date()
+        patient_id = await add_patient(
+            conn,
+            PatientIn(
+                display_name=OVER_DOER,
+                birth_year=1958,
+                tz="Europe/Berlin",
+                surgery_type="discectomy",
+                surgery_date=today - timedelta(days=7),
+                record_number=OVER_DOER_MRN,
+            ),
+            team=DEMO_TEAM,
+        )
+        await add_device(conn, patient_id=patient_id)
+        await conn.execute(
+            "UPDATE devices SET last_sample_at = now() - interval '12 minutes',"
+            " last_seen_at = now() - interval '2 minutes', battery_pct = 58 WHERE patient_id = %s",
+            (patient_id,),
+        )
+        await create_user(
+            conn,
+            email=OVER_DOER_EMAIL,
+            password=OVER_DOER_PASSWORD,
+            role="patient",
+            team=DEMO_TEAM,
+            patient_id=patient_id,
+        )
+        for back in range(7, 0, -1):
+            day = today - timedelta(days=back)
+            over = back == 1
+            await store_day(
+                conn,
+                patient_id,
+                day_summary(
+                    day,
+                    minutes=75 if over else 17,
+                    status="above" if over else "on_track",
+                    sessions_min=(75,) if over else (9, 8),
+                    flags=(_OVER, _TOO_LONG) if over else (),
+                ),
+            )
+        await store_day(
+            conn,
+            patient_id,
+            day_summary(
+                today,
+                minutes=40,
+                status="in_progress",
+                sessions_min=(40,),
+                flags=(dict(_TOO_LONG, evidence={**_TOO_LONG["evidence"], "duration_min": 40}),),
+            ),
+        )
+        yesterday = today - timedelta(days=1)
+        await conn.execute(
+            "INSERT INTO alerts (patient_id, team_id, rule, source, severity, first_day, last_day,"
+            " message, notify) SELECT id, team_id, 'DAILY_OVER_TARGET', 'analysis', 'warning',"
+            " %s, %s, 'Doing much more than planned', 'now' FROM patients WHERE id = %s",
+            (yesterday, yesterday, patient_id),
+        )
+    return str(patient_id)
+
+
+def seed_over_doer(db_url: str) -> str:
+    """A patient (with a login) who did 75 minutes in one walk yesterday against a plan of 15-20
+    and is at it again today; an open over-target alert. Returns the patient id."""
+    return asyncio.run(_seed_over_doer(db_url))
+
+
+def expire_sessions(db_url: str, *, email: str, in_s: float) -> None:
+    """Let ``email``'s browser sessions end ``in_s`` seconds from now (negative: already ended)."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE access_tokens SET expires_at = now() + make_interval(secs => %s)"
+            " WHERE user_id = (SELECT id FROM users WHERE email = %s) AND revoked_at IS NULL"
+            " AND expires_at > now()",
+            (in_s, email),
+        )
