@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+    # Off by default: a webhook may only point at a public internet address (service.notify's
+    # address check); a clinic's internal pager on a private network needs this switched on.
+    webhook_allow_private_addresses: bool = False
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",

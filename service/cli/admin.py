@@ -199,6 +199,7 @@ def team_notify(
             target=target,
             box=box,
             smtp_configured=state.settings.smtp_host is not None,
+            allow_private_webhooks=state.settings.webhook_allow_private_addresses,
         )
         return secret
 

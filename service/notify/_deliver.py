@@ -23,6 +23,7 @@ import orjson
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from service.notify._address import WebhookAddressRefused, check_webhook_address
 from service.notify._send import AttemptResult, SmtpConfig, send_email, send_webhook
 from service.secretbox import SecretBox, seal_stored_secrets, secret_box
 from service.settings import Settings
@@ -236,6 +237,13 @@ class Notifier:
         timeout_s = self._settings.notify_send_timeout_s
         if claim.kind == "webhook":
             assert claim.secret is not None
+            try:
+                # Again at delivery: the name may resolve elsewhere than when it was added.
+                await check_webhook_address(
+                    claim.address, allow_private=self._settings.webhook_allow_private_addresses
+                )
+            except WebhookAddressRefused as exc:
+                return AttemptResult(ok=False, error=f"address refused: {exc.reason}")
             return await send_webhook(
                 self._client(),
                 url=claim.address,

@@ -13,6 +13,7 @@ from psycopg.rows import class_row
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.errors import NotFoundError, ValidationFailedError
+from service.notify._address import WebhookAddressRefused, check_webhook_address
 from service.secretbox import SecretBox
 
 __all__ = [
@@ -78,16 +79,26 @@ async def add_target(
     target: TargetIn,
     box: SecretBox,
     smtp_configured: bool,
+    allow_private_webhooks: bool,
 ) -> tuple[TargetRecord, str | None]:
     """Add a target; return it and, for a webhook, its signing secret (shown once).
 
     The secret is stored encrypted with ``box`` (service.secretbox). An e-mail target is refused
-    (:class:`ValidationFailedError`, the reason in it) unless ``smtp_configured``.
+    (:class:`ValidationFailedError`, the reason in it) unless ``smtp_configured``; a webhook
+    whose host is not a public internet address unless ``allow_private_webhooks``
+    (``service.notify._address``).
     """
     if target.kind == "email" and not smtp_configured:
         raise ValidationFailedError(
             EMAIL_NEEDS_SMTP, errors=[{"loc": ["body", "kind"], "msg": EMAIL_NEEDS_SMTP}]
         )
+    if target.kind == "webhook":
+        try:
+            await check_webhook_address(target.address, allow_private=allow_private_webhooks)
+        except WebhookAddressRefused as exc:
+            raise ValidationFailedError(
+                exc.reason, errors=[{"loc": ["body", "address"], "msg": exc.reason}]
+            ) from None
     secret = secrets.token_hex(_SECRET_BYTES) if target.kind == "webhook" else None
     cur = conn.cursor(row_factory=class_row(TargetRecord))
     try:

@@ -120,6 +120,7 @@ async def create_target(
         target=body,
         box=secret_box(settings),
         smtp_configured=settings.smtp_host is not None,
+        allow_private_webhooks=settings.webhook_allow_private_addresses,
     )
     return TargetOut(target=record, secret=secret)
 
