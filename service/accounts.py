@@ -11,14 +11,20 @@ from uuid import UUID
 from psycopg import AsyncConnection, errors
 from psycopg.rows import class_row
 
-from service.auth import hash_password, hash_token, new_token, verify_password
-from service.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from service.auth import hash_token, new_token
+from service.auth.passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    hash_password_async,
+    verify_password_async,
+)
 from service.errors import (
     AuthenticationError,
     ConflictError,
     NotFoundError,
     ValidationFailedError,
 )
+from service.validators import check_email
 
 __all__ = [
     "DEFAULT_TEAM",
@@ -31,6 +37,7 @@ __all__ = [
     "change_password",
     "create_user",
     "ensure_team",
+    "find_team",
     "issue_access_token",
     "principal_of",
     "resolve_access_token",
@@ -67,6 +74,18 @@ async def ensure_team(conn: AsyncConnection[Any], name: str) -> UUID:
     return UUID(str(row[0]))
 
 
+async def find_team(conn: AsyncConnection[Any], name: str) -> UUID:
+    """The id of the existing team called ``name``; ``NotFoundError`` naming it otherwise."""
+    cur = await conn.execute("SELECT id FROM care_teams WHERE name = %s", (name,))
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFoundError(
+            f"no team {name!r}: create it first (`rehab team create NAME`)",
+            errors=[{"loc": ["team"], "msg": "unknown team"}],
+        )
+    return UUID(str(row[0]))
+
+
 def check_password_policy(password: str) -> None:
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise ValidationFailedError(
@@ -83,22 +102,36 @@ async def create_user(
     role: Role,
     team: str = DEFAULT_TEAM,
     patient_id: UUID | None = None,
+    team_must_exist: bool = False,
 ) -> UUID:
-    """Create a user in ``team``; a patient user is linked to their patient record."""
+    """Create a user in ``team``; a patient user is linked to their patient record.
+
+    ``team`` is created on first use unless ``team_must_exist`` (a name typed by hand).
+    """
     check_password_policy(password)
+    try:
+        email = check_email(email)
+    except ValueError as exc:
+        raise ValidationFailedError(
+            f"email: {exc}", errors=[{"loc": ["email"], "msg": str(exc)}]
+        ) from None
+    if not team.strip():
+        raise ValidationFailedError(
+            "team: expected a team name", errors=[{"loc": ["team"], "msg": "empty team name"}]
+        )
     if role == "patient" and patient_id is None:
         raise ValidationFailedError(
             "a patient login must be linked to a patient record (--patient ID)",
             errors=[{"loc": ["patient_id"], "msg": "required for role patient"}],
         )
-    password_hash = hash_password(password)
+    password_hash = await hash_password_async(password)
     async with conn.transaction():
-        team_id = await ensure_team(conn, team)
+        team_id = await (find_team if team_must_exist else ensure_team)(conn, team)
         try:
             cur = await conn.execute(
                 "INSERT INTO users (email, password_hash, role, patient_id) VALUES (%s, %s, %s, %s)"
                 " RETURNING id",
-                (email.strip(), password_hash, role, patient_id),
+                (email, password_hash, role, patient_id),
             )
         except errors.UniqueViolation as exc:
             raise ConflictError(f"a user with e-mail {email} already exists") from exc
@@ -131,7 +164,7 @@ async def authenticate(conn: AsyncConnection[Any], *, email: str, password: str)
         (email.strip(),),
     )
     row = await cur.fetchone()
-    ok = verify_password(row.password_hash if row else None, password)
+    ok = await verify_password_async(row.password_hash if row else None, password)
     if row is None or not ok or row.disabled_at is not None:
         raise AuthenticationError("wrong e-mail or password, or the account is disabled")
     return row.id
@@ -202,12 +235,12 @@ async def change_password(
     check_password_policy(new_password)
     cur = await conn.execute("SELECT password_hash FROM users WHERE id = %s", (user_id,))
     row = await cur.fetchone()
-    if not verify_password(row[0] if row else None, current_password):
+    if not await verify_password_async(row[0] if row else None, current_password):
         raise AuthenticationError("the current password is wrong")
     async with conn.transaction():
         await conn.execute(
             "UPDATE users SET password_hash = %s, password_changed_at = now() WHERE id = %s",
-            (hash_password(new_password), user_id),
+            (await hash_password_async(new_password), user_id),
         )
         await revoke_user_tokens(conn, user_id=user_id)
 

@@ -87,3 +87,81 @@ class RateLimitedError(ServiceError):
     status = 429
     code = "rate_limited"
     title = "Too many requests"
+
+
+class UnsupportedMediaTypeError(ServiceError):
+    """A body in a content type the route does not read (JSON routes take application/json)."""
+
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+# Tunable defaults: how long a client should wait before retrying when the database is away
+# (a PostgreSQL restart takes a few seconds) or a transaction lost a deadlock/serialization race.
+RETRY_AFTER_UNAVAILABLE_S = 5
+RETRY_AFTER_CONFLICT_S = 1
+
+
+def _constraint_field(diag: Any) -> str:
+    """The column a constraint is about, from its name (``patients_team_id_fkey`` -> ``team_id``).
+
+    Only schema names are used: the diagnostic's DETAIL and row contents never leave this module.
+    """
+    column = getattr(diag, "column_name", None)
+    if column:
+        return str(column)
+    table = getattr(diag, "table_name", None) or ""
+    name = str(getattr(diag, "constraint_name", None) or "")
+    if table and name.startswith(f"{table}_"):
+        name = name[len(table) + 1 :]
+    for suffix in ("_fkey", "_check", "_key", "_not_null"):
+        name = name.removesuffix(suffix)
+    return name or "body"
+
+
+def translate_database_error(exc: BaseException) -> ServiceError:
+    """The :class:`ServiceError` for a psycopg error, without the server's message or DETAIL.
+
+    Called once where database errors leave the service (the API's problem handler, the CLI):
+    PostgreSQL's messages can quote row contents (``Failing row contains (…)``), which may hold a
+    password hash or health data, so only the SQLSTATE class and schema names are kept.
+    """
+    # Imported here: the exception tree itself must not depend on the database driver.
+    from psycopg import DataError, IntegrityError, InterfaceError, OperationalError  # noqa: PLC0415
+    from psycopg import errors as pg  # noqa: PLC0415
+
+    sqlstate = getattr(exc, "sqlstate", None)
+    diag = getattr(exc, "diag", None)
+    if isinstance(exc, pg.DeadlockDetected | pg.SerializationFailure | pg.LockNotAvailable):
+        return DatabaseUnavailableError(
+            "the database was busy with a conflicting change; retry shortly",
+            retry_after_s=RETRY_AFTER_CONFLICT_S,
+            sqlstate=sqlstate,
+        )
+    if isinstance(exc, pg.UniqueViolation):
+        field = _constraint_field(diag)
+        return ConflictError(f"{field}: a record with this value already exists", field=field)
+    if isinstance(exc, pg.ForeignKeyViolation):
+        field = _constraint_field(diag)
+        return ValidationFailedError(
+            f"{field}: refers to a record that does not exist",
+            errors=[{"loc": [field], "msg": "unknown reference"}],
+        )
+    if isinstance(exc, IntegrityError):
+        field = _constraint_field(diag)
+        return ValidationFailedError(
+            f"{field}: value not allowed", errors=[{"loc": [field], "msg": "value not allowed"}]
+        )
+    if isinstance(exc, DataError):
+        return ValidationFailedError(
+            "a value is out of range or malformed",
+            errors=[{"loc": ["body"], "msg": "value out of range or malformed"}],
+        )
+    if isinstance(exc, OperationalError | InterfaceError):
+        return DatabaseUnavailableError(
+            "the database is unavailable; retry shortly",
+            retry_after_s=RETRY_AFTER_UNAVAILABLE_S,
+            sqlstate=sqlstate,
+        )
+    return ServiceError("the database failed to handle the request", sqlstate=sqlstate)

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # Pool size: 2 cores here; psycopg's guidance is a small pool sized to the database's cores.
     db_pool_min_size: int = Field(default=2, ge=1)
     db_pool_max_size: int = Field(default=10, ge=1)
+    # Tunable defaults: a request waits at most 3 s for a pooled connection and a new connection
+    # at most 2 s for the server, then answers 503 with Retry-After (the database is away).
+    db_pool_timeout_s: float = Field(default=3.0, gt=0, le=60)
+    db_connect_timeout_s: int = Field(default=2, ge=1, le=60)
     run_worker: bool = Field(
         default=True, description="run the analysis worker inside `rehab serve`."
     )

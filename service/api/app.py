@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import psycopg
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.alerts import AlertWatch
 from service.api.access import enforce_access, install_access_control
-from service.api.limits import BodyLimitMiddleware
-from service.api.problems import install_problem_handlers
+from service.api.limits import BodyLimitMiddleware, InputGuardMiddleware
+from service.api.problems import (
+    UNAVAILABLE_RESPONSE,
+    UNSUPPORTED_MEDIA_RESPONSE,
+    install_problem_handlers,
+    problem_response,
+    scrubbed_traceback,
+)
 from service.api.routes import (
     admin,
     alerts,
@@ -25,7 +35,7 @@ from service.api.routes import (
     patients,
 )
 from service.db import make_pool
-from service.errors import ConfigurationError
+from service.errors import RETRY_AFTER_UNAVAILABLE_S, ConfigurationError
 from service.notify import Notifier
 from service.settings import Settings
 from service.web import router as web_router
@@ -44,11 +54,78 @@ Rehab Monitor: home activity monitoring after spine surgery.
   returned short-lived **bearer token**. Clinicians see their teams' patients, a patient only their
   own record; another team's patient answers 404.
 * Lists are paged with `limit` and `cursor`; the next page is in the `Link: rel="next"` header.
-* Errors are `application/problem+json` (RFC 9457).
+* Errors are `application/problem+json` (RFC 9457). Every operation may answer 503 with
+  `Retry-After` while the database is unavailable; every operation with a body answers 415 to a
+  body in another content type and 422 to text containing NUL characters.
 """
 
 # Ingest checks its own, larger body limit (REHAB_INGEST_MAX_BODY_BYTES).
 _OWN_BODY_LIMIT = ("/v1/ingest",)
+# /healthz answers within 2 s (tunable default; load balancers commonly time out at 2-5 s).
+HEALTH_TIMEOUT_S = 1.5
+
+
+class CatchAllMiddleware:
+    """The last line: an error no handler took is logged without database text and answers 500.
+
+    Starlette's own last-resort handler re-raises, so the server would log the exception with its
+    message (and a database error's DETAIL); this one logs :func:`scrubbed_traceback` only.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            log.error(
+                "unhandled error on %s %s\n%s",
+                scope.get("method"),
+                scope.get("path"),
+                scrubbed_traceback(exc),
+            )
+            if started:
+                return
+            response = problem_response(
+                500,
+                "Internal error",
+                "the service failed to handle the request; it has been logged",
+                code="internal_error",
+            )
+            await response(scope, receive, send)
+
+
+def _document_common_answers(app: FastAPI) -> None:
+    """Add the answers every route can give to the OpenAPI document: 503, and 415 with a body."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                operation["responses"].setdefault("503", UNAVAILABLE_RESPONSE)
+                if "requestBody" in operation:
+                    operation["responses"].setdefault("415", UNSUPPORTED_MEDIA_RESPONSE)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -95,14 +172,34 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router)
     app.include_router(web_router)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        responses={503: UNAVAILABLE_RESPONSE | {"description": "The database is unreachable"}},
+    )
     async def healthz() -> Response:
-        """Liveness and database reachability."""
-        async with pool.connection() as conn:
-            await conn.execute("SELECT 1")
+        """Liveness and database reachability, answered within 2 s (503 when unreachable)."""
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT_S):
+                async with pool.connection(timeout=HEALTH_TIMEOUT_S) as conn:
+                    await conn.execute("SELECT 1")
+        except (TimeoutError, psycopg.Error):
+            return problem_response(
+                503,
+                "Database unavailable",
+                "the database is unreachable",
+                code="database_unavailable",
+                headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)},
+            )
         return Response(b'{"status":"ok"}', media_type="application/json")
 
     install_access_control(app)
+    _document_common_answers(app)
+    app.add_middleware(
+        InputGuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        own_limits=dict.fromkeys(_OWN_BODY_LIMIT, settings.ingest_max_body_bytes),
+    )
     app.add_middleware(
         BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes, exempt_paths=_OWN_BODY_LIMIT
     )
@@ -114,4 +211,5 @@ def create_app(settings: Settings) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    app.add_middleware(CatchAllMiddleware)
     return app

@@ -39,6 +39,9 @@ _oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 # Tunable defaults: list pages of 50 rows, at most 200 per request.
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Cursors are row ids or offsets, PostgreSQL bigints: 2**62 leaves room for cursor + page size
+# below the bigint maximum (2**63 - 1), so no cursor overflows a query parameter.
+MAX_CURSOR = 2**62
 
 
 async def _settings(request: Request) -> Settings:
@@ -98,7 +101,8 @@ async def _page(
         int, Query(ge=1, le=MAX_PAGE_SIZE, description="rows per page")
     ] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
-        int | None, Query(ge=0, description="from the previous page's Link: rel=next")
+        int | None,
+        Query(ge=0, le=MAX_CURSOR, description="from the previous page's Link: rel=next"),
     ] = None,
 ) -> PageParams:
     return PageParams(limit=limit, cursor=cursor)

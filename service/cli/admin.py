@@ -9,7 +9,14 @@ import typer
 from psycopg import AsyncConnection
 from pydantic import ValidationError
 
-from service.accounts import DEFAULT_TEAM, Role, add_team_member, create_user, ensure_team
+from service.accounts import (
+    DEFAULT_TEAM,
+    Role,
+    add_team_member,
+    create_user,
+    ensure_team,
+    find_team,
+)
 from service.audit import record_event
 from service.cli.context import CliState, console, fail
 from service.db import upgrade
@@ -17,6 +24,9 @@ from service.errors import NotFoundError
 from service.notify import EMAIL_NEEDS_SMTP, TargetIn, add_target
 from service.patients import PatientIn, add_device, add_patient, issue_enrollment_code
 from service.secretbox import secret_box
+from service.validators import parse_iso_date
+
+_TEAM_HELP = f"Care team; it must exist (`rehab team create`). Default: {DEFAULT_TEAM!r}."
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Logins for clinicians, admins and patients.", no_args_is_help=True)
@@ -53,7 +63,7 @@ def user_create(
             help="At least 12 characters; prompted for when omitted (keeps it out of shell history).",
         ),
     ],
-    team: Annotated[str, typer.Option(help="Care team, created on first use.")] = DEFAULT_TEAM,
+    team: Annotated[str | None, typer.Option(help=_TEAM_HELP)] = None,
     patient: Annotated[
         UUID | None, typer.Option(help="For --role patient: the patient record this login is.")
     ] = None,
@@ -63,10 +73,17 @@ def user_create(
 
     async def work(conn: AsyncConnection[Any]) -> UUID:
         return await create_user(
-            conn, email=email, password=password, role=role, team=team, patient_id=patient
+            conn,
+            email=email,
+            password=password,
+            role=role,
+            team=DEFAULT_TEAM if team is None else team,
+            patient_id=patient,
+            team_must_exist=team is not None,
         )
 
     user_id = state.run(work)
+    team = DEFAULT_TEAM if team is None else team
     console.print(f"created {role} {email} in team {team!r} (id {user_id})")
 
 
@@ -81,10 +98,14 @@ def patient_add(
     surgery_type: Annotated[str, typer.Option(help="discectomy, laminectomy, fusion or other.")],
     surgery_date: Annotated[str, typer.Option(help="YYYY-MM-DD.")],
     approach: Annotated[str, typer.Option(help="open, minimally_invasive or endoscopic.")] = "open",
-    team: Annotated[str, typer.Option(help="Care team, created on first use.")] = DEFAULT_TEAM,
+    team: Annotated[str | None, typer.Option(help=_TEAM_HELP)] = None,
 ) -> None:
     """Add a patient; prints the new patient id."""
     state: CliState = ctx.obj
+    try:
+        surgery_day = parse_iso_date(surgery_date, option="--surgery-date")
+    except ValueError as exc:
+        raise fail(str(exc), code=2) from None
     try:
         patient = PatientIn.model_validate(
             {
@@ -92,7 +113,7 @@ def patient_add(
                 "birth_year": birth_year,
                 "tz": tz,
                 "surgery_type": surgery_type,
-                "surgery_date": surgery_date,
+                "surgery_date": surgery_day,
                 "approach": approach,
             }
         )
@@ -104,7 +125,9 @@ def patient_add(
         raise fail(problems, code=2) from None
 
     async def work(conn: AsyncConnection[Any]) -> UUID:
-        patient_id = await add_patient(conn, patient, team=team)
+        # A team named by hand must exist (a typo must not create one); omitted: the default.
+        team_id = await find_team(conn, team) if team is not None else None
+        patient_id = await add_patient(conn, patient, team_id=team_id)
         await record_event(
             conn, actor_kind="cli", actor_id=None, action="patient add", patient_id=patient_id
         )
@@ -145,6 +168,9 @@ def team_create(
     """Create a care team (no-op if it exists); prints its id."""
     state: CliState = ctx.obj
 
+    if not name.strip():
+        raise fail("expected a team name, e.g. north", code=2)
+
     async def work(conn: AsyncConnection[Any]) -> UUID:
         return await ensure_team(conn, name)
 
@@ -165,7 +191,7 @@ def team_add_member(
         row = await cur.fetchone()
         if row is None:
             raise NotFoundError(f"no user {email}")
-        await add_team_member(conn, team_id=await ensure_team(conn, name), user_id=row[0])
+        await add_team_member(conn, team_id=await find_team(conn, name), user_id=row[0])
 
     state.run(work)
     console.print(f"{email} is in team {name!r}")
@@ -192,7 +218,7 @@ def team_notify(
     box = secret_box(state.settings)
 
     async def work(conn: AsyncConnection[Any]) -> str | None:
-        team_id = await ensure_team(conn, name)
+        team_id = await find_team(conn, name)
         _, secret = await add_target(
             conn,
             team_id=team_id,

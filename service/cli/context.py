@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from rich.console import Console
 
 from service.db import available_migrations, resolve_database_url, upgrade
-from service.errors import ServiceError
+from service.errors import ServiceError, translate_database_error
 from service.settings import Settings
 
 __all__ = ["CliState", "console", "err_console", "fail"]
@@ -77,4 +77,11 @@ class CliState:
             async with await AsyncConnection.connect(url, autocommit=True) as conn:
                 return await work(conn)
 
-        return asyncio.run(main())
+        # Every error is one line: domain errors say what was expected; database errors are
+        # translated once (never PostgreSQL's message, whose DETAIL can quote a row).
+        try:
+            return asyncio.run(main())
+        except ServiceError as exc:
+            raise fail(exc.detail) from None
+        except psycopg.Error as exc:
+            raise fail(translate_database_error(exc).detail) from None

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from collector.cli import collect
 from collector.cli.simulate import simulate
+from service.api.problems import DatabaseTextFilter
 from service.cli import admin, bench, run
 from service.cli.analyze import analyze
 from service.cli.context import CliState, err_console
@@ -80,6 +81,8 @@ def _root(
         level=logging.DEBUG if verbose else settings.log_level,
         format=log_format,
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(DatabaseTextFilter())
     ctx.obj = CliState(settings)
 
 

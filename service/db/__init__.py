@@ -28,15 +28,24 @@ async def _configure(conn: AsyncConnection[Any]) -> None:
 
 
 def make_pool(url: str, settings: Settings) -> AsyncConnectionPool[AsyncConnection[Any]]:
-    """A closed async pool; the app lifespan opens and closes it."""
+    """A closed async pool; the app lifespan opens and closes it.
+
+    Every connection is checked (a cheap round trip) as it leaves the pool, so a connection broken
+    by a database restart is replaced instead of failing the request that drew it. A request waits
+    at most ``db_pool_timeout_s`` for a connection; the API answers 503 with ``Retry-After`` then.
+    """
     return AsyncConnectionPool(
         url,
         min_size=settings.db_pool_min_size,
         max_size=settings.db_pool_max_size,
         open=False,
-        # Tunable default: fail a request after 10 s waiting for a connection rather than hanging.
-        timeout=10.0,
-        kwargs={"autocommit": True},
+        timeout=settings.db_pool_timeout_s,
+        check=AsyncConnectionPool.check_connection,
+        kwargs={"autocommit": True, "connect_timeout": settings.db_connect_timeout_s},
+        # Tunable default: keep trying to reconnect in the background for an hour (psycopg_pool's
+        # 5-minute default would give up on a database that is down for longer); each request
+        # still answers 503 after db_pool_timeout_s.
+        reconnect_timeout=3600.0,
         name="rehab",
         configure=_configure,
     )

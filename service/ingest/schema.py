@@ -53,8 +53,13 @@ class HeartRateIn(_Sample, tag="heart_rate"):
     contact: Literal["detected", "not_detected", "not_supported"] | None = None
 
 
+# At most 4 steps/s (validate.MAX_STEPS_PER_S, checked against the interval there) over the
+# longest interval (3,600 s): also keeps every count far inside the `integer` column.
+_STEPS_MAX = 4 * 3600
+
+
 class StepsIn(_Sample, tag="steps"):
-    steps: Annotated[int, Meta(ge=0)]
+    steps: Annotated[int, Meta(ge=0, le=_STEPS_MAX)]
     # One hour at most: the collector reports per-interval deltas, and longer intervals would blur
     # the minute grid the analysis builds.
     interval_s: Annotated[int, Meta(ge=1, le=3600)]

@@ -12,16 +12,18 @@ from psycopg import AsyncConnection, errors, sql
 from psycopg.rows import class_row
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from service.errors import ValidationFailedError
+from service.errors import NotFoundError, ValidationFailedError
 from service.patients.store import (
     HR_MAX_BPM,
     HR_MIN_BPM,
+    PATIENT_COLUMNS,
     Approach,
     PatientRecord,
     SurgeryType,
     check_zone,
     record_number_taken,
 )
+from service.validators import CLEARANCE_FIELDS, check_surgery_date, problems_before_surgery
 
 __all__ = [
     "PatientChange",
@@ -68,6 +70,11 @@ class PatientPatch(BaseModel):
     def _known_zone(cls, value: str | None) -> str | None:
         return None if value is None else check_zone(value)
 
+    @field_validator("surgery_date")
+    @classmethod
+    def _surgery_bounds(cls, value: date | None) -> date | None:
+        return None if value is None else check_surgery_date(value)
+
 
 # Columns that must not be set to null (NOT NULL in the schema).
 _REQUIRED = frozenset(
@@ -100,18 +107,50 @@ async def update_patient(
             f"{nulls[0]} cannot be cleared",
             errors=[{"loc": [k], "msg": "may not be null"} for k in nulls],
         )
-    current = {
-        k: orjson.loads(orjson.dumps(getattr(patient, k))) for k in PatientPatch.model_fields
-    }
-    changed = {k: v for k, v in wanted.items() if current[k] != v}
-    if not changed:
-        return []
-    typed = patch.model_dump(include=set(changed))
     try:
-        await _apply(conn, patient, typed, current, changed, by=by)
+        async with conn.transaction():
+            # Row lock: a concurrent PATCH of this patient waits here until this one commits, then
+            # reads what it wrote, so each history row's old value is the previous row's new one.
+            patient = await _locked(conn, patient.id)
+            current = {
+                k: orjson.loads(orjson.dumps(getattr(patient, k)))
+                for k in PatientPatch.model_fields
+            }
+            changed = {k: v for k, v in wanted.items() if current[k] != v}
+            if not changed:
+                return []
+            typed = patch.model_dump(include=set(changed))
+            _check_dates(patient, typed)
+            await _apply(conn, patient, typed, current, changed, by=by)
     except errors.UniqueViolation as exc:
         raise record_number_taken(typed.get("record_number")) from exc
     return sorted(changed)
+
+
+_LOCK_SQL = f"SELECT {', '.join(PATIENT_COLUMNS)} FROM patients WHERE id = %s FOR UPDATE"  # noqa: S608 - constant column list
+
+
+async def _locked(conn: AsyncConnection[Any], patient_id: UUID) -> PatientRecord:
+    cur = conn.cursor(row_factory=class_row(PatientRecord))
+    await cur.execute(_LOCK_SQL, (patient_id,))
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFoundError(f"no patient {patient_id}")
+    return row
+
+
+def _check_dates(patient: PatientRecord, typed: dict[str, Any]) -> None:
+    """Clearances set by the patch (all of them when the surgery date moves) not before surgery."""
+    surgery = typed.get("surgery_date", patient.surgery_date)
+    names = (
+        CLEARANCE_FIELDS if "surgery_date" in typed else [k for k in typed if k in CLEARANCE_FIELDS]
+    )
+    problems = problems_before_surgery(
+        surgery, {k: typed.get(k, getattr(patient, k)) for k in names}
+    )
+    if problems:
+        where = problems[0]["loc"][0]
+        raise ValidationFailedError(f"{where}: {problems[0]['msg']}", errors=problems)
 
 
 async def _apply(
@@ -188,13 +227,20 @@ class PlanOverrideIn(BaseModel):
     # 600 min (10 h) a day bounds typing mistakes, far above any rehabilitation plan (tunable).
     aerobic_min_low: float | None = Field(default=None, ge=0, le=600)
     aerobic_min_high: float | None = Field(default=None, ge=0, le=600)
-    max_session_min: float | None = Field(default=None, gt=0, le=600)
+    # At least 1 min: the analysis works on a minute grid (a shorter limit cannot be observed).
+    max_session_min: float | None = Field(default=None, ge=1, le=600)
     hr_limit_bpm: float | None = Field(default=None, ge=HR_MIN_BPM, le=HR_MAX_BPM)
     running_cleared: bool | None = None
     swimming_cleared: bool | None = None
     elliptical_cleared: bool | None = None
     # Tunable default: notes are a few sentences; 2,000 characters bounds the row.
     note: str = Field(default="", max_length=2000)
+
+    @field_validator("aerobic_min_low", "aerobic_min_high", "max_session_min")
+    @classmethod
+    def _minute_resolution(cls, value: float | None) -> float | None:
+        # Minutes to 0.01 (0.6 s): keeps values like 1e-300 out of the `real` columns.
+        return None if value is None else round(value, 2)
 
     @model_validator(mode="after")
     def _ordered(self) -> PlanOverrideIn:
@@ -227,6 +273,13 @@ async def add_plan_override(
     conn: AsyncConnection[Any], *, patient_id: UUID, override: PlanOverrideIn, by: UUID | None
 ) -> PlanOverrideRecord:
     """Append an override row (rows are never updated: past days keep the plan of their time)."""
+    found = await conn.execute("SELECT surgery_date FROM patients WHERE id = %s", (patient_id,))
+    surgery = await found.fetchone()
+    if surgery is None:
+        raise NotFoundError(f"no patient {patient_id}")
+    problems = problems_before_surgery(surgery[0], {"effective_from": override.effective_from})
+    if problems:
+        raise ValidationFailedError(f"effective_from: {problems[0]['msg']}", errors=problems)
     cur = conn.cursor(row_factory=class_row(PlanOverrideRecord))
     await cur.execute(
         sql.SQL(

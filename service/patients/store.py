@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from psycopg import AsyncConnection, errors
 from psycopg.rows import class_row
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from service.accounts import DEFAULT_TEAM, ensure_team
 from service.errors import ConflictError
+from service.validators import CLEARANCE_FIELDS, check_surgery_date, problems_before_surgery
 
 __all__ = [
     "PATIENT_COLUMNS",
@@ -78,6 +79,18 @@ class PatientIn(BaseModel):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return check_zone(value)
+
+    @field_validator("surgery_date")
+    @classmethod
+    def _surgery_bounds(cls, value: date) -> date:
+        return check_surgery_date(value)
+
+    @model_validator(mode="after")
+    def _cleared_after_surgery(self) -> PatientIn:
+        dates = {k: getattr(self, k) for k in CLEARANCE_FIELDS}
+        for problem in problems_before_surgery(self.surgery_date, dates):
+            raise ValueError(f"{problem['loc'][0]} {problem['msg']}")
+        return self
 
 
 @dataclass(frozen=True)
