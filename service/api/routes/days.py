@@ -68,11 +68,17 @@ _NOT_MONITORED = "not_monitored"  # before the patient's first day with a device
 _IN_PROGRESS = "in_progress"  # the patient's today, not summarised yet
 _PENDING = "pending"  # from monitoring start, ended, not judged yet (the worker is on it)
 
-_STATUSES_DOC = """
+_RANGE_DOC = """
 One item per patient-local date of the range, oldest first; dates after the patient's today are
-not listed. A date with a stored judgement is its full summary (as in the example), whose
-`status` is `in_progress` (today, summarised so far: only the rules that can only grow during a
-day have run), `insufficient_data` (too little wear to judge), `below`, `on_track` or `above`.
+not listed."""
+_ONE_DAY_DOC = """
+Any patient-local day up to the patient's today (before monitoring start too); a day after it is
+a 404 problem."""
+_STATUSES_DOC = """
+
+A date with a stored judgement is its full summary (as in the example), whose `status` is
+`in_progress` (today, summarised so far: only the rules that can only grow during a day have
+run), `insufficient_data` (too little wear to judge), `below`, `on_track` or `above`.
 A date without one is `{"date", "status", "checkins"}` with `status`:
 
 - `pending`: from monitoring start, ended, not judged yet (judged within moments);
@@ -171,7 +177,7 @@ async def _served_days(
 
 @router.get(
     "/{patient_id}/days",
-    description=_STATUSES_DOC,
+    description=_RANGE_DOC + _STATUSES_DOC,
     responses={200: {"content": {"application/json": {"example": _DAYS_EXAMPLE}}}},
 )
 async def days(
@@ -191,8 +197,7 @@ async def days(
 
 @router.get(
     "/{patient_id}/days/{day}",
-    description=_STATUSES_DOC.replace("One item per patient-local date of the range", "One day")
-    + "\nA day after the patient's today is a 404 problem.",
+    description=_ONE_DAY_DOC + _STATUSES_DOC,
     responses={200: {"content": {"application/json": {"example": _DAYS_EXAMPLE[0]}}}},
 )
 async def one_day(patient_id: UUID, day: date, patient: ScopedPatient, conn: Conn) -> Response:
