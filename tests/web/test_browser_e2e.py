@@ -199,7 +199,7 @@ def test_the_patient_who_overdid_it_is_advised_to_rest(demo: RunningDemo, browse
     expect(page.locator("#week li.day.over-plan")).to_have_count(1)
     expect(page.locator("#week li.day.over-plan")).to_contain_text("more than planned")
     expect(page.locator("#checkin")).to_contain_text("Nothing sent yet today.")
-    _shot(page, "patient-view-over-plan")
+    _shot(page, "patient-view-over-plan", full_page=False)
     # An empty check-in is refused with a message; a real one is then listed as sent today.
     page.get_by_role("button", name="Send check-in").click()
     expect(page.get_by_role("alert")).to_contain_text("Your check-in was empty")
@@ -284,7 +284,7 @@ def test_an_expired_session_keeps_the_half_typed_note(demo: RunningDemo, browser
     expire_sessions(demo.db_url, email=demo.clinician[0], in_s=-1)
     expect(banner).to_contain_text("Your session has expired", timeout=LIVE_UPDATE_TIMEOUT_MS)
     expect(note).to_have_value("Phoned Olive: agreed on two walks of 15 min")
-    _shot(page, "session-expired")
+    _shot(page, "session-expired", full_page=False)
     alert.get_by_role("button", name="Acknowledge").click()
     expect(page.get_by_role("alert")).to_contain_text("what you typed will be sent")
     page.get_by_label("E-mail").fill(demo.clinician[0])
