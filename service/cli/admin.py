@@ -119,7 +119,8 @@ def patient_add(
         )
     except ValidationError as exc:
         problems = "; ".join(
-            f"--{str(e['loc'][0]).replace('_', '-').replace('display-name', 'name')}: {e['msg']}"
+            f"--{str(e['loc'][0] if e['loc'] else 'surgery_date').replace('_', '-').replace('display-name', 'name')}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}"
             for e in exc.errors(include_url=False)
         )
         raise fail(problems, code=2) from None
