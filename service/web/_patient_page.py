@@ -29,6 +29,7 @@ from service.web._patient_parts import (
 )
 from service.web._session import csrf_token, principal_or_none
 from service.web._timeline import session_timeline
+from service.web._triage import record_label
 
 __all__ = ["render_patient_page", "router"]
 
@@ -142,7 +143,7 @@ async def render_patient_page(
         el(
             "h1",
             patient.display_name,
-            el("span", f" MRN {patient.record_number}", class_="mrn")
+            el("span", f" {record_label(patient.record_number)}", class_="mrn")
             if patient.record_number
             else None,
         ),

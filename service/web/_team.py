@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from service.api.deps import Conn
+from service.api.deps import AppSettings, Conn
 from service.patients import list_patients
 from service.web._charts import sparkline
 from service.web._guard import to_login, web_errors
@@ -25,6 +25,7 @@ from service.web._triage import (
     TIERS,
     ListQuery,
     PatientRow,
+    record_label,
     select_rows,
     team_rows,
 )
@@ -141,7 +142,7 @@ def _name_cell(row: PatientRow, namesakes: set[str]) -> Html:
     mrn = p.record_number
     extra = None
     if mrn:
-        extra = el("span", f"MRN {mrn}", class_="mrn")
+        extra = el("span", record_label(mrn), class_="mrn")
     elif p.display_name.lower() in namesakes:
         extra = el("span", f"born {p.birth_year}, id {str(p.id)[:8]}", class_="mrn")
     return el(
@@ -306,6 +307,7 @@ def _pager(query: ListQuery, total: int) -> Html | None:
 async def team(
     request: Request,
     conn: Conn,
+    settings: AppSettings,
     q: Annotated[str, Query(max_length=200)] = "",
     status: Annotated[str, Query(max_length=20)] = "",
     team: Annotated[str, Query(max_length=40)] = "",
@@ -329,7 +331,12 @@ async def team(
     )
     now = datetime.now(UTC)
     patients = await list_patients(conn, team_ids=None if user.role == "admin" else user.team_ids)
-    rows = await team_rows(conn, patients, now=now)
+    rows = await team_rows(
+        conn,
+        patients,
+        now=now,
+        no_data_after=timedelta(days=settings.alert_no_data_after_enrolment_days),
+    )
     teams = sorted({(str(r.patient.team_id), r.team_name) for r in rows}, key=lambda t: t[1])
     show_team = user.role == "admin" or len(teams) > 1
     names = Counter(p.display_name.lower() for p in patients)

@@ -34,6 +34,7 @@ __all__ = [
     "PatientRow",
     "Reason",
     "need_rank",
+    "record_label",
     "rule_words",
     "select_rows",
     "team_rows",
@@ -96,6 +97,11 @@ SORTS: tuple[SortKey, ...] = (
 )
 
 
+def record_label(record_number: str) -> str:
+    """``MRN 0042``, or the record number alone when it already says what it is (``MRN-0042``)."""
+    return record_number if record_number.lower().startswith("mrn") else f"MRN {record_number}"
+
+
 def rule_words(rule: str) -> str:
     return RULE_WORDS.get(rule, rule.replace("_", " ").lower())
 
@@ -138,6 +144,7 @@ class PatientRow:
     device: DeviceStatus | None = None
     team_name: str = ""
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    no_data_after: timedelta = NO_DATA_AFTER
 
     @property
     def days_since_surgery(self) -> int:
@@ -175,7 +182,7 @@ class PatientRow:
     @property
     def no_data_since_enrolment(self) -> bool:
         """Enrolled :data:`NO_DATA_AFTER` ago and not a single sample since."""
-        return self.last_data_at is None and self.now - self.patient.created_at > NO_DATA_AFTER
+        return self.last_data_at is None and self.now - self.patient.created_at > self.no_data_after
 
     @property
     def tier(self) -> Tier:
@@ -331,7 +338,11 @@ _SLIM = (
 
 
 async def team_rows(
-    conn: AsyncConnection[Any], patients: list[PatientRecord], *, now: datetime
+    conn: AsyncConnection[Any],
+    patients: list[PatientRecord],
+    *,
+    now: datetime,
+    no_data_after: timedelta = NO_DATA_AFTER,
 ) -> list[PatientRow]:
     """The list rows of ``patients``, sorted by need."""
     ids = [p.id for p in patients]
@@ -362,6 +373,7 @@ async def team_rows(
             device=devices.get(p.id),
             team_name=str(teams.get(p.team_id, "")),
             now=now,
+            no_data_after=no_data_after,
         )
         for p in patients
     ]

@@ -105,7 +105,7 @@ def test_clinician_and_patient_dashboards(demo: RunningDemo, browser: Browser) -
     expect(second).to_contain_text(OVER_DOER)
     expect(second).to_contain_text("Open warning")
     expect(second).to_contain_text("Over target since")
-    expect(second).to_contain_text(f"MRN {OVER_DOER_MRN}")
+    expect(second).to_contain_text(OVER_DOER_MRN)
     expect(second).not_to_contain_text("On track")
     _shot(page, "care-team-list")
 

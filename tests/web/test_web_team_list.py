@@ -74,8 +74,8 @@ async def test_record_numbers_are_optional_unique_per_team_and_tell_namesakes_ap
     assert taken.status_code == 409
     await web_login(world.client, "nurse@north.example")
     page = (await world.client.get("/team")).text
-    assert "MRN MRN-0001" in page
-    assert "MRN MRN-0002" in page
+    assert '<span class="mrn">MRN-0001</span>' in page
+    assert '<span class="mrn">MRN-0002</span>' in page
     found = (await world.client.get("/team", params={"q": "mrn-0002"})).text
     assert f'data-patient="{second}"' in found
     assert f'data-patient="{first}"' not in found
