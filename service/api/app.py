@@ -18,6 +18,7 @@ from service.alerts import AlertWatch
 from service.api.access import enforce_access, install_access_control
 from service.api.limits import BodyLimitMiddleware, InputGuardMiddleware
 from service.api.problems import (
+    PROBLEM_RESPONSES,
     UNAVAILABLE_RESPONSE,
     UNSUPPORTED_MEDIA_RESPONSE,
     install_problem_handlers,
@@ -107,19 +108,36 @@ class CatchAllMiddleware:
             await response(scope, receive, send)
 
 
+# 409 answers of routes whose decorators do not list them (a state or a unique value conflicts).
+_CONFLICTS = {
+    ("post", "/v1/alerts/{alert_id}/acknowledge"): "The alert is neither open nor cleared",
+    ("post", "/v1/alerts/{alert_id}/resolve"): "The alert is already resolved",
+    ("post", "/v1/users"): "A user with this e-mail already exists",
+    ("post", "/v1/patients"): "Another patient of the team has this record number",
+    ("patch", "/v1/patients/{patient_id}"): "Another patient of the team has this record number",
+}
+
+
 def _document_common_answers(app: FastAPI) -> None:
-    """Add the answers every route can give to the OpenAPI document: 503, and 415 with a body."""
+    """Add the answers routes give beyond their decorators to the OpenAPI document.
+
+    503 (database unavailable, with ``Retry-After``) on every operation, 415 on every operation
+    with a body, and the 409s of :data:`_CONFLICTS`.
+    """
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = build()
-        for item in schema.get("paths", {}).values():
-            for operation in item.values():
+        for path, item in schema.get("paths", {}).items():
+            for method, operation in item.items():
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
                 operation["responses"].setdefault("503", UNAVAILABLE_RESPONSE)
+                if (method, path) in _CONFLICTS:
+                    conflict = PROBLEM_RESPONSES[422] | {"description": _CONFLICTS[method, path]}
+                    operation["responses"].setdefault("409", conflict)
                 if "requestBody" in operation:
                     operation["responses"].setdefault("415", UNSUPPORTED_MEDIA_RESPONSE)
         app.openapi_schema = schema

@@ -112,8 +112,22 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# FastAPI answers 400 with this detail to a body it cannot decode (not UTF-8, not a form).
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+        # Invalid input like any other: 422 naming the body, as every route documents.
+        msg = "the body could not be decoded (expected UTF-8 JSON, or a form where documented)"
+        return problem_response(
+            422,
+            "Invalid input",
+            f"body: {msg}",
+            code="validation_failed",
+            errors=[{"loc": ["body"], "msg": msg}],
+        )
     return problem_response(
         exc.status_code,
         str(exc.detail),
