@@ -178,11 +178,15 @@ def ramp_flag(
     )
 
 
-def own_resting_median(recent: Recent, *, days: int, min_days: int) -> float | None:
+def own_resting_median(
+    recent: Recent, *, days: int, min_days: int, night: bool | None = None
+) -> float | None:
     """Median of the last ``days`` days' own resting estimates, beats/min.
 
     Only days whose resting rate was estimated from their own heart rate count (not copies
-    from other days or overrides); fewer than ``min_days`` such days give ``None``.
+    from other days or overrides) and, when ``night`` is given, only those whose estimate did
+    (``True``) or did not (``False``) include the night; fewer than ``min_days`` such days give
+    ``None``.
     """
     values = [
         s.heart_rate.resting_bpm
@@ -190,14 +194,18 @@ def own_resting_median(recent: Recent, *, days: int, min_days: int) -> float | N
         if s is not None
         and s.heart_rate.resting_source == "estimated"
         and s.heart_rate.resting_bpm is not None
+        and (night is None or s.heart_rate.resting_night is night)
     ]
     return float(median(values)) if len(values) >= max(min_days, 1) else None
 
 
-def resting_baseline(*, recent: Recent, day: date, rules: FlagRules) -> float | None:
-    """Median resting heart rate of the ``rhr_baseline_days`` days before ``day``, beats/min."""
+def resting_baseline(*, recent: Recent, day: date, rules: FlagRules, night: bool) -> float | None:
+    """Median resting heart rate of the ``rhr_baseline_days`` days before ``day``, beats/min.
+
+    Only days whose estimate is of the same kind as today's count: with the night or without.
+    """
     return own_resting_median(
-        recent, days=rules.rhr_baseline_days, min_days=rules.rhr_min_baseline_days
+        recent, days=rules.rhr_baseline_days, min_days=rules.rhr_min_baseline_days, night=night
     )
 
 

@@ -88,6 +88,8 @@ class IntensityThresholds:
     hr_limit_max_fraction: PhaseValues
     resting_recent_days: int
     resting_recent_min_days: int
+    resting_night_window_min: int
+    resting_night_min_minutes: int
 
 
 @dataclass(frozen=True)

@@ -147,10 +147,18 @@ def analyse_day(
     else:
         status = "on_track"
 
+    # Whether the day's own resting estimate includes sleep: asleep the heart beats a few times a
+    # minute slower, so an estimate without the night is compared only with others without it.
+    resting_night: bool | None = None
+    if model.resting_source == "estimated":
+        night = grid.hr_count[: th.intensity.resting_night_window_min]
+        resting_night = int(np.count_nonzero(night > 0)) >= th.intensity.resting_night_min_minutes
     baseline = None
     elevated = False
-    if day_complete and model.rules_active and model.resting_source == "estimated":
-        baseline = _history_rules.resting_baseline(recent=past, day=day, rules=rules)
+    if day_complete and model.rules_active and resting_night is not None:
+        baseline = _history_rules.resting_baseline(
+            recent=past, day=day, rules=rules, night=resting_night
+        )
         elevated = (
             baseline is not None
             and model.resting_bpm is not None
@@ -235,6 +243,7 @@ def analyse_day(
         not_checked_reason=model.not_checked_reason,
         resting_bpm=model.resting_bpm,
         resting_source=model.resting_source,
+        resting_night=resting_night,
         resting_baseline_bpm=baseline,
         resting_elevated=elevated,
         mean_bpm=basic.hr_avg_bpm,

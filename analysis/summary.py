@@ -53,8 +53,13 @@ class HeartRateSummary:
     resting_bpm, resting_source
         Resting heart rate and where it came from (``override`` | ``estimated`` |
         ``recent_days`` | ``none``).
+    resting_night
+        For a resting rate estimated from the day's own heart rate: whether that heart rate
+        covered the night (sleep lowers it), else ``None``. The baseline and the rise compare
+        estimates of the same kind only.
     resting_baseline_bpm
-        Median resting rate of the recent days (``None`` with too few days).
+        Median resting rate of the recent days whose estimate is of the same kind (with or
+        without the night; ``None`` with too few such days).
     resting_elevated
         Resting rate at or above baseline plus the configured rise.
     mean_bpm, max_bpm
@@ -79,6 +84,7 @@ class HeartRateSummary:
     not_checked_reason: str | None
     resting_bpm: float | None
     resting_source: RestingSource
+    resting_night: bool | None
     resting_baseline_bpm: float | None
     resting_elevated: bool
     mean_bpm: float | None
