@@ -137,6 +137,21 @@ async def test_days_query_validation(world: World) -> None:
     bad_date = await world.client.get(url, params={"from": "yesterday"}, headers=headers)
     assert bad_date.status_code == 422
     assert bad_date.json()["errors"][0]["loc"] == ["query", "from"]
+    # Dates at the edge of the calendar are refused, not an overflow: each names its parameter.
+    for params in ({"to": "0001-01-01"}, {"from": "0001-01-01", "to": "0001-01-05"}):
+        edge = await world.client.get(url, params=params, headers=headers)
+        assert edge.status_code == 422, edge.text
+        assert edge.json()["errors"][0]["loc"][0] == "query"
+    for path in ("sessions", "days"):
+        far = await world.client.get(
+            f"/v1/patients/{world.patient_id}/{path}",
+            params={"from": "9999-12-01", "to": "9999-12-31"},
+            headers=headers,
+        )
+        assert far.status_code == 422, far.text
+    old = await world.client.get(f"{url}/0001-01-01", headers=headers)
+    assert old.status_code == 200, old.text
+    assert old.json()["status"] == "not_monitored"
 
 
 async def test_logout_revokes_the_token_at_once(world: World) -> None:

@@ -17,6 +17,7 @@ from service.api.problems import PROBLEM_RESPONSES
 from service.db.text import utf8_cursor
 from service.errors import NotFoundError, ValidationFailedError
 from service.patients import PatientRecord
+from service.validators import EARLIEST_SURGERY_DATE
 from service.worker.days import local_day
 
 router = APIRouter(prefix="/v1/patients", tags=["days"], responses=PROBLEM_RESPONSES)
@@ -87,6 +88,13 @@ A date without one is `{"date", "status", "checkins"}` with `status`:
 """
 
 
+# The dates a range may name: no patient was monitored before 1900 (surgery dates start there,
+# service.validators), and 2200 is far past any patient's today; outside it date arithmetic
+# would overflow.
+EARLIEST_DAY = EARLIEST_SURGERY_DATE
+LATEST_DAY = date(2200, 12, 31)
+
+
 def _today(patient: PatientRecord) -> date:
     return local_day(datetime.now(UTC), patient.tz)
 
@@ -95,8 +103,14 @@ def _range(
     patient: PatientRecord, first: date | None, last: date | None, today: date | None = None
 ) -> tuple[date, date]:
     """A validated day range (default: the last 30 local days of the patient)."""
+    for name, value in (("from", first), ("to", last)):
+        if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise ValidationFailedError(
+                f"{name} must be a date between {EARLIEST_DAY} and {LATEST_DAY} (YYYY-MM-DD)",
+                errors=[{"loc": ["query", name], "msg": "out of range"}],
+            )
     last = last or today or _today(patient)
-    first = first or last - timedelta(days=29)
+    first = first or max(EARLIEST_DAY, last - timedelta(days=29))
     if first > last:
         raise ValidationFailedError(
             "from must not be after to", errors=[{"loc": ["query", "from"], "msg": "after to"}]
