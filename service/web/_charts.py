@@ -19,9 +19,13 @@ from service.web._svg import (
     H,
     W,
     chart_table,
+    column,
     fmt,
+    legend,
     polyline,
+    rect,
     scale,
+    slot_width,
     svg,
     y_axis,
 )
@@ -43,30 +47,12 @@ def sparkline(values: Sequence[int | None], *, target_min: float | None) -> Html
     step = width / max(len(values), 1)
     bars = []
     for i, v in enumerate(values):
-        if v is None:
-            bars.append(
-                el(
-                    "rect",
-                    x=f"{i * step:.1f}",
-                    y=height - 1,
-                    width=f"{step - 1:.1f}",
-                    height=1,
-                    class_="spark-none",
-                )
-            )
-            continue
-        h = max(v / top * height, 1)
-        below = target_min is not None and v < target_min
-        bars.append(
-            el(
-                "rect",
-                x=f"{i * step:.1f}",
-                y=f"{height - h:.1f}",
-                width=f"{step - 1:.1f}",
-                height=f"{h:.1f}",
-                class_="spark-below" if below else "spark-ok",
-            )
-        )
+        # A day without a summary is a 1-unit stub; a day with one is at least 1 unit high.
+        h = 1.0 if v is None else max(v / top * height, 1)
+        cls = "spark-none" if v is None else "spark-ok"
+        if v is not None and target_min is not None and v < target_min:
+            cls = "spark-below"
+        bars.append(rect(x=i * step, y=height - h, width=step - 1, height=h, cls=cls))
     if target_min:
         y = height - target_min / top * height
         bars.append(el("line", x1=0, x2=width, y1=f"{y:.1f}", y2=f"{y:.1f}", class_="spark-target"))
@@ -117,51 +103,24 @@ def progression_chart(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
         + [float(d.targets.get("aerobic_min_high") or 0) for d in days]
         + [10.0]
     )
-    step = (W - PAD_L - PAD_R) / len(days)
+    step = slot_width(len(days))
     band, bars = [], []
     for i, d in enumerate(days):
         x = PAD_L + i * step
         low, high = d.targets.get("aerobic_min_low"), d.targets.get("aerobic_min_high")
         if low is not None and high is not None:
             y_hi, y_lo = scale(float(high), top), scale(float(low), top)
-            band.append(
-                el(
-                    "rect",
-                    x=f"{x:.1f}",
-                    y=f"{y_hi:.1f}",
-                    width=f"{step:.1f}",
-                    height=f"{max(y_lo - y_hi, 1):.1f}",
-                    class_="band",
-                )
-            )
+            band.append(rect(x=x, y=y_hi, width=step, height=max(y_lo - y_hi, 1), cls="band"))
         base = 0
         for kind in _KINDS:
             n = d.by_kind(kind)
-            if not n:
-                continue
-            y0, y1 = scale(base, top), scale(base + n, top)
-            bars.append(
-                el(
-                    "rect",
-                    x=f"{x + step * 0.15:.1f}",
-                    y=f"{y1:.1f}",
-                    width=f"{step * 0.7:.1f}",
-                    height=f"{y0 - y1:.1f}",
-                    class_=f"bar {kind}",
+            if n:
+                bars.append(
+                    column(x=x, slot=step, low=base, high=base + n, top=top, cls=f"bar {kind}")
                 )
-            )
-            base += n
+                base += n
     first, last = days[0].day, days[-1].day
     label = f"Daily aerobic minutes from {first} to {last} against the plan's target band"
-    legend = el(
-        "ul",
-        [
-            el("li", el("span", class_=f"key {k}", aria_hidden="true"), k)
-            for k in ("walking", "biking", "running", "band")
-        ],
-        class_="legend",
-        aria_hidden="true",
-    )
     rows = [
         (
             d.day.isoformat(),
@@ -180,7 +139,7 @@ def progression_chart(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
         svg(label, y_axis(top, ""), join(band), _week_labels(days, surgery_date, step), join(bars)),
         el(
             "figcaption",
-            legend,
+            legend([(k, k) for k in (*_KINDS, "band")]),
             "Target band: the plan's daily aerobic minutes for the week since surgery.",
         ),
         chart_table(
@@ -208,15 +167,15 @@ def steps_chart(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
         return el("p", "No steps recorded yet.", class_="empty")
     # 1,000 steps floor and 10 % headroom (tunable defaults).
     top = 1.1 * max([int(d.summary.get("steps") or 0) for d in days] + [1000])
-    step = (W - PAD_L - PAD_R) / len(days)
+    step = slot_width(len(days))
     bars = [
-        el(
-            "rect",
-            x=f"{PAD_L + i * step + step * 0.15:.1f}",
-            y=f"{scale(int(d.summary.get('steps') or 0), top):.1f}",
-            width=f"{step * 0.7:.1f}",
-            height=f"{H - PAD_B - scale(int(d.summary.get('steps') or 0), top):.1f}",
-            class_="bar steps",
+        column(
+            x=PAD_L + i * step,
+            slot=step,
+            low=0,
+            high=int(d.summary.get("steps") or 0),
+            top=top,
+            cls="bar steps",
         )
         for i, d in enumerate(days)
     ]
@@ -241,7 +200,7 @@ def hr_chart(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
     if not days:
         return el("p", "No heart rate recorded yet.", class_="empty")
     top = 200.0  # beats/min: above any limit the plan sets (Tanaka 2001 HRmax for adults < 200)
-    step = (W - PAD_L - PAD_R) / len(days)
+    step = slot_width(len(days))
     xs = [PAD_L + (i + 0.5) * step for i in range(len(days))]
     lines = [
         polyline([(x, d.heart_rate.get(key)) for x, d in zip(xs, days, strict=True)], top, cls)
@@ -263,15 +222,6 @@ def hr_chart(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
         )
         for d in days
     ]
-    legend = el(
-        "ul",
-        [
-            el("li", el("span", class_=f"key {k}", aria_hidden="true"), k)
-            for k in ("resting", "mean", "max", "limit")
-        ],
-        class_="legend",
-        aria_hidden="true",
-    )
     return el(
         "figure",
         svg(
@@ -280,7 +230,11 @@ def hr_chart(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
             _week_labels(days, surgery_date, step),
             join(lines),
         ),
-        el("figcaption", legend, "Beats per minute."),
+        el(
+            "figcaption",
+            legend([(k, k) for k in ("resting", "mean", "max", "limit")]),
+            "Beats per minute.",
+        ),
         chart_table(
             "Heart rate per day",
             ("date", "resting bpm", "mean bpm", "max bpm", "limit bpm", "min above limit"),

@@ -1,4 +1,9 @@
-"""SVG primitives shared by the charts: drawing area, axes, lines and the table beside each chart."""
+"""SVG primitives shared by the charts: drawing area, axes, bars, lines, legends and tables.
+
+Every chart draws in the same area (:data:`W` × :data:`H` user units inside the padding) on a
+value axis from 0 to a chart's ``top``; the helpers here place bars, horizontal lines and ticks
+on it, so that each chart only says what it draws.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,14 @@ __all__ = [
     "H",
     "W",
     "chart_table",
+    "column",
     "fmt",
+    "hline",
+    "legend",
     "polyline",
+    "rect",
     "scale",
+    "slot_width",
     "svg",
     "y_axis",
 ]
@@ -53,19 +63,54 @@ def scale(value: float, top: float) -> float:
     return H - PAD_B - (value / top if top else 0.0) * span
 
 
+def slot_width(n: int) -> float:
+    """The width of one of ``n`` equal slots (one a day) across the drawing area."""
+    return (W - PAD_L - PAD_R) / n
+
+
+def rect(*, x: float, y: float, width: float, height: float, cls: str) -> Html:
+    """A rectangle in user units (one decimal)."""
+    return el(
+        "rect",
+        x=f"{x:.1f}",
+        y=f"{y:.1f}",
+        width=f"{width:.1f}",
+        height=f"{height:.1f}",
+        class_=cls,
+    )
+
+
+def column(*, x: float, slot: float, low: float, high: float, top: float, cls: str) -> Html:
+    """A bar from ``low`` to ``high`` on the value axis, in the middle 70 % of a slot at ``x``."""
+    y_low, y_high = scale(low, top), scale(high, top)
+    return rect(x=x + slot * 0.15, y=y_high, width=slot * 0.7, height=y_low - y_high, cls=cls)
+
+
+def hline(value: float, top: float, cls: str) -> Html:
+    """A line across the drawing area at ``value`` on the value axis."""
+    y = f"{scale(value, top):.1f}"
+    return el("line", x1=PAD_L, x2=W - PAD_R, y1=y, y2=y, class_=cls)
+
+
+def legend(items: Sequence[tuple[str, str]], *, hidden: bool = True) -> Html:
+    """A chart's key: ``(class, label)`` pairs; ``hidden`` when the table says it all already."""
+    return el(
+        "ul",
+        [
+            el("li", el("span", class_=f"key {cls}", aria_hidden="true"), label)
+            for cls, label in items
+        ],
+        class_="legend",
+        aria_hidden="true" if hidden else None,
+    )
+
+
 def y_axis(top: float, unit: str) -> Html:
     ticks = [top * i / 4 for i in range(5)]
     return join(
         el(
             "g",
-            el(
-                "line",
-                x1=PAD_L,
-                x2=W - PAD_R,
-                y1=f"{scale(t, top):.1f}",
-                y2=f"{scale(t, top):.1f}",
-                class_="grid",
-            ),
+            hline(t, top, "grid"),
             el(
                 "text",
                 f"{t:.0f}{unit}",

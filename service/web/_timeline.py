@@ -16,8 +16,10 @@ from service.web._svg import (
     H,
     W,
     chart_table,
+    hline,
+    legend,
     polyline,
-    scale,
+    rect,
     svg,
     y_axis,
 )
@@ -42,13 +44,12 @@ def session_timeline(
 
     sessions = list(s.get("sessions") or [])
     blocks = [
-        el(
-            "rect",
-            x=f"{x_of(x['start_s']):.1f}",
+        rect(
+            x=x_of(x["start_s"]),
             y=PAD_T,
-            width=f"{max(x_of(x['end_s']) - x_of(x['start_s']), 2):.1f}",
+            width=max(x_of(x["end_s"]) - x_of(x["start_s"]), 2),
             height=H - PAD_T - PAD_B,
-            class_=f"session {x.get('kind', 'walking')}",
+            cls=f"session {x.get('kind', 'walking')}",
         )
         for x in sessions
     ]
@@ -75,18 +76,7 @@ def session_timeline(
         for h in range(0, 24, 3)
     ]
     limit = point.heart_rate.get("limit_bpm")
-    limit_line = (
-        el(
-            "line",
-            x1=PAD_L,
-            x2=W - PAD_R,
-            y1=f"{scale(float(limit), top):.1f}",
-            y2=f"{scale(float(limit), top):.1f}",
-            class_="line limit",
-        )
-        if limit
-        else None
-    )
+    limit_line = hline(float(limit), top, "line limit") if limit else None
     rows = [
         (
             datetime.fromtimestamp(x["start_s"], tz=zone).strftime("%H:%M"),
@@ -114,16 +104,13 @@ def session_timeline(
         ),
         el(
             "figcaption",
-            el(
-                "ul",
-                el("li", el("span", class_="key session-key", aria_hidden="true"), "session"),
-                el("li", el("span", class_="key mean", aria_hidden="true"), "heart rate, bpm"),
-                el(
-                    "li",
-                    el("span", class_="key limit", aria_hidden="true"),
-                    f"limit {float(limit):g} bpm" if limit else "no heart-rate limit",
-                ),
-                class_="legend",
+            legend(
+                [
+                    ("session-key", "session"),
+                    ("mean", "heart rate, bpm"),
+                    ("limit", f"limit {float(limit):g} bpm" if limit else "no heart-rate limit"),
+                ],
+                hidden=False,
             ),
             f"{len(sessions)} session(s); shaded blocks are sessions, the line is heart rate per"
             f" minute (broken where the band sent none); hours in {zone.key}.",
