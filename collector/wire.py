@@ -1,10 +1,12 @@
 """Samples as the collector sends them, and their JSON encoding for ``POST /v1/ingest``.
 
-The contract is ``service/ingest/WIRE_FORMAT.md`` (version 1). Times travel as RFC 3339 UTC with a
-``Z`` suffix at millisecond precision; the fraction is left out when it is zero, as in the
-examples of that document. Each sample is encoded once, to the bytes of its JSON object, when it
-enters the outbox; a batch body is those objects joined, so re-sending a batch re-sends identical
-bytes.
+The contract is ``service/ingest/WIRE_FORMAT.md`` (version 1), written down once as the msgspec
+structs of :mod:`wire`, which the service decodes with: these dataclasses are the hub's own
+typed samples (epoch seconds, tuples), and every encoding goes through those structs. Times
+travel as RFC 3339 UTC with a ``Z`` suffix at millisecond precision; the fraction is left out when
+it is zero, as in the examples of that document. Each sample is encoded once, to the bytes of its
+JSON object, when it enters the outbox; a batch body is those objects joined, so re-sending a
+batch re-sends identical bytes.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
-import orjson
 
+import wire
 from collector.errors import PayloadError
 
 __all__ = [
@@ -37,7 +40,8 @@ __all__ = [
     "parse_time",
 ]
 
-Contact = Literal["detected", "not_detected", "not_supported"]
+Contact = wire.Contact
+_ENCODE = wire.SAMPLE_ENCODER.encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,17 +87,15 @@ class BikeSample:
 
 Sample = HeartRateSample | StepsSample | CadenceSample | BikeSample
 # ``sensor`` (every kind) is the hub's number for the paired device a sample came from, 1–255;
-# 0 (left out of the JSON) when the sender has one source, like the simulator. WIRE_FORMAT.md.
-
-
-def _split_ms(t_s: float) -> tuple[int, int]:
-    ms = round(t_s * 1000)
-    return ms // 1000, ms % 1000
+# 0 (left out of the JSON) when the sender has one source, like the simulator (wire.SENSOR_MAX).
 
 
 def format_time(t_s: float) -> str:
-    """Format epoch seconds as RFC 3339 UTC, ``Z`` suffix, milliseconds unless they are zero."""
-    whole_s, ms = _split_ms(t_s)
+    """Format epoch seconds as RFC 3339 UTC, ``Z`` suffix, milliseconds unless they are zero.
+
+    :func:`_time_texts` formats many at once with numpy, to the same text (a test checks).
+    """
+    whole_s, ms = divmod(round(t_s * 1000), 1000)
     text = datetime.fromtimestamp(whole_s, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{text}.{ms:03d}Z" if ms else f"{text}Z"
 
@@ -109,43 +111,33 @@ def parse_time(text: str) -> float:
     return parsed.timestamp()
 
 
-def _sample_object(sample: Sample) -> dict[str, Any]:
-    obj = _kind_object(sample)
-    if sample.sensor:
-        obj["sensor"] = sample.sensor
-    return obj
-
-
-def _kind_object(sample: Sample) -> dict[str, Any]:
+def _wire_sample(sample: Sample) -> wire.Sample:
     t = format_time(sample.t_s)
     if isinstance(sample, HeartRateSample):
-        obj: dict[str, Any] = {"kind": "heart_rate", "t": t, "bpm": sample.bpm}
-        if sample.rr_s:
-            obj["rr_s"] = list(sample.rr_s)
-        if sample.contact is not None:
-            obj["contact"] = sample.contact
-        return obj
+        return wire.HeartRate(
+            t=t,
+            bpm=sample.bpm,
+            rr_s=list(sample.rr_s) if sample.rr_s else None,
+            contact=sample.contact,
+            sensor=sample.sensor,
+        )
     if isinstance(sample, StepsSample):
-        return {"kind": "steps", "t": t, "steps": sample.steps, "interval_s": sample.interval_s}
+        return wire.Steps(
+            t=t, steps=sample.steps, interval_s=sample.interval_s, sensor=sample.sensor
+        )
     if isinstance(sample, CadenceSample):
-        obj = {"kind": "cadence", "t": t, "spm": sample.spm}
-        if sample.running is not None:
-            obj["running"] = sample.running
-        return obj
-    obj = {"kind": "bike", "t": t, "rpm": sample.rpm}
-    if sample.power_w is not None:
-        obj["power_w"] = sample.power_w
-    return obj
+        return wire.Cadence(t=t, spm=sample.spm, running=sample.running, sensor=sample.sensor)
+    return wire.Bike(t=t, rpm=sample.rpm, power_w=sample.power_w, sensor=sample.sensor)
 
 
 def encode_sample(sample: Sample) -> bytes:
     """Encode one sample as the bytes of its JSON object in a batch's ``samples`` array."""
-    return orjson.dumps(_sample_object(sample))
+    return _ENCODE(_wire_sample(sample))
 
 
 def assemble_batch(batch_id: str, encoded_samples: Iterable[bytes]) -> bytes:
     """Join already-encoded samples into a request body ``{"batch_id": ..., "samples": [...]}``."""
-    head = orjson.dumps(str(uuid.UUID(batch_id)))
+    head = _ENCODE(str(uuid.UUID(batch_id)))
     return b'{"batch_id":' + head + b',"samples":[' + b",".join(encoded_samples) + b"]}"
 
 
@@ -155,6 +147,7 @@ def encode_batch(batch_id: str, samples: Sequence[Sample]) -> bytes:
 
 
 def _time_texts(t_s: npt.NDArray[np.float64]) -> list[str]:
+    """:func:`format_time` of many times at once."""
     ms = np.round(np.asarray(t_s, dtype=np.float64) * 1000).astype(np.int64)
     seconds = np.datetime_as_string((ms // 1000).astype("datetime64[s]"), unit="s").tolist()
     remainder = (ms % 1000).tolist()
@@ -164,68 +157,51 @@ def _time_texts(t_s: npt.NDArray[np.float64]) -> list[str]:
 def encode_heart_rate_series(
     t_s: npt.NDArray[np.float64], bpm: npt.NDArray[np.integer[Any]]
 ) -> list[bytes]:
-    """Encode many heart-rate samples at once; byte-identical to :func:`encode_sample` on each."""
-    texts = _time_texts(t_s)
+    """Encode many heart-rate samples at once (the times formatted together), one object each."""
+    heart_rate = wire.HeartRate
     return [
-        f'{{"kind":"heart_rate","t":"{t}","bpm":{b}}}'.encode()
-        for t, b in zip(texts, np.asarray(bpm).tolist(), strict=True)
+        _ENCODE(heart_rate(t=t, bpm=b))
+        for t, b in zip(_time_texts(t_s), np.asarray(bpm).tolist(), strict=True)
     ]
 
 
 def encode_steps_series(
     t_s: npt.NDArray[np.float64], steps: npt.NDArray[np.integer[Any]], *, interval_s: int
 ) -> list[bytes]:
-    """Encode many step-count samples sharing one interval; identical to :func:`encode_sample`."""
-    texts = _time_texts(t_s)
+    """Encode many step-count samples sharing one interval, one object each."""
+    steps_of = wire.Steps
     return [
-        f'{{"kind":"steps","t":"{t}","steps":{n},"interval_s":{interval_s}}}'.encode()
-        for t, n in zip(texts, np.asarray(steps).tolist(), strict=True)
+        _ENCODE(steps_of(t=t, steps=n, interval_s=interval_s))
+        for t, n in zip(_time_texts(t_s), np.asarray(steps).tolist(), strict=True)
     ]
 
 
-def _field(obj: dict[str, Any], name: str, index: int) -> Any:
-    try:
-        return obj[name]
-    except KeyError:
-        raise PayloadError(f"samples[{index}] has no {name!r}", index=index, field=name) from None
-
-
-def _decode_sample(obj: dict[str, Any], index: int) -> Sample:
-    kind = _field(obj, "kind", index)
-    t_s = parse_time(_field(obj, "t", index))
-    sensor = int(obj.get("sensor", 0))
-    if kind == "heart_rate":
+def _from_wire(sample: wire.Sample) -> Sample:
+    t_s = parse_time(sample.t)
+    if isinstance(sample, wire.HeartRate):
         return HeartRateSample(
             t_s=t_s,
-            bpm=int(_field(obj, "bpm", index)),
-            rr_s=tuple(float(x) for x in obj.get("rr_s", ())),
-            contact=obj.get("contact"),
-            sensor=sensor,
+            bpm=sample.bpm,
+            rr_s=tuple(sample.rr_s or ()),
+            contact=sample.contact,
+            sensor=sample.sensor,
         )
-    if kind == "steps":
+    if isinstance(sample, wire.Steps):
         return StepsSample(
-            t_s=t_s,
-            steps=int(_field(obj, "steps", index)),
-            interval_s=int(_field(obj, "interval_s", index)),
-            sensor=sensor,
+            t_s=t_s, steps=sample.steps, interval_s=sample.interval_s, sensor=sample.sensor
         )
-    if kind == "cadence":
-        return CadenceSample(
-            t_s=t_s, spm=_field(obj, "spm", index), running=obj.get("running"), sensor=sensor
-        )
-    if kind == "bike":
-        return BikeSample(
-            t_s=t_s, rpm=_field(obj, "rpm", index), power_w=obj.get("power_w"), sensor=sensor
-        )
-    raise PayloadError(f"samples[{index}] has unknown kind {kind!r}", index=index, field="kind")
+    if isinstance(sample, wire.Cadence):
+        return CadenceSample(t_s=t_s, spm=sample.spm, running=sample.running, sensor=sample.sensor)
+    return BikeSample(t_s=t_s, rpm=sample.rpm, power_w=sample.power_w, sensor=sample.sensor)
 
 
 def decode_batch(body: bytes) -> tuple[str, list[Sample]]:
-    """Decode a request body into its batch id and samples (the inverse of :func:`encode_batch`)."""
+    """Decode a request body into its batch id and samples (the inverse of :func:`encode_batch`).
+
+    The body is checked against the same schema the service decodes with (:mod:`wire`).
+    """
     try:
-        doc = orjson.loads(body)
-        batch_id = str(uuid.UUID(doc["batch_id"]))
-        raw = doc["samples"]
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        batch = wire.BATCH_DECODER.decode(body)
+    except msgspec.DecodeError as exc:  # ValidationError included
         raise PayloadError(f"not an ingest batch: {exc}") from exc
-    return batch_id, [_decode_sample(obj, i) for i, obj in enumerate(raw)]
+    return str(batch.batch_id), [_from_wire(s) for s in batch.samples]

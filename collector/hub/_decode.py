@@ -2,7 +2,9 @@
 
 Runs in the consumer task, never in a BLE callback: parses with :mod:`collector.profiles`, turns
 cumulative counters into deltas with :mod:`collector.counters`, and keeps every value within the
-ranges of ``service/ingest/WIRE_FORMAT.md`` so the service never rejects a batch for it.
+bounds of the wire schema (:mod:`wire`, the structs the service decodes with) so the service never
+rejects a batch for it. Each notification is dispatched by its characteristic to the profile of
+:data:`collector.profiles.PROFILES` that parses it, and on to that profile's handler here.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import wire
 from collector.counters import CounterEvent, CrankCadence, RolloverCounter, StepCounter
 from collector.errors import PayloadError
 from collector.link import ClockAnchor, Notification
-from collector.profiles import battery, csc, ftms, heart_rate, huami, infinitime, rsc
+from collector.profiles import PROFILES, battery, csc, ftms, heart_rate, huami, infinitime, rsc
 from collector.profiles.heart_rate import SensorContact
 from collector.wire import BikeSample, CadenceSample, HeartRateSample, Sample, StepsSample
 
@@ -30,14 +33,10 @@ _NS_PER_S = 1_000_000_000  # nanoseconds per second (SI)
 # (bleak client.py, start_notify: "BlueZ will return the response as both a notification and
 # read"); real repeats of a value (1 Hz heart rate) are a second apart; tunable default.
 _ECHO_WINDOW_NS = 50_000_000
-# WIRE_FORMAT.md "Request" table: the ranges the service accepts.
-_BPM_MIN, _BPM_MAX = 20, 250
-_RR_MIN_S, _RR_MAX_S, _RR_MAX_COUNT = 0.2, 3.0, 16
-_SPM_MAX = 300.0
-_RPM_MAX = 250.0
-_POWER_MAX_W = 3000
-_STEPS_INTERVAL_MIN_S, _STEPS_INTERVAL_MAX_S = 1, 3600
-_STEPS_PER_S_MAX = 4
+# Profiles by the characteristic that notifies them.
+_PROFILE_BY_UUID = {p.characteristic_uuid: p for p in PROFILES}
+# A profile handler: the parsed record, the local receive time, epoch seconds.
+_Handler = Callable[[Any, datetime, float], list[Sample]]
 _CONTACT = {
     SensorContact.DETECTED: "detected",
     SensorContact.NOT_DETECTED: "not_detected",
@@ -102,6 +101,17 @@ class NotificationDecoder:
         self._battery: int | None = None
         self._last_sample_s: float | None = None
         self._samples = self._echoes = self._invalid = self._out_of_range = 0
+        self._handlers: dict[str, _Handler] = {
+            "heart_rate": self._on_heart_rate,
+            "rsc": self._on_rsc,
+            "csc": self._on_csc,
+            "ftms_indoor_bike": self._on_ftms_indoor_bike,
+            "ftms_treadmill": self._on_ftms_treadmill,
+            "infinitime_steps": self._on_infinitime_steps,
+            "huami_realtime_steps": self._on_huami_realtime_steps,
+            "battery": self._on_battery,
+        }
+        assert set(self._handlers) == {p.name for p in PROFILES}, "a profile without a handler"
 
     def stats(self) -> DecoderStats:
         """A snapshot of the counts."""
@@ -150,58 +160,80 @@ class NotificationDecoder:
         return samples
 
     def _parse(self, uuid: str, payload: bytes, *, at: datetime, t_s: float) -> list[Sample]:
-        if uuid == heart_rate.HEART_RATE_MEASUREMENT_UUID:
-            return self._heart_rate(heart_rate.parse_heart_rate_measurement(payload), t_s)
-        if uuid == battery.BATTERY_LEVEL_UUID:
-            self._battery = battery.parse_battery_level(payload).percent
+        profile = _PROFILE_BY_UUID.get(uuid)
+        if profile is None:
             return []
-        if uuid == rsc.RSC_MEASUREMENT_UUID:
-            m = rsc.parse_rsc_measurement(payload)
-            return self._cadence(float(m.cadence_spm), m.running, t_s)
-        if uuid == csc.CSC_MEASUREMENT_UUID:
-            c = csc.parse_csc_measurement(payload)
-            if c.crank_revs is None or c.crank_event_s is None:
-                return []
-            self._crank, rpm = self._crank.update(
-                crank_revs=c.crank_revs, crank_event_s=c.crank_event_s
-            )
-            return [] if rpm is None else self._bike_sample(rpm, None, t_s)
-        if uuid == ftms.INDOOR_BIKE_DATA_UUID:
-            out: list[Sample] = []
-            for record in self._bike.feed(ftms.parse_indoor_bike_data(payload)):
-                if record.cadence_rpm is not None:
-                    out += self._bike_sample(record.cadence_rpm, record.power_w, t_s)
-            return out
-        if uuid == ftms.TREADMILL_DATA_UUID:
-            out = []
-            for tread in self._treadmill.feed(ftms.parse_treadmill_data(payload)):
-                if tread.steps is not None:
-                    before = self._treadmill_steps.last_time
-                    update = self._treadmill_steps.update(value=tread.steps, at=at)
-                    self._treadmill_steps = update.counter
-                    if before is None:
-                        continue
-                    if self._steps_counted_elsewhere():
-                        out += self._treadmill_cadence(update.delta_count, before, t_s)
-                    else:
-                        out += self._steps_sample(update.delta_count, before, t_s)
-            return out
-        if uuid == infinitime.INFINITIME_STEP_COUNT_UUID:
-            return self._steps_today(infinitime.parse_step_count(payload).steps_today, at, t_s)
-        if uuid == huami.HUAMI_REALTIME_STEPS_UUID:
-            return self._steps_today(huami.parse_realtime_steps(payload).steps_today, at, t_s)
+        return self._handlers[profile.name](profile.parse(payload), at, t_s)
+
+    # One handler per profile of collector.profiles.PROFILES (the table in __init__); each takes
+    # that profile parser's record, the local receive time and the epoch seconds.
+
+    def _on_heart_rate(
+        self, m: heart_rate.HeartRateMeasurement, _at: datetime, t_s: float
+    ) -> list[Sample]:
+        return self._heart_rate(m, t_s)
+
+    def _on_battery(self, level: battery.BatteryLevel, _at: datetime, _t_s: float) -> list[Sample]:
+        self._battery = level.percent
         return []
 
+    def _on_rsc(self, m: rsc.RscMeasurement, _at: datetime, t_s: float) -> list[Sample]:
+        return self._cadence(float(m.cadence_spm), m.running, t_s)
+
+    def _on_csc(self, c: csc.CscMeasurement, _at: datetime, t_s: float) -> list[Sample]:
+        if c.crank_revs is None or c.crank_event_s is None:
+            return []
+        self._crank, rpm = self._crank.update(
+            crank_revs=c.crank_revs, crank_event_s=c.crank_event_s
+        )
+        return [] if rpm is None else self._bike_sample(rpm, None, t_s)
+
+    def _on_ftms_indoor_bike(
+        self, data: ftms.IndoorBikeData, _at: datetime, t_s: float
+    ) -> list[Sample]:
+        out: list[Sample] = []
+        for record in self._bike.feed(data):
+            if record.cadence_rpm is not None:
+                out += self._bike_sample(record.cadence_rpm, record.power_w, t_s)
+        return out
+
+    def _on_ftms_treadmill(
+        self, data: ftms.TreadmillData, at: datetime, t_s: float
+    ) -> list[Sample]:
+        out: list[Sample] = []
+        for tread in self._treadmill.feed(data):
+            if tread.steps is not None:
+                before = self._treadmill_steps.last_time
+                update = self._treadmill_steps.update(value=tread.steps, at=at)
+                self._treadmill_steps = update.counter
+                if before is None:
+                    continue
+                if self._steps_counted_elsewhere():
+                    out += self._treadmill_cadence(update.delta_count, before, t_s)
+                else:
+                    out += self._steps_sample(update.delta_count, before, t_s)
+        return out
+
+    def _on_infinitime_steps(
+        self, count: infinitime.InfiniTimeSteps, at: datetime, t_s: float
+    ) -> list[Sample]:
+        return self._steps_today(count.steps_today, at, t_s)
+
+    def _on_huami_realtime_steps(
+        self, steps: huami.HuamiRealtimeSteps, at: datetime, t_s: float
+    ) -> list[Sample]:
+        return self._steps_today(steps.steps_today, at, t_s)
+
     def _heart_rate(self, m: heart_rate.HeartRateMeasurement, t_s: float) -> list[Sample]:
-        if not _BPM_MIN <= m.bpm <= _BPM_MAX:
+        if not wire.BPM_MIN <= m.bpm <= wire.BPM_MAX:
             self._out_of_range += 1
             return []
-        rr = tuple(r for r in m.rr_s if _RR_MIN_S <= r <= _RR_MAX_S)[:_RR_MAX_COUNT]
+        rr = tuple(r for r in m.rr_s if wire.RR_MIN_S <= r <= wire.RR_MAX_S)[: wire.RR_MAX_COUNT]
         contact: Any = _CONTACT.get(m.contact)
         return [HeartRateSample(t_s=t_s, bpm=m.bpm, rr_s=rr, contact=contact)]
 
     def _cadence(self, spm: float, running: bool, t_s: float) -> list[Sample]:
-        if not 0.0 <= spm <= _SPM_MAX:
+        if not 0.0 <= spm <= wire.SPM_MAX:
             self._out_of_range += 1
             return []
         return [CadenceSample(t_s=t_s, spm=spm, running=running)]
@@ -218,10 +250,10 @@ class NotificationDecoder:
         return self._steps.last_time is not None
 
     def _bike_sample(self, rpm: float, power_w: int | None, t_s: float) -> list[Sample]:
-        if not 0.0 <= rpm <= _RPM_MAX:
+        if not 0.0 <= rpm <= wire.RPM_MAX:
             self._out_of_range += 1
             return []
-        if power_w is not None and not 0 <= power_w <= _POWER_MAX_W:
+        if power_w is not None and not 0 <= power_w <= wire.POWER_MAX_W:
             power_w = None
         return [BikeSample(t_s=t_s, rpm=rpm, power_w=power_w)]
 
@@ -238,10 +270,10 @@ class NotificationDecoder:
             return []
         elapsed_s = t_s - since.timestamp()
         interval_s = min(
-            _STEPS_INTERVAL_MAX_S,
-            max(_STEPS_INTERVAL_MIN_S, math.ceil(elapsed_s), math.ceil(steps / _STEPS_PER_S_MAX)),
+            wire.INTERVAL_MAX_S,
+            max(wire.INTERVAL_MIN_S, math.ceil(elapsed_s), math.ceil(steps / wire.STEPS_PER_S_MAX)),
         )
-        if steps > _STEPS_PER_S_MAX * interval_s:
+        if steps > wire.STEPS_PER_S_MAX * interval_s:
             self._out_of_range += 1
             return []
         return [StepsSample(t_s=t_s, steps=steps, interval_s=interval_s)]

@@ -1,4 +1,8 @@
-"""Turn an uploaded body into columns ready for COPY, or reject it with its problems located."""
+"""Turn an uploaded body into columns ready for COPY, or reject it with its problems located.
+
+Shapes and ranges come from the wire schema the hub encodes with (:mod:`wire`, documented in
+``WIRE_FORMAT.md`` beside this file); the checks that need the clock or another field are here.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +19,9 @@ import numpy.typing as npt
 
 from service.db.epoch import PG_EPOCH_S
 from service.errors import PayloadTooLargeError, ValidationFailedError
-from service.ingest.schema import (
-    BATCH_DECODER,
-    BikeIn,
-    CadenceIn,
-    HeartRateIn,
-    SampleIn,
-    StepsIn,
-)
 from service.ingest.times import TimesError, times_us
+from wire import BATCH_DECODER, KINDS, STEPS_PER_S_MAX, Bike, Cadence, HeartRate, Steps
+from wire import Sample as SampleIn
 
 __all__ = ["Columns", "ParsedBatch", "parse_batch"]
 
@@ -32,9 +30,8 @@ __all__ = ["Columns", "ParsedBatch", "parse_batch"]
 EARLIEST_SAMPLE_US = 0
 # WIRE_FORMAT.md: allow 5 minutes of clock skew between hub and service.
 MAX_FUTURE_US = 5 * 60 * 1_000_000
-# Faster than 4 steps/s sustained over an interval is not walking or running (elite sprint
-# cadence is about 4.5 steps/s for seconds, not minutes).
-MAX_STEPS_PER_S = 4
+# Faster than 4 steps/s sustained over an interval is not walking or running (wire.STEPS_PER_S_MAX).
+MAX_STEPS_PER_S = STEPS_PER_S_MAX
 # A problem+json body lists at most this many problems; the count says how many there were.
 _MAX_REPORTED_ERRORS = 50
 _TIME_HINT = "must be an RFC 3339 time with an offset, e.g. 2026-05-10T09:00:01Z"
@@ -74,8 +71,7 @@ _FIELD_MESSAGES = (
     (re.compile(r"^Object missing required field `(\w+)`$"), "field required"),
     (re.compile(r"^Object contains unknown field `(\w+)`$"), "unknown field"),
 )
-_KINDS = ("heart_rate", "steps", "cadence", "bike")
-_KIND_TYPES: tuple[type[SampleIn], ...] = (HeartRateIn, StepsIn, CadenceIn, BikeIn)
+_KIND_TYPES: tuple[type[SampleIn], ...] = (HeartRate, Steps, Cadence, Bike)
 
 
 def _problem(error: msgspec.ValidationError) -> dict[str, Any]:
@@ -92,7 +88,7 @@ def _problem(error: msgspec.ValidationError) -> dict[str, Any]:
             message = text
     if loc[-1:] == ["kind"] and message.startswith("Invalid value "):
         value = message.removeprefix("Invalid value ")
-        message = f"{value} is not a kind; expected one of {', '.join(_KINDS)}"
+        message = f"{value} is not a kind; expected one of {', '.join(KINDS)}"
     return {"loc": loc, "msg": message}
 
 
@@ -185,13 +181,13 @@ def parse_batch(body: bytes, *, now: datetime, max_samples: int) -> ParsedBatch:
         sensor = np.array(column(kind, "sensor"), dtype=np.int16)
         return Columns(t_us[index[kind]], sensor, tuple(column(kind, f) for f in fields))
 
-    steps, interval = column(StepsIn, "steps"), column(StepsIn, "interval_s")
+    steps, interval = column(Steps, "steps"), column(Steps, "interval_s")
     implausible = np.flatnonzero(
         np.array(steps, dtype=np.int64) > MAX_STEPS_PER_S * np.array(interval, dtype=np.int64)
     )
     problems += [
         _at(
-            int(index[StepsIn][i]),
+            int(index[Steps][i]),
             "steps",
             f"more than {MAX_STEPS_PER_S} steps per second over the interval",
         )
@@ -202,8 +198,8 @@ def parse_batch(body: bytes, *, now: datetime, max_samples: int) -> ParsedBatch:
     return ParsedBatch(
         batch_id=batch.batch_id,
         n_samples=len(samples),
-        heart_rate=columns(HeartRateIn, "bpm", "rr_s"),
-        steps=columns(StepsIn, "steps", "interval_s"),
-        cadence=columns(CadenceIn, "spm", "running"),
-        bike=columns(BikeIn, "rpm", "power_w"),
+        heart_rate=columns(HeartRate, "bpm", "rr_s"),
+        steps=columns(Steps, "steps", "interval_s"),
+        cadence=columns(Cadence, "spm", "running"),
+        bike=columns(Bike, "rpm", "power_w"),
     )
