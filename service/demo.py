@@ -30,7 +30,7 @@ from service.checkins import CheckinIn, record_checkin
 from service.db import make_pool
 from service.patients import PatientIn, add_device, add_patient, get_patient
 from service.settings import Settings
-from service.worker import drain
+from service.worker import WorkerOptions, drain
 
 __all__ = ["DEMO_PATIENTS", "DemoLogins", "DemoPatient", "load_demo", "print_last_days"]
 
@@ -223,7 +223,11 @@ async def load_demo(
     async with pool:
         with _progress(console) as progress:
             task = progress.add_task("summarising days", total=None)
-            await drain(pool, on_progress=lambda n: progress.update(task, completed=n))
+            await drain(
+                pool,
+                on_progress=lambda n: progress.update(task, completed=n),
+                options=WorkerOptions.from_settings(settings),
+            )
         async with pool.connection() as conn:
             await _red_flag_checkin(conn, patients[-1][1], settings)
     return logins, [(spec, pid) for spec, pid, _ in patients]

@@ -73,6 +73,14 @@ class Settings(BaseSettings):
     )
     # Tunable default: how often the worker looks for dirty patient-days when no NOTIFY woke it.
     worker_poll_s: float = Field(default=2.0, gt=0)
+    # Tunable defaults: a patient-day whose computation fails is tried 5 times in all, the waits
+    # between doubling from 30 s (30 s, 1, 2, 4 min), then set aside for an administrator
+    # (`rehab analyze --failed`, GET /v1/admin/worker/failed-days); every other day goes on.
+    worker_max_attempts: int = Field(default=5, ge=1, le=100)
+    worker_retry_backoff_s: float = Field(default=30.0, ge=0, le=86_400)
+    # Tunable default: an ingest transaction that loses a deadlock or serialization race is
+    # retried 3 times (after 25-150 ms, jittered) before the hub is answered 503 with Retry-After.
+    ingest_conflict_retries: int = Field(default=3, ge=0, le=10)
     # Tunable default: warnings and errors only, so command output stays readable; INFO adds
     # migrations applied and the embedded server's start, DEBUG everything.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"

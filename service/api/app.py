@@ -40,7 +40,7 @@ from service.errors import RETRY_AFTER_UNAVAILABLE_S, ConfigurationError
 from service.notify import Notifier
 from service.settings import Settings
 from service.web import router as web_router
-from service.worker import Worker
+from service.worker import Worker, WorkerOptions
 
 __all__ = ["create_app"]
 
@@ -160,7 +160,11 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await pool.open(wait=True)
-        worker = Worker(pool, url, poll_s=settings.worker_poll_s) if settings.run_worker else None
+        worker = (
+            Worker(pool, url, options=WorkerOptions.from_settings(settings))
+            if settings.run_worker
+            else None
+        )
         if worker is not None:
             worker.start()
         if settings.run_notifier:

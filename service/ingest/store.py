@@ -7,10 +7,21 @@ stored is counted as a duplicate and never overwrites what is there. The patient
 touched by new samples, and the days without a summary between the patient's previous summarised
 day and them, are queued for the worker in the same transaction, so a stored sample (or a gap
 before it) is never missed by the analysis and a failed batch leaves nothing behind.
+
+Lock order (the same for every writer; migration 0017 lists it): the patient's row, then sample
+rows in primary-key order (each table's rows sorted by (sensor, t), tables in the order of
+:data:`_TABLES`), then ``dirty_days`` rows in (patient_id, day) order, then the device's row. So
+two overlapping batches of one device, or a batch and the worker, never wait for each other in a
+circle. A transaction that still loses a deadlock or serialization race (another writer outside
+this order) is retried a few times; if it keeps losing, the caller gets the database error, which
+the API answers 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +34,15 @@ from service.db.epoch import PG_EPOCH
 from service.ingest.binary_copy import FLOAT4_ARRAY, batch_payload
 from service.ingest.validate import Columns, ParsedBatch
 
-__all__ = ["STAGING_DDL", "IngestResult", "store_batch"]
+__all__ = ["DEFAULT_CONFLICT_RETRIES", "STAGING_DDL", "IngestResult", "store_batch"]
+
+log = logging.getLogger(__name__)
+
+# Tunable defaults (as Settings.ingest_conflict_retries): a batch that loses a deadlock or
+# serialization race is tried again up to 3 times, after 25 ms, 50 ms, 100 ms (each jittered by
+# ±50 % so that two colliding uploads do not collide again).
+DEFAULT_CONFLICT_RETRIES = 3
+_CONFLICT_BACKOFF_S = 0.025
 
 # (table, staging table, value columns as (name, big-endian binary type, optional)); every table
 # starts with (device_id, t, sensor).
@@ -56,6 +75,26 @@ _HOUR_US = 3_600_000_000
 class IngestResult:
     accepted: int
     duplicates: int
+
+
+def _in_key_order(columns: Columns) -> Columns:
+    """The samples sorted by (sensor, t), the order of the sample tables' primary keys.
+
+    Two transactions inserting overlapping keys in one order cannot deadlock on the unique index:
+    the later one waits for the earlier one and never the other way round. Batches are mostly in
+    order already; that is checked first and costs no copy.
+    """
+    t_us, sensor = columns.t_us, columns.sensor
+    if len(t_us) < 2:
+        return columns
+    d_sensor = np.diff(sensor.astype(np.int32))
+    if bool(np.all((d_sensor > 0) | ((d_sensor == 0) & (np.diff(t_us) >= 0)))):
+        return columns
+    order = np.lexsort((t_us, sensor))
+    rows = order.tolist()
+    return Columns(
+        t_us[order], sensor[order], tuple([values[i] for i in rows] for values in columns.values)
+    )
 
 
 async def _copy_columns(
@@ -112,7 +151,9 @@ async def _store_deduplicated(
         await _copy_columns(conn, stage, fields, device_id, columns)
         cur = await conn.execute(
             sql.SQL(
-                "WITH ins AS (INSERT INTO {} SELECT * FROM {} ON CONFLICT DO NOTHING RETURNING t)"
+                # In key order, like the COPY (see the module's lock order).
+                "WITH ins AS (INSERT INTO {} SELECT * FROM {} ORDER BY sensor, t"
+                " ON CONFLICT DO NOTHING RETURNING t)"
                 " SELECT count(*), coalesce(array_agg(DISTINCT date_trunc('hour', t)), '{{}}')"
                 " FROM ins"
             ).format(sql.Identifier(table), sql.Identifier(stage))
@@ -125,15 +166,17 @@ async def _store_deduplicated(
 
 
 # What every stored batch finishes with, in one round trip:
-# - lower the patient's monitoring start when the batch holds older samples (written only then);
+# - lock the patient's row first (FOR NO KEY UPDATE: it does not block the foreign-key checks of
+#   other writers), the lock order's first step, and lower the patient's monitoring start when
+#   the batch holds older samples (written only then);
 # - queue the patient-local days its new samples touch (and their neighbours), and every day
 #   without a summary between the patient's previous summarised or queued day and the batch's
 #   newest day, so that a gap is judged as soon as the data after it is. A batch of old data
 #   (a backfill) also queues the days without a summary between it and the next summarised or
 #   queued day, so that no hole is left below the newest summary (the sweep only looks after
 #   it). Days before monitoring start and after the patient's today are never queued. Rows are
-#   inserted in day order, the order in which the worker queues a next day too, so that the two
-#   never deadlock;
+#   inserted in day order (the lock order), each with a new generation, so that a worker
+#   computing one of these days now computes it again;
 # - wake the worker (delivered at commit), record the batch, and the device's last contact and
 #   newest sample time.
 _FINISH_SQL = sql.SQL(
@@ -153,7 +196,7 @@ _FINISH_SQL = sql.SQL(
     " FROM patients, LATERAL (SELECT (now() AT TIME ZONE %(tz)s)::date AS today,"
     "  (%(first)s::timestamptz AT TIME ZONE %(tz)s)::date AS first_day,"
     "  (%(last)s::timestamptz AT TIME ZONE %(tz)s)::date AS last_day) b"
-    " WHERE id = %(patient)s),"
+    " WHERE id = %(patient)s FOR NO KEY UPDATE OF patients),"
     " monitoring AS ("
     " UPDATE patients p SET monitoring_from = pt.from_day FROM pt WHERE p.id = %(patient)s"
     " AND (p.monitoring_from IS NULL OR p.monitoring_from > pt.from_day)),"
@@ -176,7 +219,7 @@ _FINISH_SQL = sql.SQL(
     " ) q(d)"
     " WHERE cardinality(%(hours)s::timestamptz[]) > 0 AND q.d BETWEEN pt.from_day AND pt.today"
     " ORDER BY q.d"
-    " ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now()),"
+    " ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now(), generation = DEFAULT),"
     " batch AS ("
     " INSERT INTO ingest_batches (device_id, batch_id, n_samples, accepted, duplicates)"
     " VALUES (%(device)s, %(batch)s, %(n)s, %(accepted)s, %(duplicates)s)"
@@ -195,17 +238,59 @@ def _span(per_table: tuple[Columns, ...]) -> tuple[datetime, datetime]:
     return PG_EPOCH + timedelta(microseconds=first_us), PG_EPOCH + timedelta(microseconds=last_us)
 
 
+def _conflict_backoff_s(attempt: int) -> float:
+    """The jittered wait before retry ``attempt`` (0, 1, …) of a transaction that lost a race."""
+    jitter = random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not a secret
+    return float(_CONFLICT_BACKOFF_S * 2**attempt * jitter)
+
+
 async def store_batch(
-    conn: AsyncConnection[Any], *, device_id: UUID, patient_id: UUID, tz: str, batch: ParsedBatch
+    conn: AsyncConnection[Any],
+    *,
+    device_id: UUID,
+    patient_id: UUID,
+    tz: str,
+    batch: ParsedBatch,
+    conflict_retries: int = DEFAULT_CONFLICT_RETRIES,
 ) -> IngestResult:
     """Store ``batch`` for ``device_id`` in one transaction; return accepted/duplicate counts.
 
     New data, the common case, is COPYed straight into the sample tables. If any sample is already
     stored (a re-sent batch, an overlap after a reconnect) that transaction is rolled back and the
-    batch goes through the staging tables in a new one, which skips what is there.
+    batch goes through the staging tables in a new one, which skips what is there. A transaction
+    that loses a deadlock or serialization race is rolled back and tried again, up to
+    ``conflict_retries`` times; then the error is raised (the API answers 503 with Retry-After).
     """
-    per_table = (batch.heart_rate, batch.steps, batch.cadence, batch.bike)
+    per_table = tuple(
+        _in_key_order(columns)
+        for columns in (batch.heart_rate, batch.steps, batch.cadence, batch.bike)
+    )
     span = _span(per_table)
+    for attempt in range(conflict_retries + 1):
+        try:
+            return await _store(conn, device_id, patient_id, tz, batch, per_table, span)
+        except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
+            if attempt == conflict_retries:
+                raise
+            log.info(
+                "an ingest transaction lost a lock race (SQLSTATE %s); retry %d of %d",
+                exc.sqlstate,
+                attempt + 1,
+                conflict_retries,
+            )
+            await asyncio.sleep(_conflict_backoff_s(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+async def _store(
+    conn: AsyncConnection[Any],
+    device_id: UUID,
+    patient_id: UUID,
+    tz: str,
+    batch: ParsedBatch,
+    per_table: tuple[Columns, ...],
+    span: tuple[datetime, datetime],
+) -> IngestResult:
     try:
         async with conn.transaction():
             hours = await _store_new(conn, device_id, per_table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -14,9 +15,10 @@ import analysis
 from service.alerts import on_day_summarised
 from service.worker.columns import fetch_columns
 from service.worker.days import DayBounds, day_bounds
+from service.worker.options import DEFAULT_OPTIONS, WorkerOptions
 from service.worker.profile import history_window, load_history, load_profile
 
-__all__ = ["load_day_samples", "recompute_day"]
+__all__ = ["ComputedDay", "compute_day", "load_day_samples", "recompute_day", "store_day"]
 
 _THRESHOLDS = analysis.load_thresholds()
 _PLAN = analysis.load_plan()
@@ -90,21 +92,26 @@ def build_grid(
     )
 
 
-async def recompute_day(
+@dataclass(frozen=True)
+class ComputedDay:
+    """A day's analysis, not stored yet: the summary and its stored document."""
+
+    summary: analysis.DaySummary
+    document: dict[str, Any]
+
+
+async def compute_day(
     conn: AsyncConnection[Any],
     *,
     patient_id: UUID,
     tz: str,
     day: date,
     day_complete: bool = True,
-) -> dict[str, Any]:
-    """Recompute and store the summary of ``patient_id``'s local ``day``; return it.
+) -> ComputedDay:
+    """Load ``patient_id``'s local ``day`` and run the analysis on it; reads only, locks nothing.
 
     ``day_complete`` is False while the day has not ended in the patient's zone: the summary is
     then ``in_progress`` and only the rules that can only grow during a day run.
-
-    When the stored summary changes and the next day is already summarised, the next day is
-    queued too: its multi-day rules (streaks, ramp, resting-HR baseline) read this one.
     """
     bounds = day_bounds(day, tz)
     samples = await load_day_samples(conn, patient_id=patient_id, bounds=bounds)
@@ -135,6 +142,24 @@ async def recompute_day(
     heart_rate = dict(document["heart_rate"])  # type: ignore[call-overload]
     heart_rate.update(min=basic.hr_min_bpm, avg=basic.hr_avg_bpm, max=basic.hr_max_bpm)
     document["heart_rate"] = heart_rate
+    return ComputedDay(summary=summary, document=document)
+
+
+async def store_day(
+    conn: AsyncConnection[Any],
+    *,
+    patient_id: UUID,
+    day: date,
+    computed: ComputedDay,
+    options: WorkerOptions = DEFAULT_OPTIONS,
+) -> None:
+    """Store a computed day's summary and apply its flags to the patient's alerts.
+
+    When the stored summary changes and the next day is already summarised, the next day is
+    queued too (after this day's queue row, in day order): its multi-day rules (streaks, ramp,
+    resting-HR baseline) read this one.
+    """
+    summary, document = computed.summary, computed.document
     cur = await conn.execute(
         "WITH old AS (SELECT summary FROM daily_summaries WHERE patient_id = %(p)s AND day = %(d)s)"
         " INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes, active_minutes,"
@@ -161,11 +186,40 @@ async def recompute_day(
         },
     )
     changed = await cur.fetchone()
-    await on_day_summarised(conn, patient_id=patient_id, day=day, summary=document)
+    await on_day_summarised(
+        conn,
+        patient_id=patient_id,
+        day=day,
+        summary=document,
+        digest_interval_s=options.digest_interval_s,
+        clear_days=options.alert_clear_days,
+    )
     if changed and changed[0]:
+        # Its input changed: a new generation, so that a worker computing it now does it again.
         await conn.execute(
             "INSERT INTO dirty_days (patient_id, day) SELECT patient_id, day FROM daily_summaries"
-            " WHERE patient_id = %s AND day = %s ON CONFLICT (patient_id, day) DO NOTHING",
+            " WHERE patient_id = %s AND day = %s"
+            " ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now(), generation = DEFAULT",
             (patient_id, day + timedelta(days=1)),
         )
-    return document
+
+
+async def recompute_day(
+    conn: AsyncConnection[Any],
+    *,
+    patient_id: UUID,
+    tz: str,
+    day: date,
+    day_complete: bool = True,
+    options: WorkerOptions = DEFAULT_OPTIONS,
+) -> dict[str, Any]:
+    """Recompute and store the summary of ``patient_id``'s local ``day``; return it.
+
+    :func:`compute_day` then :func:`store_day`, for callers outside the worker's queue (the
+    worker takes its queue row's lock between the two).
+    """
+    computed = await compute_day(
+        conn, patient_id=patient_id, tz=tz, day=day, day_complete=day_complete
+    )
+    await store_day(conn, patient_id=patient_id, day=day, computed=computed, options=options)
+    return computed.document

@@ -12,6 +12,7 @@ patient's today: it reads one index entry per patient, not every monitored day.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -20,7 +21,14 @@ from psycopg import AsyncConnection
 
 import analysis
 
-__all__ = ["queue_days", "queue_ended_days", "queue_missing_days", "queue_outdated_days"]
+__all__ = [
+    "MonitoringPeriod",
+    "monitoring_period",
+    "queue_days",
+    "queue_ended_days",
+    "queue_missing_days",
+    "queue_outdated_days",
+]
 
 
 def _now(now: datetime | None) -> datetime:
@@ -90,7 +98,8 @@ async def queue_days(
     """Queue ``first`` … ``last`` of one patient for recomputation; return how many days.
 
     Only days from the patient's monitoring start to the patient's today are queued: days before
-    it are never judged, and days after today have not started.
+    it are never judged, and days after today have not started. Days set aside after failing
+    are armed again (their attempts start over).
     """
     cur = await conn.execute(
         "INSERT INTO dirty_days (patient_id, day)"
@@ -99,7 +108,34 @@ async def queue_days(
         "   (%(now)s::timestamptz AT TIME ZONE p.tz)::date), interval '1 day') g"
         " WHERE p.id = %(patient)s AND p.monitoring_from IS NOT NULL"
         " ORDER BY 2"
-        " ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now()",
+        # An explicit request: a new generation, and a day set aside is armed again.
+        " ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now(), generation = DEFAULT,"
+        "  attempts = 0, next_attempt_at = NULL, failed_at = NULL, error_class = NULL",
         {"patient": patient_id, "first": first, "last": last, "now": _now(now)},
     )
     return cur.rowcount
+
+
+@dataclass(frozen=True)
+class MonitoringPeriod:
+    """A patient's monitored days: ``first`` (monitoring start) … ``today`` (patient-local)."""
+
+    first: date
+    today: date
+
+
+async def monitoring_period(
+    conn: AsyncConnection[Any], *, patient_id: UUID, now: datetime | None = None
+) -> MonitoringPeriod | None:
+    """The patient's monitoring period; None before a device or data (or for no such patient)."""
+    cur = await conn.execute(
+        "SELECT monitoring_from, (%(now)s::timestamptz AT TIME ZONE tz)::date FROM patients"
+        " WHERE id = %(patient)s AND monitoring_from IS NOT NULL",
+        {"patient": patient_id, "now": _now(now)},
+    )
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    first, today = row
+    # A monitoring start after today (a device created with a clock ahead) holds no day yet.
+    return MonitoringPeriod(first=first, today=today) if first <= today else None

@@ -59,6 +59,11 @@ async def ingest(
     body = await _read_body(request, settings.ingest_max_body_bytes)
     batch = parse_batch(body, now=datetime.now(UTC), max_samples=settings.ingest_max_samples)
     result = await store_batch(
-        conn, device_id=device.device_id, patient_id=device.patient_id, tz=device.tz, batch=batch
+        conn,
+        device_id=device.device_id,
+        patient_id=device.patient_id,
+        tz=device.tz,
+        batch=batch,
+        conflict_retries=settings.ingest_conflict_retries,
     )
     return IngestOut(accepted=result.accepted, duplicates=result.duplicates)
