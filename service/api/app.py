@@ -35,6 +35,7 @@ from service.api.routes import (
     patient_devices,
     patients,
 )
+from service.api.routes import worker as worker_admin
 from service.db import make_pool
 from service.errors import RETRY_AFTER_UNAVAILABLE_S, ConfigurationError
 from service.notify import Notifier
@@ -190,7 +191,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.pool = pool
     app.state.notifier = notifier
     install_problem_handlers(app)
-    for module in (auth, ingest, patients, days, checkins, patient_devices, alerts, admin):
+    for module in (
+        auth,
+        ingest,
+        patients,
+        days,
+        checkins,
+        patient_devices,
+        alerts,
+        admin,
+        worker_admin,
+    ):
         app.include_router(module.router)
     app.include_router(web_router)
 
