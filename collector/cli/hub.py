@@ -2,7 +2,8 @@
 
 A hub runs unattended on small machines (a Raspberry Pi), so these commands are served by a
 command tree that loads the collector only, not the service's web and database stack (about
-25 MiB of resident memory less). ``service.cli.main`` hands ``collect`` and ``simulate`` here.
+25 MiB of resident memory less), and a hub-only install (``pip install .``) has no service
+packages at all. ``service.cli.entry`` hands :data:`HUB_COMMANDS` here.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from typing import Annotated
 
 import typer
 
-from collector.cli import collect
+from collector.cli import HUB_COMMANDS, collect
 from collector.cli.simulate import simulate
 
 __all__ = ["HUB_COMMANDS", "app"]
-
-HUB_COMMANDS = frozenset({"collect", "simulate"})
 
 app = typer.Typer(
     name="rehab",

