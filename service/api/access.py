@@ -82,6 +82,7 @@ RULES: tuple[Rule, ...] = (
     _rule("GET", r"^/v1/alerts$", "user"),
     _rule("POST", r"^/v1/alerts/\{alert_id\}/(acknowledge|resolve)$", "clinician"),
     _rule("GET POST PATCH", r"^/v1/(teams|users|audit)(/.*)?$", "admin"),
+    _rule("GET", r"^/v1/admin/worker(/.*)?$", "admin"),
     _rule("GET", r"^/v1/notification-deliveries$", "clinician"),
     # The patient may read their record and report check-ins; changes are the care team's.
     _rule("POST", r"^/v1/patients/\{patient_id\}/checkins$", "patient"),
