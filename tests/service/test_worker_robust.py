@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -299,3 +303,86 @@ async def test_a_bad_patient_row_does_not_stop_the_sweeps_or_the_queue(world: Wo
         assert await drain(pool, now=NOW, options=OPTIONS) == 1
     assert ("berlin", DAYS[0]) in _summarised(world)
     assert _queue_row(world, DAYS[0])["error_class"] == "ZoneInfoNotFoundError"
+
+
+def _rehab(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REHAB_")}
+    env["REHAB_DATABASE_URL"] = db_url
+    # Wide enough that no line of the output wraps.
+    env["COLUMNS"] = "200"
+    rehab = Path(sys.executable).parent / "rehab"
+    return subprocess.run(
+        [str(rehab), *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_rehab_analyze_is_bounded_to_the_monitoring_period(db_url: str) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        team = conn.execute("INSERT INTO care_teams (name) VALUES ('t') RETURNING id").fetchone()
+        assert team is not None
+        row = conn.execute(
+            "INSERT INTO patients (team_id, display_name, birth_year, tz, surgery_type,"
+            " surgery_date, monitoring_from) VALUES (%s, 'P', 1960, %s, 'fusion', '2026-04-01',"
+            " (now() AT TIME ZONE %s)::date - 3) RETURNING id, monitoring_from,"
+            " (now() AT TIME ZONE %s)::date",
+            (team[0], BERLIN, BERLIN, BERLIN),
+        ).fetchone()
+        assert row is not None
+        patient_id, first, today = row
+    whole = _rehab(
+        db_url,
+        "analyze",
+        "--patient",
+        str(patient_id),
+        "--from",
+        "0001-01-01",
+        "--to",
+        "9999-12-31",
+    )
+    assert whole.returncode == 0, whole.stderr
+    # One line says how the range was bounded; four days (monitoring start to today) are judged.
+    [note] = [line for line in whole.stdout.splitlines() if "bounds the requested" in line]
+    assert f"analysing {first} … {today}" in note
+    assert "0001-01-01 … 9999-12-31" in note
+    assert "recomputed 4 patient-days" in whole.stdout
+    with psycopg.connect(db_url) as conn:
+        days = [r[0] for r in conn.execute("SELECT day FROM daily_summaries ORDER BY day")]
+        assert days == [first + timedelta(days=i) for i in range(4)]
+        assert conn.execute("SELECT count(*) FROM dirty_days").fetchone() == (0,)
+    # Without dates: the whole monitoring period, without a note.
+    default = _rehab(db_url, "analyze", "--patient", str(patient_id))
+    assert default.returncode == 0, default.stderr
+    assert "bounds the requested" not in default.stdout
+    assert "recomputed 4 patient-days" in default.stdout
+    # A range wholly outside it: one line, nothing queued.
+    before = _rehab(
+        db_url,
+        "analyze",
+        "--patient",
+        str(patient_id),
+        "--from",
+        "2001-01-01",
+        "--to",
+        "2001-01-31",
+    )
+    assert before.returncode == 1
+    assert "outside the patient's monitoring period" in before.stderr
+    assert len(before.stderr.strip().splitlines()) == 1
+    bad = _rehab(db_url, "analyze", "--patient", str(patient_id), "--from", "10000-01-01")
+    assert bad.returncode == 2
+    assert "YYYY-MM-DD" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    # --failed with nothing set aside says so; with a day set aside it lists it.
+    listed = _rehab(db_url, "analyze", "--failed")
+    assert listed.returncode == 0, listed.stderr
+    assert "no day is set aside" in listed.stdout
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO dirty_days (patient_id, day, attempts, failed_at, error_class)"
+            " VALUES (%s, %s, 5, now(), 'OverflowError')",
+            (patient_id, first),
+        )
+    listed = _rehab(db_url, "analyze", "--failed", "--patient", str(patient_id))
+    assert listed.returncode == 0, listed.stderr
+    assert "OverflowError" in listed.stdout
+    assert "1 set aside, 0 waiting for a retry" in listed.stdout
