@@ -6,6 +6,13 @@ route no rule covers, and one app-wide dependency, :func:`enforce_access`, authe
 and applies the policy before any handler runs. Patient-scoped policies load the patient named in
 the path and answer 404 for a patient the caller may not see (no existence leak); every decision
 on patient data goes to the audit log.
+
+The web pages (``service.web``) are rows of the same table with ``web_*`` policies: the caller is
+the session cookie's user instead of a bearer token, a form post must carry the session's CSRF
+token, and a refusal answers as a page does (``service.web._refusals``: the login form instead
+of 401, the user's own home page for another role's page, an HTML error page otherwise). A
+handler takes the checked caller and patient as dependencies (``service.api.deps.PageUser``,
+``ScopedPatient``) and checks nothing itself.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 from psycopg import AsyncConnection
 
-from service.accounts import resolve_access_token
+from service.accounts import Principal, resolve_access_token
 from service.api.deps import Conn
 from service.audit import record_event
 from service.errors import (
@@ -27,11 +34,21 @@ from service.errors import (
     ConfigurationError,
     NotFoundError,
     PermissionDeniedError,
+    ServiceError,
 )
 from service.patients.access import check_patient_access
 from service.patients.devices import DeviceIdentity, resolve_device_token
+from service.web._refusals import (
+    PageAnswer,
+    answer_page,
+    login_required,
+    page_refused,
+    sent_home,
+)
+from service.web._session import check_csrf, principal_or_none
 
 __all__ = [
+    "PAGE_POLICIES",
     "PATIENT_POLICIES",
     "RULES",
     "Policy",
@@ -40,16 +57,37 @@ __all__ = [
     "policy_of",
 ]
 
-Policy = Literal["public", "user", "clinician", "admin", "device", "patient", "care_team"]
+Policy = Literal[
+    "public",
+    "user",
+    "clinician",
+    "admin",
+    "device",
+    "patient",
+    "care_team",
+    "web_user",
+    "web_clinician",
+    "web_patient_self",
+    "web_care_team",
+]
 """Who may call a route.
 
 ``public``: anyone. ``user``: any logged-in user (object-level checks inside). ``clinician``:
 clinicians and admins. ``admin``: admins. ``device``: a home hub's device token. ``patient``: the
 patient named in the path, their team's clinicians and admins. ``care_team``: the patient's team's
 clinicians and admins (the patient gets 403, anyone else 404).
+
+Pages, by the session cookie: ``web_user``: any logged-in user. ``web_clinician``: clinicians and
+admins (a patient goes to their own view). ``web_patient_self``: a patient, on their own record
+(anyone else goes to their home page). ``web_care_team``: the ``{pid}`` patient's team's
+clinicians and admins, as ``care_team`` (the patient is sent to their own view from a page, 403
+on a form post; anyone else 404).
 """
 
 PATIENT_POLICIES: frozenset[Policy] = frozenset({"patient", "care_team"})
+PAGE_POLICIES: frozenset[Policy] = frozenset(
+    {"web_user", "web_clinician", "web_patient_self", "web_care_team"}
+)
 
 
 @dataclass(frozen=True)
@@ -67,12 +105,12 @@ def _rule(methods: str, path: str, policy: Policy) -> Rule:
 RULES: tuple[Rule, ...] = (
     _rule("GET HEAD", r"^/(healthz|docs|docs/oauth2-redirect|openapi\.json)$", "public"),
     _rule("POST", r"^/v1/auth/token$", "public"),
-    # The web views (service.web) read the session cookie and check patient access themselves.
-    _rule(
-        "GET HEAD POST",
-        r"^/(login|logout|team|me|me/checkin|static/\{name\}|patients/\{pid\}(/.*)?)?$",
-        "public",
-    ),
+    # The web pages (service.web), by the session cookie. Logging out needs no live session.
+    _rule("GET HEAD POST", r"^/(login|logout|static/\{name\})$", "public"),
+    _rule("GET HEAD", r"^/$", "web_user"),
+    _rule("GET HEAD", r"^/team$", "web_clinician"),
+    _rule("GET HEAD POST", r"^/me(/.*)?$", "web_patient_self"),
+    _rule("GET HEAD POST", r"^/patients/\{pid\}(/.*)?$", "web_care_team"),
     _rule("POST", r"^/v1/devices/enroll$", "public"),
     _rule("GET POST", r"^/v1/auth/(me|logout|password)$", "user"),
     _rule("POST", r"^/v1/ingest$", "device"),
@@ -119,6 +157,7 @@ def install_access_control(app: FastAPI) -> None:
             "routes without an access rule in service/api/access.py: " + ", ".join(sorted(missing))
         )
     app.state.access_table = table
+    app.add_exception_handler(PageAnswer, answer_page)
 
 
 def _user_token(token: str | None) -> str:
@@ -147,6 +186,9 @@ async def enforce_access(request: Request, conn: Conn) -> None:
         raise NotFoundError(f"no route {request.method} {path}")
     if policy == "public":
         return
+    if policy in PAGE_POLICIES:
+        await _check_page(request, conn, policy, f"{request.method} {path}")
+        return
     token = _bearer(request)
     if policy == "device":
         device = await _device(conn, token)
@@ -171,10 +213,7 @@ async def enforce_access(request: Request, conn: Conn) -> None:
 
 
 def _path_patient_id(request: Request) -> UUID | None:
-    try:
-        return UUID(str(request.path_params.get("patient_id", "")))
-    except ValueError:
-        return None
+    return _uuid_or_none(str(request.path_params.get("patient_id", "")))
 
 
 async def _check_patient(
@@ -192,3 +231,58 @@ async def _check_patient(
     if access.decision == "care_team_only":
         raise PermissionDeniedError("only the care team may do this")
     request.state.patient = access.patient
+
+
+async def _check_page(
+    request: Request, conn: AsyncConnection[Any], policy: Policy, action: str
+) -> None:
+    """A page's policy: the session's user, the form's CSRF token, then the role and patient."""
+    principal = await principal_or_none(conn, request)
+    if principal is None:
+        raise await login_required(request)
+    request.state.principal = principal
+    try:
+        if request.method == "POST":
+            form = await request.form()
+            check_csrf(request, str(form.get("csrf") or ""))
+        is_patient = principal.role == "patient"
+        if (policy == "web_clinician" and is_patient) or (
+            policy == "web_patient_self" and not is_patient
+        ):
+            raise sent_home(principal)
+        if policy == "web_patient_self":
+            await _check_page_patient(request, conn, principal.patient_id, policy, action)
+        elif policy == "web_care_team":
+            raw = str(request.path_params.get("pid", ""))
+            await _check_page_patient(request, conn, _uuid_or_none(raw), policy, action)
+    except ServiceError as exc:
+        raise page_refused(request, exc) from exc
+
+
+async def _check_page_patient(
+    request: Request,
+    conn: AsyncConnection[Any],
+    patient_id: UUID | None,
+    policy: Policy,
+    action: str,
+) -> None:
+    principal: Principal = request.state.principal
+    access = await check_patient_access(
+        conn, principal, patient_id, action=action, care_team_only=policy == "web_care_team"
+    )
+    if access.decision == "not_visible":
+        if policy == "web_patient_self":
+            raise NotFoundError("no patient record for this login")
+        raise NotFoundError(f"no patient {request.path_params.get('pid', '')}")
+    if access.decision == "care_team_only":
+        if request.method == "POST":
+            raise PermissionDeniedError("only the care team may do this")
+        raise sent_home(principal)
+    request.state.patient = access.patient
+
+
+def _uuid_or_none(raw: str) -> UUID | None:
+    try:
+        return UUID(raw)
+    except ValueError:
+        return None

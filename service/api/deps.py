@@ -29,6 +29,7 @@ __all__ = [
     "CurrentDevice",
     "CurrentUser",
     "Page",
+    "PageUser",
     "ScopedPatient",
     "bearer_token",
     "set_next_link",
@@ -79,6 +80,11 @@ async def _current_device(
     return device if device is not None else await resolve_device_token(conn, token)
 
 
+async def _page_user(request: Request) -> Principal:
+    principal: Principal = request.state.principal
+    return principal
+
+
 async def _scoped_patient(request: Request) -> PatientRecord:
     patient: PatientRecord = request.state.patient
     return patient
@@ -87,7 +93,9 @@ async def _scoped_patient(request: Request) -> PatientRecord:
 CurrentUser = Annotated[Principal, Depends(_current_user)]
 CurrentDevice = Annotated[DeviceIdentity, Depends(_current_device)]
 ScopedPatient = Annotated[PatientRecord, Depends(_scoped_patient)]
-"""The patient named in the path, already checked against the route's access policy."""
+"""The patient named in the path (a patient's own page: theirs), checked against the route's policy."""
+PageUser = Annotated[Principal, Depends(_page_user)]
+"""A page's user: the session cookie's, already checked against the route's ``web_*`` policy."""
 
 
 @dataclass(frozen=True)

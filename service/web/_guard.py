@@ -1,46 +1,38 @@
-"""What every page route does first: find the user, check access, and turn errors into pages."""
+"""What every page handler shares: the home page of a role, and errors and rejected forms as pages.
+
+Who may see a page is not checked here: the page routes are rows of the access table
+(``service.api.access``) and their handlers receive the checked user and patient. A form post's
+CSRF token is checked there too, so that a form handler only reads, validates and stores; a form
+that does not validate comes back as its page with the reasons (:func:`form_errors`).
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec
-from urllib.parse import quote
-from uuid import UUID
 
 from fastapi import Request
 from psycopg import AsyncConnection
 from pydantic import ValidationError
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from service.accounts import Principal
-from service.errors import NotFoundError, ServiceError
-from service.patients import PatientRecord
-from service.patients.access import check_patient_access
+from service.errors import ServiceError
 from service.web._layout import error_page
-from service.web._session import is_poll, session_token
 
-__all__ = ["care_team_patient", "home_of", "to_login", "validation_message", "web_errors"]
+__all__ = ["Rerender", "form_errors", "home_of", "validation_message", "web_errors"]
 
 P = ParamSpec("P")
+Handler = Callable[P, Awaitable[Response]]
+
+Rerender = Callable[[Request, AsyncConnection[Any], str], Awaitable[Response]]
+"""The page a rejected form comes back as: ``(request, conn, reasons)`` to a 422 response."""
 
 
 def home_of(user: Principal) -> str:
     """Where a user lands after login."""
     return "/me" if user.role == "patient" else "/team"
-
-
-def to_login(request: Request) -> Response:
-    """Send an anonymous visitor to the login form, coming back here afterwards.
-
-    A live page's poll gets a bare 401 instead, so that the page (and anything typed into it)
-    stays; a browser that still holds a dead session cookie is told that the session expired.
-    """
-    if is_poll(request):
-        return Response(status_code=401, headers={"Cache-Control": "no-store"})
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    expired = "&expired=1" if session_token(request) is not None else ""
-    return RedirectResponse(f"/login?next={quote(target, safe='/')}{expired}", status_code=303)
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -52,15 +44,18 @@ def validation_message(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def web_errors(
-    handler: Callable[P, Awaitable[Response]],
-) -> Callable[P, Awaitable[Response]]:
+def _request(kwargs: dict[str, Any]) -> Request:
+    request = kwargs.get("request")
+    assert isinstance(request, Request), "page routes take request as a keyword"
+    return request
+
+
+def web_errors(handler: Handler[P]) -> Handler[P]:
     """Render service and validation errors as HTML pages instead of problem+json."""
 
     @functools.wraps(handler)
     async def wrapped(*args: P.args, **kwargs: P.kwargs) -> Response:
-        request = kwargs.get("request")
-        assert isinstance(request, Request), "page routes take request as a keyword"
+        request = _request(kwargs)
         try:
             return await handler(*args, **kwargs)
         except ServiceError as exc:
@@ -71,18 +66,23 @@ def web_errors(
     return wrapped
 
 
-async def care_team_patient(
-    conn: AsyncConnection[Any], user: Principal, raw_id: str, *, action: str
-) -> PatientRecord:
-    """The patient for a care-team page; 404 (and an audit entry) for anyone else's patient.
+def form_errors(rerender: Rerender) -> Callable[[Handler[P]], Handler[P]]:
+    """A form post's handler: a form the model rejects answers ``rerender`` with the reasons.
 
-    The same rule as the API's ``care_team`` policy: the patient's team's clinicians and admins.
+    The handler validates with ``Model.model_validate(values)`` and lets the ``ValidationError``
+    rise; it takes ``request`` and ``conn`` as keywords. Other errors are pages (:func:`web_errors`).
     """
-    try:
-        patient_id = UUID(raw_id)
-    except ValueError:
-        raise NotFoundError(f"no patient {raw_id}") from None
-    access = await check_patient_access(conn, user, patient_id, action=action, care_team_only=True)
-    if access.patient is None:
-        raise NotFoundError(f"no patient {raw_id}")
-    return access.patient
+
+    def decorate(handler: Handler[P]) -> Handler[P]:
+        @functools.wraps(handler)
+        async def wrapped(*args: P.args, **kwargs: P.kwargs) -> Response:
+            try:
+                return await handler(*args, **kwargs)
+            except ValidationError as exc:
+                conn = kwargs.get("conn")
+                assert isinstance(conn, AsyncConnection), "form routes take conn as a keyword"
+                return await rerender(_request(kwargs), conn, validation_message(exc))
+
+        return web_errors(wrapped)
+
+    return decorate

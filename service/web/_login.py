@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from service.accounts import authenticate, issue_access_token, revoke_access_token
-from service.api.deps import AppSettings, Conn
+from service.api.deps import AppSettings, Conn, PageUser
 from service.auth.throttle import LoginLimits, check_login_allowed, clear_failures, record_failure
 from service.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from service.web._guard import home_of
@@ -28,7 +28,6 @@ from service.web._session import (
     clear_session,
     csrf_for,
     login_csrf,
-    principal_or_none,
     session_owner,
     session_token,
     set_login_csrf,
@@ -121,11 +120,8 @@ def _login_page(
 
 
 @router.get("/")
-async def start(request: Request, conn: Conn) -> Response:
-    """The start page: the user's home view, or the login form."""
-    user = await principal_or_none(conn, request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
+async def start(user: PageUser) -> Response:
+    """The start page: the user's home view (without a session, the login form)."""
     return RedirectResponse(home_of(user), status_code=303)
 
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from service.api.deps import Conn
-from service.audit import record_access
+from service.api.deps import Conn, PageUser, ScopedPatient
 from service.checkins import checkins_for_days
 from service.web._data import local_today, summaries
-from service.web._guard import home_of, to_login, web_errors
+from service.web._guard import web_errors
 from service.web._html import Html, el
 from service.web._layout import html_response, page
 from service.web._me_cards import REMINDERS, allowed_card, goal_card, week_card
-from service.web._me_checkin import EMPTY_CHECKIN, checkin_form, own_patient, reported_today
-from service.web._session import csrf_token, principal_or_none
+from service.web._me_checkin import EMPTY_CHECKIN, checkin_form, reported_today
+from service.web._session import csrf_token
 
 __all__ = ["router"]
 
@@ -25,15 +24,10 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/me")
 @web_errors
-async def me(request: Request, conn: Conn, sent: str = "") -> Response:
+async def me(
+    request: Request, conn: Conn, user: PageUser, patient: ScopedPatient, sent: str = ""
+) -> Response:
     """The patient's day: goal, progress, week, what is allowed, check-in and reminders."""
-    user = await principal_or_none(conn, request)
-    if user is None:
-        return to_login(request)
-    if user.role != "patient":
-        return RedirectResponse(home_of(user), status_code=303)
-    patient = await own_patient(conn, user)
-    await record_access(conn, principal=user, action="GET /me", patient_id=patient.id, allowed=True)
     today = local_today(patient)
     days = (
         await summaries(

@@ -6,22 +6,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
+from psycopg import AsyncConnection
 from starlette.responses import RedirectResponse, Response
 
-from service.accounts import Principal
-from service.api.deps import AppSettings, Conn
-from service.audit import record_access
+from service.api.deps import AppSettings, Conn, PageUser, ScopedPatient
 from service.checkins import RED_FLAGS, CheckinIn, record_checkin
-from service.errors import NotFoundError
-from service.patients import PatientRecord, get_patient
-from service.web._guard import home_of, validation_message, web_errors
+from service.web._guard import form_errors
 from service.web._html import Html, el, void
 from service.web._layout import error_page
-from service.web._login import login_again
-from service.web._session import check_csrf, principal_or_none
 
-__all__ = ["EMPTY_CHECKIN", "checkin_form", "own_patient", "reported_today", "router"]
+__all__ = ["EMPTY_CHECKIN", "checkin_form", "reported_today", "router"]
 
 EMPTY_CHECKIN = (
     "Your check-in was empty, so nothing was sent: choose your pain level, or fill in what you "
@@ -198,13 +192,6 @@ def is_empty(values: dict[str, Any]) -> bool:
     )
 
 
-async def own_patient(conn: Conn, user: Principal) -> PatientRecord:
-    patient = await get_patient(conn, user.patient_id) if user.patient_id else None
-    if patient is None:
-        raise NotFoundError("no patient record for this login")
-    return patient
-
-
 def _checkin_values(form: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "stretching_sessions": form.get("stretching_sessions") or 0,
@@ -222,28 +209,20 @@ def _checkin_values(form: Any) -> dict[str, Any]:
     return values
 
 
+async def _rejected(request: Request, conn: AsyncConnection[Any], reasons: str) -> Response:
+    return error_page(request, status=422, message=reasons, user=request.state.principal)
+
+
 @router.post("/me/checkin")
-@web_errors
-async def checkin(request: Request, conn: Conn, settings: AppSettings) -> Response:
+@form_errors(_rejected)
+async def checkin(
+    request: Request, conn: Conn, settings: AppSettings, user: PageUser, patient: ScopedPatient
+) -> Response:
     """Store the patient's check-in; red flags raise an urgent alert for the care team."""
-    user = await principal_or_none(conn, request)
-    if user is None:
-        return await login_again(request)
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf") or ""))
-    if user.role != "patient":
-        return RedirectResponse(home_of(user), status_code=303)
-    patient = await own_patient(conn, user)
-    values = _checkin_values(form)
+    values = _checkin_values(await request.form())
     if is_empty(values):
         return RedirectResponse("/me?sent=empty#checkin", status_code=303)
-    try:
-        body = CheckinIn.model_validate(values)
-    except ValidationError as exc:
-        return error_page(request, status=422, message=validation_message(exc), user=user)
-    await record_access(
-        conn, principal=user, action="POST /me/checkin", patient_id=patient.id, allowed=True
-    )
+    body = CheckinIn.model_validate(values)
     result = await record_checkin(
         conn,
         patient,

@@ -1,7 +1,8 @@
 """Form posts of the patient page: acknowledge or resolve an alert, plan overrides, settings.
 
-Each post checks the session, its CSRF token and the same access rule as the API routes
-(the patient's team's clinicians and admins), then redirects back (post/redirect/get).
+The access table (``web_care_team``) has checked the session, the form's CSRF token and the
+patient (the patient's team's clinicians and admins) before a handler runs; a handler validates,
+stores and redirects back (post/redirect/get), or shows the page again with the reasons.
 """
 
 from __future__ import annotations
@@ -9,14 +10,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from pydantic import ValidationError
+from psycopg import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from service.accounts import Principal
 from service.alerts import acknowledge, get_alert, resolve
-from service.api.deps import Conn
-from service.errors import NotFoundError, PermissionDeniedError
+from service.api.deps import Conn, PageUser, ScopedPatient
+from service.errors import NotFoundError
 from service.patients import (
     PatientPatch,
     PatientRecord,
@@ -24,10 +24,8 @@ from service.patients import (
     add_plan_override,
     update_patient,
 )
-from service.web._guard import care_team_patient, validation_message, web_errors
-from service.web._login import login_again
+from service.web._guard import form_errors, web_errors
 from service.web._patient_page import render_patient_page
-from service.web._session import check_csrf, principal_or_none
 
 __all__ = ["router"]
 
@@ -54,16 +52,17 @@ _OVERRIDE_FIELDS = (
 )
 
 
-async def _care_team(
-    request: Request, conn: Conn, pid: str, csrf: str, action: str
-) -> tuple[Principal, PatientRecord] | Response:
-    user = await principal_or_none(conn, request)
-    if user is None:
-        return await login_again(request)
-    check_csrf(request, csrf)
-    if user.role == "patient":
-        raise PermissionDeniedError("only the care team may do this")
-    return user, await care_team_patient(conn, user, pid, action=action)
+async def _page_again(request: Request, conn: AsyncConnection[Any], reasons: str) -> Response:
+    """The patient page with a rejected form's reasons."""
+    return await render_patient_page(
+        request,
+        conn,
+        request.state.principal,
+        request.state.patient,
+        chosen_day=None,
+        error=reasons,
+        status=422,
+    )
 
 
 def _back(patient: PatientRecord, notice: str, anchor: str) -> Response:
@@ -75,21 +74,15 @@ def _back(patient: PatientRecord, notice: str, anchor: str) -> Response:
 async def alert_action(
     request: Request,
     conn: Conn,
-    pid: str,
+    user: PageUser,
+    patient: ScopedPatient,
     alert_id: int,
     verb: str,
     note: Annotated[str, Form(min_length=1, max_length=2000)],
-    csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Acknowledge or resolve one of the patient's alerts, with a note."""
     if verb not in ("acknowledge", "resolve"):
         raise NotFoundError(f"no alert action {verb}")
-    found = await _care_team(
-        request, conn, pid, csrf, "POST /patients/{pid}/alerts/{alert_id}/{verb}"
-    )
-    if isinstance(found, Response):
-        return found
-    user, patient = found
     alert = await get_alert(conn, alert_id)
     if alert.patient_id != patient.id:
         raise NotFoundError(f"no alert {alert_id}")
@@ -106,56 +99,29 @@ def _values(form: FormData, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 @router.post("/patients/{pid}/plan-overrides")
-@web_errors
-async def add_override(request: Request, conn: Conn, pid: str) -> Response:
+@form_errors(_page_again)
+async def add_override(
+    request: Request, conn: Conn, user: PageUser, patient: ScopedPatient
+) -> Response:
     """Add a plan override from the editor."""
-    form = await request.form()
-    found = await _care_team(
-        request,
-        conn,
-        pid,
-        str(form.get("csrf") or ""),
-        "POST /patients/{pid}/plan-overrides",
-    )
-    if isinstance(found, Response):
-        return found
-    user, patient = found
-    values = {k: v for k, v in _values(form, _OVERRIDE_FIELDS).items() if v is not None}
-    try:
-        override = PlanOverrideIn.model_validate(values)
-    except ValidationError as exc:
-        return await render_patient_page(
-            request, conn, user, patient, chosen_day=None, error=validation_message(exc), status=422
-        )
+    values = _values(await request.form(), _OVERRIDE_FIELDS)
+    override = PlanOverrideIn.model_validate({k: v for k, v in values.items() if v is not None})
     await add_plan_override(conn, patient_id=patient.id, override=override, by=user.user_id)
     return _back(patient, "override", "plan")
 
 
 @router.post("/patients/{pid}/settings")
-@web_errors
-async def change_settings(request: Request, conn: Conn, pid: str) -> Response:
+@form_errors(_page_again)
+async def change_settings(
+    request: Request, conn: Conn, user: PageUser, patient: ScopedPatient
+) -> Response:
     """Save clearance dates and heart-rate settings; empty fields clear them."""
     form = await request.form()
-    found = await _care_team(
-        request,
-        conn,
-        pid,
-        str(form.get("csrf") or ""),
-        "POST /patients/{pid}/settings",
-    )
-    if isinstance(found, Response):
-        return found
-    user, patient = found
     values = _values(form, _PATIENT_FIELDS)
     values["beta_blocker"] = form.get("beta_blocker") == "true"
     # Only what changed goes into the record's history.
     current = {name: getattr(patient, name) for name in values}
-    try:
-        patch = PatientPatch.model_validate(values)
-    except ValidationError as exc:
-        return await render_patient_page(
-            request, conn, user, patient, chosen_day=None, error=validation_message(exc), status=422
-        )
+    patch = PatientPatch.model_validate(values)
     changed = {k for k, v in patch.model_dump().items() if k in values and v != current[k]}
     if changed:
         await update_patient(

@@ -7,16 +7,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from psycopg import AsyncConnection
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from service.accounts import Principal
 from service.alerts import AlertFilter, list_alerts
-from service.api.deps import Conn
+from service.api.deps import Conn, PageUser, ScopedPatient
 from service.checkins import checkins_for_days
 from service.patients import PatientRecord, list_plan_overrides
 from service.web._charts import hr_chart, progression_chart, steps_chart
 from service.web._data import DayPoint, device_status, hr_minutes, local_today, summaries
-from service.web._guard import care_team_patient, to_login, web_errors
+from service.web._guard import web_errors
 from service.web._html import Html, el, void
 from service.web._layout import html_response, page
 from service.web._patient_editor import editor_section
@@ -27,7 +27,7 @@ from service.web._patient_parts import (
     hub_line,
     weekly_table,
 )
-from service.web._session import csrf_token, principal_or_none
+from service.web._session import csrf_token
 from service.web._timeline import session_timeline
 from service.web._triage import record_label
 
@@ -246,19 +246,14 @@ def _range_picker(chosen: str, patient_id: str) -> Html:
 @web_errors
 async def patient_page(
     request: Request,
-    pid: str,
     conn: Conn,
+    user: PageUser,
+    patient: ScopedPatient,
     day: date | None = None,
     notice: str = "",
     range: str = "all",
 ) -> Response:
     """One patient for the care team; another team's patient is not found (404)."""
-    user = await principal_or_none(conn, request)
-    if user is None:
-        return to_login(request)
-    if user.role == "patient" and str(user.patient_id) == pid:
-        return RedirectResponse("/me", status_code=303)
-    patient = await care_team_patient(conn, user, pid, action="GET /patients/{pid}")
     return await render_patient_page(
         request, conn, user, patient, chosen_day=day, notice=notice, chart_range=range
     )

@@ -8,15 +8,14 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from service.api.deps import AppSettings, Conn
+from service.api.deps import AppSettings, Conn, PageUser
 from service.patients import list_patients
 from service.web._charts import sparkline
-from service.web._guard import to_login, web_errors
+from service.web._guard import web_errors
 from service.web._html import Html, el, void
 from service.web._layout import html_response, page
-from service.web._session import principal_or_none
 from service.web._triage import (
     SILENT_AFTER,
     SORTS,
@@ -308,6 +307,7 @@ async def team(
     request: Request,
     conn: Conn,
     settings: AppSettings,
+    user: PageUser,
     q: Annotated[str, Query(max_length=200)] = "",
     status: Annotated[str, Query(max_length=20)] = "",
     team: Annotated[str, Query(max_length=40)] = "",
@@ -316,11 +316,6 @@ async def team(
     page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
     """The care team's patients, sorted by need (or any column), searchable; polls for changes."""
-    user = await principal_or_none(conn, request)
-    if user is None:
-        return to_login(request)
-    if user.role == "patient":
-        return RedirectResponse("/me", status_code=303)
     query = ListQuery(
         q=q,
         status=status if status in TIERS else "",
