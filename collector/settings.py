@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from collector.outbox import DEFAULT_CAPACITY_SAMPLES
@@ -35,12 +35,12 @@ class CollectorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REHAB_", extra="ignore", frozen=True)
 
     collector_dir: Path = Field(default_factory=default_collector_dir)
+    # `rehab simulate` uploads here. A paired hub (`rehab collect run`) uploads to the server it
+    # was paired with (`rehab collect pair --server`, kept in the pairing file with its token), and
+    # warns when this is set to another one.
     server_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="base URL of the service; the uploader posts to <server_url>/v1/ingest.",
-    )
-    device_token: SecretStr | None = Field(
-        default=None, description="bearer token this hub received when it was paired."
+        description="base URL of the service for `rehab simulate`; <server_url>/v1/ingest.",
     )
     # Tunable default: 10,000 samples (≈ 2.8 h of 1 Hz heart rate, ≈ 0.7 MB) keeps each request
     # well under the service's 50,000-sample / 8 MiB limits (WIRE_FORMAT.md, "Request").

@@ -25,6 +25,7 @@ from rich.table import Table
 
 from collector.errors import CollectorError
 from collector.hub import (
+    EXIT_NOT_PAIRED,
     Hub,
     PairedDevice,
     Pairing,
@@ -257,7 +258,15 @@ def run(ctx: typer.Context) -> None:
     try:
         pairing = load_pairing(settings.collector_dir)
     except CollectorError as exc:
-        raise _fail(exc.message, code=78) from None  # EX_CONFIG: nothing to run without pairing
+        raise _fail(exc.message, code=EXIT_NOT_PAIRED) from None  # nothing to run unpaired
+    configured = settings.server_url.rstrip("/")
+    if "server_url" in settings.model_fields_set and configured != pairing.server_url.rstrip("/"):
+        logging.getLogger("collector.hub").warning(
+            "REHAB_SERVER_URL (%s) is not used by a paired hub: uploading to %s, the server of "
+            "the pairing; pair again (rehab collect pair --server) to change it",
+            settings.server_url,
+            pairing.server_url,
+        )
 
     async def _main() -> int:
         stop = asyncio.Event()

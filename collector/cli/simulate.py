@@ -24,7 +24,7 @@ from rich.progress import (
 from collector.errors import CollectorError
 from collector.settings import CollectorSettings
 from collector.simulator import stream_history
-from collector.upload import RetryPolicy, UploadProgress
+from collector.upload import UploadProgress, UploadRetryPolicy
 
 __all__ = ["app", "simulate"]
 
@@ -114,7 +114,7 @@ def simulate(
                     batch_max_samples=settings.batch_max_samples,
                     batch_max_bytes=settings.batch_max_bytes,
                     capacity_samples=settings.outbox_capacity_samples,
-                    retry=RetryPolicy(give_up_after_s=give_up_after_s),
+                    retry=UploadRetryPolicy(give_up_after_s=give_up_after_s),
                     timeout_s=settings.http_timeout_s,
                 )
             )

@@ -48,7 +48,9 @@ __all__ = ["EXIT_NOT_PAIRED", "Hub", "HubConfig", "ScannerLike"]
 
 _LOG = logging.getLogger("collector.hub")
 
-EXIT_NOT_PAIRED = 78  # EX_CONFIG (sysexits.h): the service refused the token; pair again
+# EX_CONFIG (sysexits.h): no pairing, or the service refused the token; pair again. The systemd
+# unit does not restart after it (deploy/systemd/rehab-collector.service).
+EXIT_NOT_PAIRED = 78
 COUNTERS_FILE = "counters.json"
 _CONSUME_BATCH = 1000  # notifications decoded per outbox write at most; tunable default
 _NS_PER_S = 1_000_000_000  # nanoseconds per second (SI)

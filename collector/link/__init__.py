@@ -10,7 +10,7 @@ machine is tested with a fake client and production uses bleak + bleak-retry-con
 from __future__ import annotations
 
 from collector.link._adverts import AdvertisementBoard
-from collector.link._backoff import NO_RETRY, Backoff, BackoffCurve, RetryPolicy
+from collector.link._backoff import NO_RETRY, Backoff, BackoffCurve, LinkRetryPolicy
 from collector.link._bleak import (
     BleakClientFactory,
     BleakLinkClient,
@@ -51,11 +51,11 @@ __all__ = [
     "HuamiSession",
     "LinkClient",
     "LinkConfig",
+    "LinkRetryPolicy",
     "LinkSnapshot",
     "LinkState",
     "Notification",
     "NotifyHandler",
-    "RetryPolicy",
     "SessionContext",
     "SessionHooks",
     "advertisement_from_bleak",

@@ -1,44 +1,17 @@
-"""Exponential backoff with jitter, with a separate curve and streak per error class."""
+"""Backoff of the Bluetooth links: a curve and a streak per error class (curves: collector.backoff)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
 
+from collector.backoff import EQUAL_JITTER, BackoffCurve, jittered_delay_s
 from collector.link._classify import ErrorClass
 
-__all__ = ["NO_RETRY", "Backoff", "BackoffCurve", "RetryPolicy"]
+__all__ = ["NO_RETRY", "Backoff", "BackoffCurve", "LinkRetryPolicy"]
 
 NO_RETRY = frozenset({ErrorClass.CREDENTIALS})
 """Classes that park the link instead of retrying: only re-pairing the hub can fix them."""
-
-
-@dataclass(frozen=True, slots=True)
-class BackoffCurve:
-    """One exponential curve: ``base_s · factor^(n-1)`` capped at ``cap_s``, then jittered.
-
-    Parameters
-    ----------
-    base_s
-        Delay after the first failure of a streak, in seconds.
-    cap_s
-        Largest delay before jitter, in seconds.
-    factor
-        Growth per consecutive failure (dimensionless).
-    """
-
-    base_s: float
-    cap_s: float
-    factor: float = 2.0  # doubling: "Exponential Backoff And Jitter", AWS Architecture Blog 2015
-
-    def __post_init__(self) -> None:
-        if self.base_s <= 0 or self.cap_s < self.base_s or self.factor < 1:
-            raise ValueError(f"invalid backoff curve {self!r}")
-
-    def ceiling_s(self, failures: int) -> float:
-        """Un-jittered delay after ``failures`` consecutive failures (``failures ≥ 1``)."""
-        exponent = min(failures - 1, 64)  # bound the power; the cap is reached long before
-        return float(min(self.cap_s, self.base_s * self.factor**exponent))
 
 
 def _default_curves() -> dict[ErrorClass, BackoffCurve]:
@@ -58,16 +31,17 @@ def _default_curves() -> dict[ErrorClass, BackoffCurve]:
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class LinkRetryPolicy:
     """Backoff curves per error class and the jitter applied to them.
 
     ``jitter`` is the fraction of each delay drawn at random: the delay is uniform in
-    ``[(1 − jitter)·d, d]`` ("equal jitter" at 0.5, AWS Architecture Blog 2015), so devices that
-    failed together do not retry together, and a delay never collapses to zero.
+    ``[(1 − jitter)·d, d]``, so devices that failed together do not retry together, and with the
+    default (equal jitter, :data:`collector.backoff.EQUAL_JITTER`: why, there) a delay never
+    collapses to zero.
     """
 
     curves: dict[ErrorClass, BackoffCurve] = field(default_factory=_default_curves)
-    jitter: float = 0.5  # equal jitter: "Exponential Backoff And Jitter", AWS Architecture Blog
+    jitter: float = EQUAL_JITTER
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.jitter <= 1.0:
@@ -88,7 +62,7 @@ class Backoff:
         Source of jitter; pass ``random.Random(seed)`` for reproducible delays.
     """
 
-    def __init__(self, *, policy: RetryPolicy, rng: random.Random) -> None:
+    def __init__(self, *, policy: LinkRetryPolicy, rng: random.Random) -> None:
         self._policy = policy
         self._rng = rng
         self._streaks: dict[ErrorClass, int] = dict.fromkeys(ErrorClass, 0)
@@ -104,9 +78,12 @@ class Backoff:
         if error_class in NO_RETRY:
             raise ValueError(f"{error_class.value} failures are not retried")
         self._streaks[error_class] += 1
-        ceiling = self._policy.curves[error_class].ceiling_s(self._streaks[error_class])
-        low = ceiling * (1.0 - self._policy.jitter)
-        return self._rng.uniform(low, ceiling)
+        return jittered_delay_s(
+            self._policy.curves[error_class],
+            self._streaks[error_class],
+            jitter=self._policy.jitter,
+            rng=self._rng,
+        )
 
     def success(self) -> None:
         """Forget every streak after a connection that delivered data."""

@@ -1,10 +1,15 @@
-"""The narrow interfaces the link layer needs from a BLE stack, so tests can inject a fake one."""
+"""The narrow interfaces the link layer needs from a BLE stack, so tests can inject a fake one.
+
+UUIDs are spelled one way everywhere: :func:`collector.profiles.normalise_uuid` (re-exported).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from collector.profiles import normalise_uuid
 
 __all__ = [
     "Advertisement",
@@ -21,23 +26,6 @@ NotifyHandler = Callable[[bytearray], None]
 
 DisconnectedCallback = Callable[[], None]
 """Called by the BLE stack when the peripheral drops the link."""
-
-# Bluetooth Base UUID (Bluetooth Core Specification v5.4, Vol 3, Part B, §2.5.1).
-_BASE_UUID_SUFFIX = "-0000-1000-8000-00805f9b34fb"
-_SHORT_UUID_LEN = 4  # 16-bit UUIDs are 4 hex digits (Core v5.4, Vol 3, Part B, §2.5.1)
-_MEDIUM_UUID_LEN = 8  # 32-bit UUIDs are 8 hex digits (same section)
-
-
-def normalise_uuid(uuid: str) -> str:
-    """Return the lower-case 128-bit form of a 16-, 32- or 128-bit UUID string."""
-    text = uuid.strip().lower()
-    if text.startswith("0x"):
-        text = text[2:]
-    if len(text) == _SHORT_UUID_LEN:
-        return f"0000{text}{_BASE_UUID_SUFFIX}"
-    if len(text) == _MEDIUM_UUID_LEN:
-        return f"{text}{_BASE_UUID_SUFFIX}"
-    return text
 
 
 def normalise_address(address: str) -> str:

@@ -6,7 +6,7 @@ import logging
 import random
 
 from collector.errors import DeviceError
-from collector.link._backoff import NO_RETRY, Backoff, RetryPolicy
+from collector.link._backoff import NO_RETRY, Backoff, LinkRetryPolicy
 from collector.link._classify import classify
 
 __all__ = ["FailureLog"]
@@ -31,7 +31,7 @@ class FailureLog:
         Jitter source.
     """
 
-    def __init__(self, *, name: str, policy: RetryPolicy, rng: random.Random) -> None:
+    def __init__(self, *, name: str, policy: LinkRetryPolicy, rng: random.Random) -> None:
         self._name = name
         self._backoff = Backoff(policy=policy, rng=rng)
         self._logged: set[type[DeviceError]] = set()

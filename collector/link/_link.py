@@ -16,7 +16,7 @@ from collector.errors import (
     GattOperationError,
 )
 from collector.link._adverts import AdvertisementBoard
-from collector.link._backoff import RetryPolicy
+from collector.link._backoff import LinkRetryPolicy
 from collector.link._classify import make_error, translate_error
 from collector.link._client import (
     Advertisement,
@@ -80,7 +80,7 @@ class DeviceLink:
         notify_uuids: Collection[str],
         read_uuids: Collection[str] = (),
         config: LinkConfig | None = None,
-        policy: RetryPolicy | None = None,
+        policy: LinkRetryPolicy | None = None,
         rng: random.Random | None = None,
         clock_ns: Callable[[], int] = time.monotonic_ns,
         session: SessionHooks | None = None,
@@ -98,7 +98,7 @@ class DeviceLink:
         self._config = config or LinkConfig()
         self._failure_log = FailureLog(
             name=name,
-            policy=policy or RetryPolicy(),
+            policy=policy or LinkRetryPolicy(),
             rng=rng or random.Random(),  # noqa: S311 - jitter, not secrets
         )
         self._clock_ns = clock_ns

@@ -3,6 +3,12 @@
 Every draw comes from ``np.random.default_rng(seed)``, so a seed reproduces a day exactly.
 ``stage_week`` is the recovery week, 1-based and fractional: 1.0 is the day after surgery, week 1
 is ``1 ≤ stage_week < 2``, and values below 1 are before surgery.
+
+It is not ``analysis.simulate``, and both stay: this one is the hub's (``rehab simulate``, the
+demo, the benchmarks of the outbox and uploader), a recovery trajectory over weeks encoded as wire
+samples at 1 Hz in the patient's local days and streamed through the outbox; that one is pure
+numpy for the analysis' snapshot tests, days of a fixed shape (walks, a ride, a run) as minute-grid
+inputs. ``analysis`` may not import the collector, and the snapshots pin that one's draws.
 """
 
 from __future__ import annotations

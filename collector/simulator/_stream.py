@@ -12,7 +12,7 @@ import httpx
 from collector.outbox import DEFAULT_CAPACITY_SAMPLES, Outbox
 from collector.simulator._history import history_profile, iter_history, local_days, time_zone
 from collector.simulator._profiles import PatientProfile
-from collector.upload import ProgressCallback, RetryPolicy, Uploader, UploadTotals
+from collector.upload import ProgressCallback, Uploader, UploadRetryPolicy, UploadTotals
 
 __all__ = ["StreamResult", "stream_history"]
 
@@ -87,7 +87,7 @@ async def stream_history(
     batch_max_samples: int = _BATCH_MAX_SAMPLES,
     batch_max_bytes: int = _BATCH_MAX_BYTES,
     capacity_samples: int = DEFAULT_CAPACITY_SAMPLES,
-    retry: RetryPolicy | None = None,
+    retry: UploadRetryPolicy | None = None,
     timeout_s: float = _HTTP_TIMEOUT_S,
     transport: httpx.AsyncBaseTransport | None = None,
     until_s: float | None = None,

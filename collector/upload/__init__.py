@@ -6,15 +6,15 @@ with a ``4xx`` (keeping the server's reason), and stops on ``401`` so the hub ca
 
 from __future__ import annotations
 
-from collector.upload._retry import RetryPolicy, backoff_delay_s
+from collector.upload._retry import UploadRetryPolicy, backoff_delay_s
 from collector.upload._types import BatchOutcome, ProgressCallback, UploadProgress, UploadTotals
 from collector.upload._uploader import Uploader
 
 __all__ = [
     "BatchOutcome",
     "ProgressCallback",
-    "RetryPolicy",
     "UploadProgress",
+    "UploadRetryPolicy",
     "UploadTotals",
     "Uploader",
     "backoff_delay_s",

@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-__all__ = ["RetryPolicy", "backoff_delay_s"]
+from collector.backoff import FULL_JITTER, BackoffCurve, jittered_delay_s
+
+__all__ = ["UploadRetryPolicy", "backoff_delay_s"]
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter ("Exponential Backoff And Jitter", AWS 2015).
+class UploadRetryPolicy:
+    """Exponential backoff with full jitter (:data:`collector.backoff.FULL_JITTER`: why, there).
 
     ``give_up_after_s`` bounds how long one batch is retried; ``None`` retries forever, which is
     what the hub daemon wants: the outbox holds 30 days, so waiting out an outage loses nothing.
@@ -33,11 +35,18 @@ class RetryPolicy:
         if self.multiplier < 1:
             raise ValueError(f"multiplier must be at least 1, got {self.multiplier}")
 
+    @property
+    def curve(self) -> BackoffCurve:
+        """The curve the delays follow, before jitter."""
+        return BackoffCurve(
+            base_s=self.initial_backoff_s, cap_s=self.max_backoff_s, factor=self.multiplier
+        )
+
 
 def backoff_delay_s(
     attempt: int,
     *,
-    policy: RetryPolicy,
+    policy: UploadRetryPolicy,
     rng: random.Random,
     retry_after_s: float | None = None,
 ) -> float:
@@ -48,12 +57,7 @@ def backoff_delay_s(
     """
     if attempt < 1:
         raise ValueError(f"attempt is 1-based, got {attempt}")
-    # The exponent is capped at 64 doublings so that a week-long outage cannot overflow a float.
-    ceiling_s = min(
-        policy.max_backoff_s,
-        policy.initial_backoff_s * policy.multiplier ** min(attempt - 1, 64),
-    )
-    delay_s = rng.uniform(0.0, ceiling_s)
+    delay_s = jittered_delay_s(policy.curve, attempt, jitter=FULL_JITTER, rng=rng)
     if retry_after_s is not None:
         delay_s = max(delay_s, min(retry_after_s, policy.max_backoff_s))
     return delay_s

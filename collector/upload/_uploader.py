@@ -15,7 +15,7 @@ import orjson
 
 from collector.errors import UploadError
 from collector.outbox import Batch, Outbox
-from collector.upload._retry import RetryPolicy, backoff_delay_s
+from collector.upload._retry import UploadRetryPolicy, backoff_delay_s
 from collector.upload._types import BatchOutcome, ProgressCallback, UploadProgress, UploadTotals
 
 __all__ = ["Uploader"]
@@ -105,7 +105,7 @@ class Uploader:
         max_samples: int,
         max_bytes: int,
         max_age_s: float,
-        retry: RetryPolicy | None = None,
+        retry: UploadRetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         monotonic: Callable[[], float] = time.monotonic,
@@ -122,7 +122,7 @@ class Uploader:
         # Smallest byte limit a 413 can shrink batches to: room for one large heart-rate sample.
         self._min_bytes = min(max_bytes, 1024)
         self._max_age_s = max_age_s
-        self._retry = retry if retry is not None else RetryPolicy()
+        self._retry = retry if retry is not None else UploadRetryPolicy()
         self._sleep = sleep
         # Jitter only spreads retries out; it needs no cryptographic randomness.
         self._rng = rng if rng is not None else random.Random()  # noqa: S311

@@ -20,7 +20,7 @@ from psycopg import AsyncConnection
 
 from collector.errors import UploadError
 from collector.outbox import Outbox
-from collector.upload import RetryPolicy, Uploader
+from collector.upload import Uploader, UploadRetryPolicy
 from collector.wire import (
     BikeSample,
     CadenceSample,
@@ -52,7 +52,7 @@ EVERY_KIND: tuple[Sample, ...] = (
     BikeSample(t_s=T0_S + 91.0, rpm=250.0, power_w=3000),
     BikeSample(t_s=T0_S + 92.0, rpm=0.5),
 )
-FAST_RETRY = RetryPolicy(initial_backoff_s=0.01, max_backoff_s=0.05, give_up_after_s=5.0)
+FAST_RETRY = UploadRetryPolicy(initial_backoff_s=0.01, max_backoff_s=0.05, give_up_after_s=5.0)
 
 
 @pytest.fixture(scope="module")

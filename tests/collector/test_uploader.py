@@ -12,7 +12,13 @@ import pytest
 
 from collector.errors import UploadError
 from collector.outbox import Outbox
-from collector.upload import BatchOutcome, RetryPolicy, Uploader, UploadProgress, backoff_delay_s
+from collector.upload import (
+    BatchOutcome,
+    Uploader,
+    UploadProgress,
+    UploadRetryPolicy,
+    backoff_delay_s,
+)
 from collector.wire import HeartRateSample
 from tests.collector.conftest import DEVICE_TOKEN, FakeIngest
 
@@ -46,7 +52,7 @@ def _uploader(
     sleep: SleepRecorder,
     *,
     max_samples: int = 10,
-    retry: RetryPolicy | None = None,
+    retry: UploadRetryPolicy | None = None,
     monotonic: Iterator[float] | None = None,
 ) -> Uploader:
     clock = iter(monotonic) if monotonic is not None else None
@@ -219,7 +225,7 @@ async def test_retry_after_is_honoured(outbox: Outbox, ingest: FakeIngest) -> No
 async def test_gives_up_only_when_told_to(outbox: Outbox, ingest: FakeIngest) -> None:
     outbox.append(_hr(2))
     ingest.answer_next(*[503] * 10)
-    retry = RetryPolicy(give_up_after_s=100.0)
+    retry = UploadRetryPolicy(give_up_after_s=100.0)
     ticks = iter([0.0, 30.0, 60.0, 90.0, 120.0])
     async with httpx.AsyncClient(timeout=5.0) as client:
         uploader = _uploader(outbox, client, ingest, SleepRecorder(), retry=retry, monotonic=ticks)
@@ -248,7 +254,7 @@ async def test_run_loop_sends_full_batches_and_stops(outbox: Outbox, ingest: Fak
 
 
 def test_backoff_grows_exponentially_with_full_jitter() -> None:
-    policy = RetryPolicy(initial_backoff_s=1.0, multiplier=2.0, max_backoff_s=300.0)
+    policy = UploadRetryPolicy(initial_backoff_s=1.0, multiplier=2.0, max_backoff_s=300.0)
     rng = random.Random(0)
     for attempt in range(1, 40):
         ceiling = min(300.0, 2.0 ** (attempt - 1))
@@ -260,4 +266,4 @@ def test_backoff_grows_exponentially_with_full_jitter() -> None:
     with pytest.raises(ValueError, match="1-based"):
         backoff_delay_s(0, policy=policy, rng=rng)
     with pytest.raises(ValueError, match="backoff bounds"):
-        RetryPolicy(initial_backoff_s=10.0, max_backoff_s=1.0)
+        UploadRetryPolicy(initial_backoff_s=10.0, max_backoff_s=1.0)

@@ -16,8 +16,8 @@ from collector.link import (
     DeviceLink,
     ErrorClass,
     LinkConfig,
+    LinkRetryPolicy,
     LinkState,
-    RetryPolicy,
 )
 from tests.collector.bluez.fake_bluez import FakeBlueZ
 from tests.collector.bluez.simulated_devices import (
@@ -38,7 +38,7 @@ CONFIG = LinkConfig(
     silence_timeout_s=1.0,
     disconnect_timeout_s=5.0,
 )
-POLICY = RetryPolicy(curves={c: BackoffCurve(base_s=0.05, cap_s=0.2) for c in ErrorClass})
+POLICY = LinkRetryPolicy(curves={c: BackoffCurve(base_s=0.05, cap_s=0.2) for c in ErrorClass})
 
 
 async def until(predicate: Callable[[], bool], *, limit_s: float = 20.0) -> None:

@@ -23,8 +23,8 @@ from collector.link import (
     ErrorClass,
     HuamiSession,
     LinkConfig,
+    LinkRetryPolicy,
     LinkState,
-    RetryPolicy,
 )
 from collector.profiles.huami import (
     HR_START_COMMANDS,
@@ -50,7 +50,7 @@ CONFIG = LinkConfig(
     silence_timeout_s=2.0,
     disconnect_timeout_s=5.0,
 )
-POLICY = RetryPolicy(curves={c: BackoffCurve(base_s=0.05, cap_s=0.2) for c in ErrorClass})
+POLICY = LinkRetryPolicy(curves={c: BackoffCurve(base_s=0.05, cap_s=0.2) for c in ErrorClass})
 # Ten times a real band's pace, like the rest of the fake BlueZ: ping every 0.2 s; the simulated
 # band ends continuous heart rate 0.5 s after the last ping.
 KEEPALIVE_S = 0.2

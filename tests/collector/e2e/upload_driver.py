@@ -16,13 +16,13 @@ from pathlib import Path
 import httpx
 
 from collector.outbox import Outbox
-from collector.upload import RetryPolicy, Uploader, UploadProgress
+from collector.upload import Uploader, UploadProgress, UploadRetryPolicy
 
 __all__ = ["main"]
 
 # Retries come quickly so that a restarted service is found within a fraction of a second; the
 # hub's defaults (1 s doubling to 5 min) would only make the test slower (tunable defaults).
-_RETRY = RetryPolicy(initial_backoff_s=0.05, multiplier=2.0, max_backoff_s=0.5)
+_RETRY = UploadRetryPolicy(initial_backoff_s=0.05, multiplier=2.0, max_backoff_s=0.5)
 _HTTP_TIMEOUT_S = 30.0  # CollectorSettings.http_timeout_s default
 _MAX_BYTES = 4 * 1024 * 1024  # CollectorSettings.batch_max_bytes default
 

@@ -16,8 +16,8 @@ from collector.link import (
     DisconnectedCallback,
     ErrorClass,
     LinkConfig,
+    LinkRetryPolicy,
     NotifyHandler,
-    RetryPolicy,
     normalise_uuid,
 )
 
@@ -34,7 +34,7 @@ FAST_CONFIG = LinkConfig(
     disconnect_timeout_s=0.05,
     queue_size=8,
 )
-FAST_POLICY = RetryPolicy(
+FAST_POLICY = LinkRetryPolicy(
     curves={cls: BackoffCurve(base_s=0.001, cap_s=0.004) for cls in ErrorClass},
 )
 

@@ -37,7 +37,7 @@ from collector.link import (
     BackoffCurve,
     ClockAnchor,
     ErrorClass,
-    RetryPolicy,
+    LinkRetryPolicy,
     classify,
     normalise_address,
     normalise_uuid,
@@ -114,7 +114,7 @@ def test_third_party_errors_are_translated_once(
 
 
 def test_backoff_grows_per_class_caps_jitters_and_resets() -> None:
-    policy = RetryPolicy(
+    policy = LinkRetryPolicy(
         curves={c: BackoffCurve(base_s=1.0, cap_s=8.0) for c in ErrorClass}, jitter=0.5
     )
     backoff = Backoff(policy=policy, rng=random.Random(1))
@@ -133,7 +133,7 @@ def test_backoff_grows_per_class_caps_jitters_and_resets() -> None:
 
 def test_backoff_is_reproducible_with_a_seed() -> None:
     def run(seed: int) -> list[float]:
-        backoff = Backoff(policy=RetryPolicy(), rng=random.Random(seed))
+        backoff = Backoff(policy=LinkRetryPolicy(), rng=random.Random(seed))
         return [backoff.failure(ErrorClass.CONNECT) for _ in range(5)]
 
     assert run(3) == run(3)
@@ -141,14 +141,14 @@ def test_backoff_is_reproducible_with_a_seed() -> None:
 
 
 def test_default_policy_covers_every_retried_class_and_rejects_bad_values() -> None:
-    assert set(RetryPolicy().curves) == set(ErrorClass) - NO_RETRY
+    assert set(LinkRetryPolicy().curves) == set(ErrorClass) - NO_RETRY
     assert {ErrorClass.CREDENTIALS} == NO_RETRY
     with pytest.raises(ValueError, match="not retried"):
-        Backoff(policy=RetryPolicy(), rng=random.Random(0)).failure(ErrorClass.CREDENTIALS)
+        Backoff(policy=LinkRetryPolicy(), rng=random.Random(0)).failure(ErrorClass.CREDENTIALS)
     with pytest.raises(ValueError, match="jitter"):
-        RetryPolicy(jitter=1.5)
+        LinkRetryPolicy(jitter=1.5)
     with pytest.raises(ValueError, match="no backoff curve"):
-        RetryPolicy(curves={ErrorClass.TIMEOUT: BackoffCurve(base_s=1, cap_s=2)})
+        LinkRetryPolicy(curves={ErrorClass.TIMEOUT: BackoffCurve(base_s=1, cap_s=2)})
     with pytest.raises(ValueError, match="invalid backoff curve"):
         BackoffCurve(base_s=5, cap_s=1)
 
