@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from service.db.epoch import PG_EPOCH_S
+from service.errors import ValidationFailedError
 
 __all__ = ["TimesError", "times_us"]
 
@@ -34,11 +35,19 @@ assert PG_EPOCH_S == 946_684_800  # 2000-01-01T00:00:00Z, the epoch the result c
 _FIELDS = ("year", "month", "day", "hour", "minute", "second", "micro", "offset_h", "offset_m")
 
 
-class TimesError(ValueError):
-    """Some times are not RFC 3339 (``malformed``) or name no instant (``impossible``)."""
+class TimesError(ValidationFailedError):
+    """Some times are not RFC 3339 (``malformed``) or name no instant (``impossible``).
+
+    A validation error of the service's tree (422): ``service.ingest.validate`` turns it into one
+    that names every sample, but it is never a 500 if it escapes.
+    """
 
     def __init__(self, malformed: list[int], impossible: list[int]) -> None:
-        super().__init__(f"{len(malformed)} malformed and {len(impossible)} impossible times")
+        super().__init__(
+            f"{len(malformed)} malformed and {len(impossible)} impossible times",
+            malformed=malformed,
+            impossible=impossible,
+        )
         self.malformed = malformed
         self.impossible = impossible
 
