@@ -4,7 +4,13 @@ Server-rendered HTML with a small hand-written script for live updates; no third
 code, no CDN. Include :data:`router` in the app (``app.include_router(web.router)``).
 
 Pages authenticate with the API's bearer token kept in an HttpOnly, SameSite=Strict cookie
-(``service.web._session``) and apply the API's access rules: another team's patient is not found.
+(``service.web._session``). Who may see a page is a row of the API's access table
+(``service.api.access``, the ``web_*`` policies), checked with the form's CSRF token before any
+handler runs; a refusal answers as a page (``_refusals``: the login form and back, the user's home
+page, or an error page; another team's patient is not found). Handlers take the checked user and
+patient as dependencies (``service.api.deps.PageUser``, ``ScopedPatient``); a form handler
+validates and lets a rejected form come back as its page (``_guard.form_errors``). The charts draw
+with the shared primitives of ``_svg``.
 """
 
 from __future__ import annotations

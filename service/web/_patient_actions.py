@@ -25,6 +25,7 @@ from service.patients import (
     update_patient,
 )
 from service.web._guard import form_errors, web_errors
+from service.web._patient_editor import OVERRIDE_CHANGES
 from service.web._patient_page import render_patient_page
 
 __all__ = ["router"]
@@ -39,17 +40,7 @@ _PATIENT_FIELDS = (
     "max_hr_bpm",
     "hr_limit_bpm",
 )
-_OVERRIDE_FIELDS = (
-    "effective_from",
-    "aerobic_min_low",
-    "aerobic_min_high",
-    "max_session_min",
-    "hr_limit_bpm",
-    "running_cleared",
-    "swimming_cleared",
-    "elliptical_cleared",
-    "note",
-)
+_OVERRIDE_FIELDS = ("effective_from", *OVERRIDE_CHANGES, "note")
 
 
 async def _page_again(request: Request, conn: AsyncConnection[Any], reasons: str) -> Response:

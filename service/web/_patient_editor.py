@@ -11,7 +11,18 @@ from service.patients.store import HR_MAX_BPM, HR_MIN_BPM
 from service.web._html import Html, el, void
 from service.web._patient_parts import csrf_field
 
-__all__ = ["editor_section"]
+__all__ = ["OVERRIDE_CHANGES", "editor_section"]
+
+#: What a plan override may change (``PlanOverrideIn`` besides its date and note).
+OVERRIDE_CHANGES = (
+    "aerobic_min_low",
+    "aerobic_min_high",
+    "max_session_min",
+    "hr_limit_bpm",
+    "running_cleared",
+    "swimming_cleared",
+    "elliptical_cleared",
+)
 
 
 def _field(
@@ -157,15 +168,7 @@ def editor_section(
             f"from {o.effective_from}: ",
             ", ".join(
                 f"{name.replace('_', ' ')} {value}"
-                for name in (
-                    "aerobic_min_low",
-                    "aerobic_min_high",
-                    "max_session_min",
-                    "hr_limit_bpm",
-                    "running_cleared",
-                    "swimming_cleared",
-                    "elliptical_cleared",
-                )
+                for name in OVERRIDE_CHANGES
                 if (value := getattr(o, name)) is not None
             )
             or "no change",

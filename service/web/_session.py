@@ -130,17 +130,24 @@ async def session_owner(conn: AsyncConnection[Any], token: str) -> UUID | None:
     return None if row is None else UUID(str(row[0]))
 
 
-def set_session(response: Response, request: Request, *, token: str, max_age_s: int) -> None:
-    """Keep ``token`` in the session cookie for ``max_age_s`` seconds."""
+def _set_cookie(
+    response: Response, request: Request, name: str, value: str, *, max_age_s: int, path: str
+) -> None:
+    """An ``HttpOnly``, ``SameSite=Strict`` cookie, ``Secure`` over HTTPS."""
     response.set_cookie(
-        SESSION_COOKIE,
-        token,
+        name,
+        value,
         max_age=max_age_s,
-        path="/",
+        path=path,
         httponly=True,
         samesite="strict",
         secure=_secure(request),
     )
+
+
+def set_session(response: Response, request: Request, *, token: str, max_age_s: int) -> None:
+    """Keep ``token`` in the session cookie for ``max_age_s`` seconds."""
+    _set_cookie(response, request, SESSION_COOKIE, token, max_age_s=max_age_s, path="/")
 
 
 def clear_session(response: Response) -> None:
@@ -175,14 +182,8 @@ def login_csrf(request: Request) -> str:
 
 def set_login_csrf(request: Request, response: Response, value: str) -> None:
     """Put the login form's token ``value`` in its cookie (renewing its lifetime)."""
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        value,
-        max_age=_LOGIN_CSRF_MAX_AGE_S,
-        path="/login",
-        httponly=True,
-        samesite="strict",
-        secure=_secure(request),
+    _set_cookie(
+        response, request, LOGIN_CSRF_COOKIE, value, max_age_s=_LOGIN_CSRF_MAX_AGE_S, path="/login"
     )
 
 
