@@ -10,7 +10,7 @@ import orjson
 from psycopg import AsyncConnection
 
 from service.db import make_pool
-from service.worker import drain
+from service.worker import DEFAULT_OPTIONS, WorkerOptions, drain
 from tests.fixtures.service import World, make_settings
 
 
@@ -32,7 +32,9 @@ def _day(start: datetime, *, hard: bool) -> list[dict[str, object]]:
     return samples
 
 
-async def _ingest_and_drain(world: World, samples: list[dict[str, object]]) -> None:
+async def _ingest_and_drain(
+    world: World, samples: list[dict[str, object]], options: WorkerOptions = DEFAULT_OPTIONS
+) -> None:
     response = await world.client.post(
         "/v1/ingest",
         content=orjson.dumps({"batch_id": str(uuid.uuid4()), "samples": samples}),
@@ -40,7 +42,7 @@ async def _ingest_and_drain(world: World, samples: list[dict[str, object]]) -> N
     )
     assert response.status_code == 200, response.text
     async with make_pool(world.db_url, make_settings(world.db_url)) as pool:
-        await drain(pool)
+        await drain(pool, options=options)
 
 
 async def test_a_flagged_day_opens_an_alert_and_two_calm_days_clear_it(world: World) -> None:
@@ -78,3 +80,26 @@ async def test_a_flagged_day_opens_an_alert_and_two_calm_days_clear_it(world: Wo
     assert response.status_code == 200
     assert response.json()["state"] == "resolved"
     assert response.json()["resolve_note"] == "reviewed after the condition cleared on 2026-05-12"
+
+
+async def test_the_worker_clears_alerts_after_the_configured_number_of_calm_days(
+    world: World,
+) -> None:
+    # REHAB_ALERT_CLEAR_DAYS=1 and the digest interval reach the worker through its options.
+    settings = make_settings(world.db_url, alert_clear_days=1, notify_digest_interval_s=600)
+    options = WorkerOptions.from_settings(settings)
+    assert (options.alert_clear_days, options.digest_interval_s) == (1, 600)
+    nurse = world.auth(world.clinician_token)
+    response = await world.client.patch(
+        f"/v1/patients/{world.patient_id}", json={"hr_limit_bpm": 100}, headers=nurse
+    )
+    assert response.status_code == 200
+    await _ingest_and_drain(world, _day(datetime(2026, 5, 10, 7, tzinfo=UTC), hard=True), options)
+    await _ingest_and_drain(world, _day(datetime(2026, 5, 11, 7, tzinfo=UTC), hard=False), options)
+    [alert] = [
+        a
+        for a in (await world.client.get("/v1/alerts", headers=nurse)).json()
+        if a["rule"] == "HR_OVER_LIMIT"
+    ]
+    # One calm complete day is enough with this setting (two with the default, above).
+    assert (alert["state"], alert["cleared_on"]) == ("cleared", "2026-05-11")
