@@ -18,6 +18,7 @@ from service.api.problems import DatabaseTextFilter
 from service.cli import admin, bench, run
 from service.cli.analyze import analyze
 from service.cli.context import CliState, err_console
+from service.cli.imports import import_files
 from service.errors import ServiceError
 from service.secretbox import new_secret_key
 from service.settings import Settings
@@ -39,6 +40,7 @@ run.register(app)
 app.add_typer(collect.app, name="collect")
 app.command("simulate")(simulate)
 app.command("analyze")(analyze)
+app.command("import")(import_files)
 # Commands that need no settings (they must work before the configuration is complete).
 _STANDALONE_COMMANDS = frozenset({"secret-key"})
 

@@ -1,0 +1,247 @@
+"""From files to stored samples: detect the format, validate as ingest does, store idempotently.
+
+Each source of a file (a watch, a phone, a bike computer; :class:`SourceSamples`) is a device of
+the patient of its own, named ``file import: …`` and found again by the source's key, so the
+same watch in a later export is the same device, and a band, a watch and a phone never share
+natural keys. These devices cannot upload: they are created revoked, with a token hash that no
+token has. The samples of every source go through the ingest path unchanged: encoded as
+``POST /v1/ingest`` batches with the :mod:`wire` structs, decoded and checked by
+:func:`service.ingest.parse_batch`, stored by :func:`service.ingest.store_batch`. Batch ids are
+derived from the file's contents, so re-importing a file stores nothing twice (every sample is
+a duplicate). The whole file is validated first and stored in one transaction: a rejected file
+stores nothing, and its error names the file, the record and what was wrong.
+
+Samples before the patient's day of surgery are left out (and counted): the monitor follows the
+recovery, and years of watch history would open years of days to judge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import msgspec
+import numpy as np
+from psycopg import AsyncConnection
+
+from service.db.epoch import PG_EPOCH_S
+from service.errors import ValidationFailedError
+from service.imports._apple import parse_apple
+from service.imports._fit import parse_fit
+from service.imports._fitbit import is_fitbit_name, parse_fitbit
+from service.imports._model import FileSummary, ImportFileError, ParsedFile, SourceSamples
+from service.imports._tracks import parse_gpx, parse_tcx
+from service.ingest import ParsedBatch, parse_batch, store_batch
+from service.ingest.store import STAGING_DDL
+from service.ingest.times import times_us
+from service.patients import PatientRecord
+from wire import Batch
+
+__all__ = ["FORMATS", "ImportResult", "SourceResult", "file_digest", "import_parsed", "read_file"]
+
+FORMATS = ("fit", "tcx", "gpx", "apple_health", "fitbit")
+# Tunable default: samples per ingest batch (the ingest route's own limit is 50,000).
+CHUNK_SAMPLES = 10_000
+# Namespace of the batch ids of imports (uuid5 over the file's digest, the source and the chunk).
+_BATCH_NAMESPACE = uuid.UUID("6a7c1f0e-9b1d-4d1e-8f3a-2f6b1d0c9e55")
+_DEVICE_NAME_MAX = 200  # devices.name CHECK
+_ENCODER = msgspec.json.Encoder()
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """One source of an imported file: its device and what was stored."""
+
+    key: str
+    name: str
+    device_id: UUID
+    accepted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """One imported file."""
+
+    file: str
+    format: str
+    accepted: int
+    duplicates: int
+    before_surgery: int
+    sources: tuple[SourceResult, ...]
+    summary: FileSummary
+    skipped: dict[str, int]
+
+
+def _sniff(path: Path, name: str) -> str:
+    lower = name.lower()
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if len(head) >= 12 and head[8:12] == b".FIT":
+        return "fit"
+    if head.startswith(b"PK"):
+        return "fitbit" if "fitbit" in lower or "takeout" in lower else "apple_health"
+    text = head.decode("utf-8", errors="replace")
+    if "<TrainingCenterDatabase" in text:
+        return "tcx"
+    if "<gpx" in text:
+        return "gpx"
+    if "<HealthData" in text or "<!DOCTYPE HealthData" in text:
+        return "apple_health"
+    if is_fitbit_name(lower):
+        return "fitbit"
+    raise ImportFileError(
+        name, "not a FIT, TCX, GPX, Apple Health or Fitbit export file (format not recognised)"
+    )
+
+
+def read_file(path: Path, *, zone: str, name: str | None = None) -> ParsedFile:
+    """Parse ``path`` (``name``: how to call it in errors) in whichever format it is."""
+    shown = name or path.name
+    kind = _sniff(path, shown)
+    if kind == "fit":
+        return parse_fit(path.read_bytes(), shown)
+    if kind == "tcx":
+        return parse_tcx(path.read_bytes(), shown)
+    if kind == "gpx":
+        return parse_gpx(path.read_bytes(), shown)
+    if kind == "apple_health":
+        return parse_apple(path, shown)
+    return parse_fitbit(path, shown, zone=ZoneInfo(zone))
+
+
+def _surgery_cutoff_us(patient: PatientRecord) -> int:
+    start = datetime.combine(patient.surgery_date, time(), tzinfo=patient.zone)
+    return round((start.timestamp() - PG_EPOCH_S) * 1e6)
+
+
+def _after_surgery(source: SourceSamples, cutoff_us: int) -> tuple[SourceSamples, int]:
+    """The source without its samples before ``cutoff_us``, and how many those were."""
+    if not source.samples:
+        return source, 0
+    try:
+        t_us = times_us([s.t for s in source.samples])
+    except ValidationFailedError:
+        return source, 0  # bad times are reported by the ingest validation, record by record
+    keep = np.flatnonzero(t_us >= cutoff_us).tolist()
+    if len(keep) == len(source.samples):
+        return source, 0
+    kept = SourceSamples(key=source.key, name=source.name)
+    kept.samples = [source.samples[i] for i in keep]
+    kept.where = [source.where[i] for i in keep]
+    return kept, len(source.samples) - len(keep)
+
+
+def _validated(
+    parsed: ParsedFile, source: SourceSamples, digest: str, now: datetime
+) -> list[ParsedBatch]:
+    """The source's samples as validated ingest batches; a problem names file and record."""
+    batches: list[ParsedBatch] = []
+    for start in range(0, len(source.samples), CHUNK_SAMPLES):
+        chunk = source.samples[start : start + CHUNK_SAMPLES]
+        batch_id = uuid.uuid5(_BATCH_NAMESPACE, f"{digest}:{source.key}:{start}")
+        body = _ENCODER.encode(Batch(batch_id=batch_id, samples=chunk))
+        try:
+            batches.append(parse_batch(body, now=now, max_samples=len(chunk)))
+        except ValidationFailedError as exc:
+            problem = (exc.fields.get("errors") or [{}])[0]
+            loc = problem.get("loc") or []
+            record = None
+            if len(loc) >= 2 and loc[0] == "samples" and isinstance(loc[1], int):
+                record = source.where[start + loc[1]]
+            field = str(loc[2]) if len(loc) >= 3 else "sample"
+            count = int(exc.fields.get("error_count") or 1)
+            more = f" (and {count - 1} more problems)" if count > 1 else ""
+            raise ImportFileError(
+                parsed.name, f"{field}: {problem.get('msg', exc.detail)}{more}", record=record
+            ) from None
+    return batches
+
+
+def _device_token_hash(patient_id: UUID, key: str) -> bytes:
+    # Not the hash of any token: real tokens are printable and "rmd"-prefixed (service.auth).
+    return hashlib.sha256(b"rehab-import\x00" + patient_id.bytes + key.encode()).digest()
+
+
+async def _source_device(
+    conn: AsyncConnection[Any], patient_id: UUID, source: SourceSamples
+) -> UUID:
+    token_hash = _device_token_hash(patient_id, source.key)
+    cur = await conn.execute(
+        "INSERT INTO devices (patient_id, name, token_hash, revoked_at)"
+        " VALUES (%s, %s, %s, now()) ON CONFLICT (token_hash) DO NOTHING RETURNING id",
+        (patient_id, source.name[:_DEVICE_NAME_MAX], token_hash),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        cur = await conn.execute(
+            "SELECT id FROM devices WHERE token_hash = %s AND patient_id = %s",
+            (token_hash, patient_id),
+        )
+        row = await cur.fetchone()
+    assert row is not None
+    return UUID(str(row[0]))
+
+
+def file_digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+async def import_parsed(
+    conn: AsyncConnection[Any],
+    *,
+    patient: PatientRecord,
+    parsed: ParsedFile,
+    digest: str,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Validate every sample of ``parsed``, then store them all in one transaction."""
+    now = now or datetime.now(UTC)
+    cutoff_us = _surgery_cutoff_us(patient)
+    before_surgery = 0
+    prepared: list[tuple[SourceSamples, list[ParsedBatch]]] = []
+    for source in parsed.sources.values():
+        kept, dropped = _after_surgery(source, cutoff_us)
+        before_surgery += dropped
+        if kept.samples:
+            prepared.append((kept, _validated(parsed, kept, digest, now)))
+    results: list[SourceResult] = []
+    # The ingest staging tables (made by the pool's hook on pooled connections; not on others).
+    await conn.execute(STAGING_DDL)
+    async with conn.transaction():
+        for source, batches in prepared:
+            device_id = await _source_device(conn, patient.id, source)
+            accepted = duplicates = 0
+            for batch in batches:
+                stored = await store_batch(
+                    conn, device_id=device_id, patient_id=patient.id, tz=patient.tz, batch=batch
+                )
+                accepted += stored.accepted
+                duplicates += stored.duplicates
+                if progress is not None:
+                    progress(batch.n_samples)
+            results.append(SourceResult(source.key, source.name, device_id, accepted, duplicates))
+    return ImportResult(
+        file=parsed.name,
+        format=parsed.format,
+        accepted=sum(r.accepted for r in results),
+        duplicates=sum(r.duplicates for r in results),
+        before_surgery=before_surgery,
+        sources=tuple(results),
+        summary=parsed.summary,
+        skipped=dict(parsed.skipped),
+    )
