@@ -246,6 +246,7 @@ def analyse_day(
         resting_night=resting_night,
         resting_baseline_bpm=baseline,
         resting_elevated=elevated,
+        min_bpm=basic.hr_min_bpm,
         mean_bpm=basic.hr_avg_bpm,
         max_bpm=basic.hr_max_bpm,
         hr_max_bpm=model.hr_max_bpm,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar, get_args
 
@@ -27,7 +27,8 @@ __all__ = [
 _C = TypeVar("_C", bound=str)
 
 #: Version of the analysis code; stamped on every summary (derived data is recomputable).
-ANALYSIS_VERSION = "analysis-2.0.0"
+# 2.1.0: the heart rate's lowest minute mean (``min_bpm``); times stored once, as ISO-8601 UTC.
+ANALYSIS_VERSION = "analysis-2.1.0"
 
 #: ``in_progress``: the day has not ended (only rules that can only grow during a day ran);
 #: ``insufficient_data``: too little wear to judge; else the aerobic minutes against the plan.
@@ -62,8 +63,9 @@ class HeartRateSummary:
         without the night; ``None`` with too few such days).
     resting_elevated
         Resting rate at or above baseline plus the configured rise.
-    mean_bpm, max_bpm
-        Sample-weighted mean and highest sample of the day (``None`` without heart rate).
+    min_bpm, mean_bpm, max_bpm
+        Lowest minute mean, sample-weighted mean and highest sample of the day (``None``
+        without heart rate).
     hr_max_bpm
         Maximum heart rate used for the reserve (override or Tanaka 2001).
     limit_bpm
@@ -87,6 +89,7 @@ class HeartRateSummary:
     resting_night: bool | None
     resting_baseline_bpm: float | None
     resting_elevated: bool
+    min_bpm: float | None
     mean_bpm: float | None
     max_bpm: float | None
     hr_max_bpm: float
@@ -160,12 +163,15 @@ class DaySummary:
         return max((s.duration_min for s in self.sessions), default=0)
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-safe representation: primitives only, dates ``YYYY-MM-DD``, times ISO-8601 UTC."""
+        """JSON-safe representation: primitives only, dates ``YYYY-MM-DD``, times ISO-8601 UTC.
+
+        Every time once: ``day_start`` and the sessions' ``start``/``end`` stand for the epoch
+        seconds of the dataclasses (``day_start_s``, ``start_s``, ``end_s``).
+        """
         t = self.targets
         return {
             "date": self.date.isoformat(),
             "day_start": iso_utc(self.day_start_s),
-            "day_start_s": self.day_start_s,
             "n_minutes": self.n_minutes,
             "wear_minutes": self.wear_minutes,
             "steps": self.steps,
@@ -195,11 +201,15 @@ class DaySummary:
 
 
 def _session_dict(session: Session) -> dict[str, object]:
-    """JSON-safe representation of one session."""
-    out: dict[str, object] = dict(vars(session))
-    out["start"] = iso_utc(session.start_s)
-    out["end"] = iso_utc(session.end_s)
+    """JSON-safe representation of one session (its times ISO-8601 UTC, ``start`` and ``end``)."""
+    out: dict[str, object] = {"start": iso_utc(session.start_s), "end": iso_utc(session.end_s)}
+    out.update((k, v) for k, v in vars(session).items() if k not in ("start_s", "end_s"))
     return out
+
+
+def _epoch_s(text: str) -> int:
+    """Epoch seconds of an ISO-8601 UTC time written by :func:`~analysis.flags.iso_utc`."""
+    return int(datetime.fromisoformat(text).timestamp())
 
 
 _HR_FIELDS = frozenset(f.name for f in fields(HeartRateSummary))
@@ -248,11 +258,15 @@ def summary_from_dict(document: Mapping[str, Any]) -> DaySummary:
             if t["override_from"] is None
             else date.fromisoformat(t["override_from"]),
         )
-        # Keys the dataclasses do not know (ISO copies of times, fields a consumer added) are
-        # skipped, so a stored document may carry more than to_dict() wrote.
-        session_fields = {f.name for f in fields(Session)}
+        # Keys the dataclasses do not know (fields a consumer added) are skipped, so a stored
+        # document may carry more than to_dict() wrote.
+        session_fields = {f.name for f in fields(Session)} - {"start_s", "end_s"}
         sessions = tuple(
-            Session(**{k: v for k, v in s.items() if k in session_fields})
+            Session(
+                start_s=_epoch_s(s["start"]),
+                end_s=_epoch_s(s["end"]),
+                **{k: v for k, v in s.items() if k in session_fields},
+            )
             for s in document["sessions"]
         )
         flags = tuple(
@@ -266,7 +280,7 @@ def summary_from_dict(document: Mapping[str, Any]) -> DaySummary:
         )
         return DaySummary(
             date=date.fromisoformat(document["date"]),
-            day_start_s=int(document["day_start_s"]),
+            day_start_s=_epoch_s(document["day_start"]),
             n_minutes=int(document["n_minutes"]),
             wear_minutes=int(document["wear_minutes"]),
             steps=int(document["steps"]),
