@@ -151,28 +151,49 @@ async def _active(conn: AsyncConnection[Any], patient_id: UUID, rule: str) -> Al
 # --- When a condition counts as present or cleared on a day -------------------------------------
 
 
-def _condition(rule: str, *, flags: list[str], status: str, resting_elevated: bool) -> bool:
+@dataclass(frozen=True)
+class _DayFacts:
+    """What a stored day says about the conditions of the analysis rules."""
+
+    status: str
+    flags: tuple[str, ...]
+    resting_elevated: bool
+    running_uncleared: bool
+
+
+def _condition(rule: str, facts: _DayFacts) -> bool:
     """Whether ``rule``'s condition holds on a day.
 
     Multi-day flags (``NO_DATA``, ``BELOW_TARGET_STREAK``, ``RESTING_HR_RISE``) fire only on the
     day their condition starts (``analysis.flags``); their condition lasts while the day's summary
-    still shows it.
+    still shows it. Over-target days and running before clearance raise their flag at most once
+    a week (one behaviour, one flag): their condition lasts while the patient keeps doing more
+    than the plan's upper bound, or keeps running before clearance, on the days in between.
     """
-    if rule in flags:
+    if rule in facts.flags:
         return True
     if rule == "NO_DATA":
-        return status == "insufficient_data"
+        return facts.status == "insufficient_data"
     if rule == "BELOW_TARGET_STREAK":
-        return status == "below"
+        return facts.status == "below"
     if rule == "RESTING_HR_RISE":
-        return resting_elevated
+        return facts.resting_elevated
+    if rule == "DAILY_OVER_TARGET":
+        return facts.status == "above"
+    if rule == "HIGH_IMPACT_BEFORE_CLEARANCE":
+        return facts.running_uncleared
     return False
 
 
-def _facts(summary: Mapping[str, Any]) -> tuple[str, list[str], bool]:
-    flags = [str(f["code"]) for f in summary.get("flags") or ()]
-    resting = bool((summary.get("heart_rate") or {}).get("resting_elevated"))
-    return str(summary.get("status", "")), flags, resting
+def _facts(summary: Mapping[str, Any]) -> _DayFacts:
+    running_min = (summary.get("aerobic_minutes_by_kind") or {}).get("running") or 0
+    cleared = ((summary.get("targets") or {}).get("cleared") or {}).get("running")
+    return _DayFacts(
+        status=str(summary.get("status", "")),
+        flags=tuple(str(f["code"]) for f in summary.get("flags") or ()),
+        resting_elevated=bool((summary.get("heart_rate") or {}).get("resting_elevated")),
+        running_uncleared=running_min > 0 and not cleared,
+    )
 
 
 async def _clearance(
@@ -193,14 +214,21 @@ async def _clearance(
     """
     cur = await conn.execute(
         "SELECT day, status, flag_codes,"
-        " coalesce((summary->'heart_rate'->>'resting_elevated')::boolean, false)"
+        " coalesce((summary->'heart_rate'->>'resting_elevated')::boolean, false),"
+        " coalesce((summary->'aerobic_minutes_by_kind'->>'running')::int, 0) > 0"
+        " AND NOT coalesce((summary->'targets'->'cleared'->>'running')::boolean, false)"
         " FROM daily_summaries WHERE patient_id = %s AND day > %s"
         " AND (%s::date IS NULL OR day < %s) ORDER BY day",
         (patient_id, after, before, before),
     )
-    days: dict[date, tuple[str, list[str], bool]] = {
-        d: (status, list(flags or ()), bool(resting))
-        for d, status, flags, resting in await cur.fetchall()
+    days: dict[date, _DayFacts] = {
+        d: _DayFacts(
+            status=status,
+            flags=tuple(flags or ()),
+            resting_elevated=bool(resting),
+            running_uncleared=bool(running),
+        )
+        for d, status, flags, resting, running in await cur.fetchall()
     }
     if current is not None and current[0] > after and (before is None or current[0] < before):
         days[current[0]] = _facts(current[1])
@@ -208,10 +236,10 @@ async def _clearance(
     last_condition: date | None = None
     clean = 0
     for d in sorted(days):
-        status, flags, resting = days[d]
-        if _condition(rule, flags=flags, status=status, resting_elevated=resting):
+        facts = days[d]
+        if _condition(rule, facts):
             last_condition, clean, cleared_on = d, 0, None
-        elif status in _JUDGED and cleared_on is None:
+        elif facts.status in _JUDGED and cleared_on is None:
             clean += 1
             if clean >= clear_days:
                 cleared_on = d

@@ -74,6 +74,19 @@ async def test_an_over_target_alert_stays_open_after_todays_first_minutes(world:
     assert rows == [("DAILY_OVER_TARGET", "cleared", DAY, DAY, DAY + timedelta(days=3), "digest")]
 
 
+async def test_overdoing_it_again_the_next_days_keeps_the_alert_open(world: World) -> None:
+    # The analysis raises DAILY_OVER_TARGET at most once a week; the days after it, still above
+    # the plan, carry no flag but the same behaviour: they must not clear the alert.
+    await _day(world, DAY, "DAILY_OVER_TARGET", status="above")
+    for k in (1, 2, 3):
+        rows = await _day(world, DAY + timedelta(days=k), status="above")
+        assert rows[0][:2] == ("DAILY_OVER_TARGET", "open")
+    assert rows[0][3] == DAY + timedelta(days=3)  # the episode's last day follows the behaviour
+    await _day(world, DAY + timedelta(days=4), status="on_track")
+    rows = await _day(world, DAY + timedelta(days=5), status="on_track")
+    assert rows[0][1:5] == ("cleared", DAY, DAY + timedelta(days=3), DAY + timedelta(days=5))
+
+
 async def test_cleared_not_reviewed_stays_in_the_queue_until_acknowledged(world: World) -> None:
     await _day(world, DAY, "HR_OVER_LIMIT", status="on_track")
     await _day(world, DAY + timedelta(days=1), status="on_track")
