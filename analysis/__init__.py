@@ -41,6 +41,13 @@ Integration
 
 4. Weekly progress: ``weekly_progress(summaries=..., surgery_date=...)``.
 
+5. Recovery trajectory against the patient's own baseline and the expected band
+   (``data/recovery.json``, :func:`load_recovery`)::
+
+       trajectory = recovery_trajectory(summaries=..., surgery_date=..., surgery_type="fusion",
+                                        approach="open", today=..., entered_baseline=None)
+       recovery_behind(trajectory=trajectory, week=6)   # RECOVERY_BEHIND or None
+
 Data files (read-only, versioned): ``data/plan.json`` (:func:`load_plan`) and
 ``data/thresholds.json`` (:func:`load_thresholds`); every value names its source. Summaries carry
 ``ANALYSIS_VERSION``, the plan version and the thresholds version.
@@ -48,6 +55,7 @@ Data files (read-only, versioned): ``data/plan.json`` (:func:`load_plan`) and
 
 from __future__ import annotations
 
+from analysis._recovery_model import BandWeek, RecoveryModel, load_recovery, recovery_from_mapping
 from analysis.config import Thresholds, load_thresholds, thresholds_from_mapping
 from analysis.engine import analyse_day
 from analysis.errors import AnalysisError, InputError, PlanError
@@ -74,16 +82,34 @@ from analysis.summary import (
     HeartRateSummary,
     summary_from_dict,
 )
+from analysis.trajectory import (
+    RECOVERY_BEHIND,
+    Baseline,
+    DayFigures,
+    DaySteps,
+    Milestone,
+    RecoveryFinding,
+    Trajectory,
+    TrajectoryWeek,
+    preoperative_baseline,
+    recovery_behind,
+    recovery_trajectory,
+)
 from analysis.weekly import WeekProgress, weekly_progress
 
 __all__ = [
     "ANALYSIS_VERSION",
     "FLAG_CODES",
+    "RECOVERY_BEHIND",
     "AnalysisError",
     "Approach",
+    "BandWeek",
+    "Baseline",
     "BasicDayStats",
     "Clearances",
+    "DayFigures",
     "DayStatus",
+    "DaySteps",
     "DaySummary",
     "DayTargets",
     "Flag",
@@ -91,16 +117,21 @@ __all__ = [
     "HeartRateModel",
     "HeartRateSummary",
     "InputError",
+    "Milestone",
     "MinuteGrid",
     "PatientProfile",
     "Plan",
     "PlanError",
     "PlanOverride",
     "PlanStage",
+    "RecoveryFinding",
+    "RecoveryModel",
     "Session",
     "SessionKind",
     "SurgeryType",
     "Thresholds",
+    "Trajectory",
+    "TrajectoryWeek",
     "WeekProgress",
     "active_minute_mask",
     "activity_masks",
@@ -110,8 +141,13 @@ __all__ = [
     "detect_sessions",
     "heart_rate_model",
     "load_plan",
+    "load_recovery",
     "load_thresholds",
     "plan_from_mapping",
+    "preoperative_baseline",
+    "recovery_behind",
+    "recovery_from_mapping",
+    "recovery_trajectory",
     "resolve_day_targets",
     "resting_hr_estimate",
     "summary_from_dict",

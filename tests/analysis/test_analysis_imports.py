@@ -43,3 +43,4 @@ def test_public_surface_is_curated() -> None:
     assert {"analyse_day", "build_minute_grid", "load_plan", "weekly_progress"} <= set(
         analysis.__all__
     )
+    assert {"load_recovery", "recovery_trajectory", "recovery_behind"} <= set(analysis.__all__)
