@@ -244,7 +244,11 @@ async def _check_page(
     try:
         if request.method == "POST":
             form = await request.form()
-            check_csrf(request, str(form.get("csrf") or ""))
+            try:
+                check_csrf(request, str(form.get("csrf") or ""))
+            except ServiceError:
+                await form.close()  # a refused upload's spooled files
+                raise
         is_patient = principal.role == "patient"
         if (policy == "web_clinician" and is_patient) or (
             policy == "web_patient_self" and not is_patient

@@ -18,6 +18,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.web import (
+    _import_upload,
     _login,
     _me,
     _me_checkin,
@@ -30,5 +31,14 @@ from service.web import (
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-for _module in (_login, _static, _team, _patient_page, _patient_actions, _me, _me_checkin):
+for _module in (
+    _login,
+    _static,
+    _team,
+    _patient_page,
+    _patient_actions,
+    _me,
+    _me_checkin,
+    _import_upload,
+):
     router.include_router(_module.router)

@@ -12,6 +12,7 @@ from service.checkins import checkins_for_days
 from service.web._data import local_today, summaries
 from service.web._guard import web_errors
 from service.web._html import Html, el
+from service.web._import_upload import upload_form
 from service.web._layout import html_response, page
 from service.web._me_cards import REMINDERS, allowed_card, goal_card, week_card
 from service.web._me_checkin import EMPTY_CHECKIN, checkin_form, reported_today
@@ -48,6 +49,10 @@ async def me(
             class_="banner error",
             role="alert",
         )
+    elif sent == "imported":
+        banner = el("p", "Thank you, your files were imported.", class_="banner ok", role="status")
+    elif sent == "no-files":
+        banner = el("p", "No file was chosen to import.", class_="banner error", role="alert")
     elif sent == "empty":
         banner = el("p", EMPTY_CHECKIN, class_="banner error", role="alert")
     elif sent:
@@ -80,6 +85,11 @@ async def me(
             "Daily check-in",
             Html(reported_today(reported) + checkin_form(csrf_token(request))),
             "checkin",
+        ),
+        card(
+            "Import from your watch or phone",
+            upload_form("/me/import", csrf_token(request)),
+            "import",
         ),
         card(
             "Reminders", el("ul", [el("li", r) for r in REMINDERS], class_="reminders"), "reminders"

@@ -18,6 +18,7 @@ from service.web._charts import hr_chart, progression_chart, steps_chart
 from service.web._data import DayPoint, device_status, hr_minutes, local_today, summaries
 from service.web._guard import web_errors
 from service.web._html import Html, el, void
+from service.web._import_upload import upload_form
 from service.web._layout import html_response, page
 from service.web._patient_editor import editor_section
 from service.web._patient_parts import (
@@ -52,6 +53,8 @@ _NOTICES = {
     "resolved": "Alert resolved.",
     "override": "Plan override added; the days from then on are being recomputed.",
     "settings": "Settings saved.",
+    "imported": "Files imported; the days they cover are being analysed.",
+    "no-files": "No file was chosen to import.",
 }
 
 
@@ -215,6 +218,11 @@ async def render_patient_page(
             "Plan, clearances and heart-rate settings",
             editor_section(patient, overrides, today=today, csrf=csrf),
             section_id="plan",
+        ),
+        _section(
+            "Import files",
+            upload_form(f"/patients/{pid}/import", csrf),
+            section_id="import",
         ),
         void("input", type="hidden", id="patient-id", value=pid),
     ]

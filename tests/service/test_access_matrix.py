@@ -216,6 +216,9 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
         "max_session_min": "20",
     },
     ("POST", "/patients/{pid}/settings"): {"hr_limit_bpm": "121"},
+    # Uploads without a file go back to the page (tests/web/test_web_import.py posts files).
+    ("POST", "/patients/{pid}/import"): {},
+    ("POST", "/me/import"): {},
 }
 
 PAGE_CALLERS = (
