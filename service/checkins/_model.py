@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["RED_FLAGS", "ActivityIn", "CheckinIn", "RedFlag", "SelfLoggedKind"]
+__all__ = [
+    "CHECKIN_FIELDS",
+    "RED_FLAGS",
+    "ActivityIn",
+    "CheckinIn",
+    "CheckinRecord",
+    "RedFlag",
+    "SelfLoggedKind",
+]
 
 RedFlag = Literal[
     "sharp_pain", "numbness_or_weakness", "excessive_fatigue", "wound_redness_or_drainage", "fever"
@@ -65,3 +73,27 @@ class CheckinIn(BaseModel):
     red_flags: list[RedFlag] = Field(default_factory=list, max_length=len(RED_FLAGS))
     # The schema's CHECK (migration 0010): a few sentences of free text.
     note: str = Field(default="", max_length=2000)
+
+
+class CheckinRecord(BaseModel):
+    """A stored check-in, as ``GET /checkins``, ``GET /days`` and the pages show it.
+
+    ``created_at`` is UTC to the second (``2026-05-10T18:02:11Z``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    day: date
+    pain_0_10: int | None
+    stretching_sessions: int
+    strength_session: bool
+    activities: list[ActivityIn]
+    red_flags: list[RedFlag]
+    note: str
+    created_at: datetime
+
+
+#: The fields of :class:`CheckinRecord`, in order: the SQL that renders check-ins as JSON text
+#: (``service.summaries``, the days route's fast path) builds exactly these.
+CHECKIN_FIELDS: tuple[str, ...] = tuple(CheckinRecord.model_fields)

@@ -11,11 +11,17 @@ import orjson
 from psycopg import AsyncConnection
 
 from service.alerts import alert_target, raise_alert
-from service.checkins._model import CheckinIn
+from service.checkins._model import CHECKIN_FIELDS, CheckinIn, CheckinRecord
 from service.errors import NotFoundError
 from service.patients.store import PatientRecord
 
-__all__ = ["CheckinResult", "checkins_for_days", "record_checkin", "self_logged_minutes"]
+__all__ = [
+    "CHECKIN_JSON_SQL",
+    "CheckinResult",
+    "checkins_for_days",
+    "record_checkin",
+    "self_logged_minutes",
+]
 
 # Activities that need the surgeon's clearance first (DESIGN.md: swimming after 4–6 weeks once
 # the wound is healed, elliptical only once cleared).
@@ -104,41 +110,33 @@ async def record_checkin(
     return CheckinResult(checkin_id=row[0], day=day, urgent_delivery_ids=urgent)
 
 
+# One check-in as JSON, in SQL: the fields of CheckinRecord, for the days route's fast path
+# (service.summaries), which splices check-ins into stored summary text without decoding them.
+# ``created_at`` as CheckinRecord serialises it: UTC to the second.
+CHECKIN_JSON_SQL = (
+    "jsonb_build_object('id', c.id, 'day', c.day, 'pain_0_10', c.pain_0_10,"
+    " 'stretching_sessions', c.stretching_sessions, 'strength_session', c.strength_session,"
+    " 'activities', c.activities, 'red_flags', to_jsonb(c.red_flags), 'note', c.note,"
+    " 'created_at', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
+)
+
+
 async def checkins_for_days(
     conn: AsyncConnection[Any], *, patient_id: UUID, first: date, last: date
-) -> dict[date, list[dict[str, Any]]]:
-    """The patient's check-ins of ``first`` … ``last`` (inclusive) by day, JSON-safe, oldest first."""
+) -> dict[date, list[CheckinRecord]]:
+    """The patient's check-ins of ``first`` … ``last`` (inclusive) by day, oldest first."""
     cur = await conn.execute(
-        "SELECT day, id, pain_0_10, stretching_sessions, strength_session, activities, red_flags,"
-        " note, created_at FROM checkins WHERE patient_id = %s AND day BETWEEN %s AND %s"
-        " ORDER BY day, id",
+        "SELECT id, day, pain_0_10, stretching_sessions, strength_session, activities, red_flags,"
+        " note, date_trunc('second', created_at) FROM checkins"
+        " WHERE patient_id = %s AND day BETWEEN %s AND %s ORDER BY day, id",
         (patient_id, first, last),
     )
-    out: dict[date, list[dict[str, Any]]] = defaultdict(list)
-    for (
-        day,
-        cid,
-        pain,
-        stretching,
-        strength,
-        activities,
-        red_flags,
-        note,
-        created,
-    ) in await cur.fetchall():
-        out[day].append(
-            {
-                "id": cid,
-                "day": day.isoformat(),
-                "pain_0_10": pain,
-                "stretching_sessions": stretching,
-                "strength_session": strength,
-                "activities": activities,
-                "red_flags": list(red_flags),
-                "note": note,
-                "created_at": created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
-        )
+    out: dict[date, list[CheckinRecord]] = defaultdict(list)
+    for row in await cur.fetchall():
+        values = dict(zip(CHECKIN_FIELDS, row, strict=True))
+        values["created_at"] = values["created_at"].astimezone(UTC)
+        record = CheckinRecord(**values)
+        out[record.day].append(record)
     return dict(out)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from psycopg import AsyncConnection
 from starlette.responses import RedirectResponse, Response
 
 from service.api.deps import AppSettings, Conn, PageUser, ScopedPatient
-from service.checkins import RED_FLAGS, CheckinIn, record_checkin
+from service.checkins import RED_FLAGS, CheckinIn, CheckinRecord, record_checkin
 from service.web._guard import form_errors
 from service.web._html import Html, el, void
 from service.web._layout import error_page
@@ -141,35 +142,28 @@ def checkin_form(csrf: str) -> Html:
     )
 
 
-def reported_today(checkins: list[dict[str, Any]]) -> Html:
+def reported_today(checkins: Sequence[CheckinRecord]) -> Html:
     """What the patient has already sent today, newest last, in their own words."""
     if not checkins:
         return el("p", "Nothing sent yet today.", class_="muted", id="reported-today")
     items = []
     for c in checkins:
         parts = []
-        if c.get("pain_0_10") is not None:
-            parts.append(f"pain {c['pain_0_10']}/10")
-        if c.get("stretching_sessions"):
-            parts.append(f"{c['stretching_sessions']} stretching session(s)")
-        if c.get("strength_session"):
+        if c.pain_0_10 is not None:
+            parts.append(f"pain {c.pain_0_10}/10")
+        if c.stretching_sessions:
+            parts.append(f"{c.stretching_sessions} stretching session(s)")
+        if c.strength_session:
             parts.append("strength exercises")
-        parts.extend(
-            f"{str(a.get('kind', '')).replace('_', ' ')} {a.get('minutes')} min"
-            for a in c.get("activities") or ()
-        )
-        parts.extend(
-            _RED_FLAG_LABELS.get(str(f), str(f).replace("_", " ")).lower()
-            for f in c.get("red_flags") or ()
-        )
-        at = str(c.get("created_at") or "")
+        parts.extend(f"{a.kind.replace('_', ' ')} {a.minutes} min" for a in c.activities)
+        parts.extend(_RED_FLAG_LABELS.get(f, f.replace("_", " ")).lower() for f in c.red_flags)
         items.append(
             el(
                 "li",
                 ", ".join(parts) or "a note",
-                el("q", c["note"]) if c.get("note") else None,
-                data_checkin=str(c.get("id", "")),
-                title=at,
+                el("q", c.note) if c.note else None,
+                data_checkin=str(c.id),
+                title=c.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             )
         )
     return el(

@@ -8,6 +8,7 @@ from typing import Any
 
 import analysis
 from service.alerts import AlertRecord
+from service.checkins import CheckinRecord
 from service.web._data import DayPoint, DeviceStatus
 from service.web._html import Html, el, void
 from service.web._triage import rule_words
@@ -281,25 +282,23 @@ def flags_section(days: Sequence[DayPoint]) -> Html:
     return el("ul", items, class_="flags")
 
 
-def checkins_section(checkins: Mapping[date, Sequence[Mapping[str, Any]]]) -> Html:
+def checkins_section(checkins: Mapping[date, Sequence[CheckinRecord]]) -> Html:
     """The patient's check-ins, newest first."""
     rows = []
     for day in sorted(checkins, reverse=True):
         for c in reversed(checkins[day]):
-            activities = ", ".join(
-                f"{a['kind']} {a['minutes']} min" for a in c.get("activities") or ()
-            )
-            flags = ", ".join(str(f).replace("_", " ") for f in c.get("red_flags") or ())
+            activities = ", ".join(f"{a.kind} {a.minutes} min" for a in c.activities)
+            flags = ", ".join(f.replace("_", " ") for f in c.red_flags)
             rows.append(
                 el(
                     "tr",
                     el("th", day.isoformat(), scope="row"),
-                    el("td", "–" if c.get("pain_0_10") is None else f"{c['pain_0_10']}/10"),
-                    el("td", str(c.get("stretching_sessions", 0))),
-                    el("td", "yes" if c.get("strength_session") else "no"),
+                    el("td", "–" if c.pain_0_10 is None else f"{c.pain_0_10}/10"),
+                    el("td", str(c.stretching_sessions)),
+                    el("td", "yes" if c.strength_session else "no"),
                     el("td", activities or "–"),
                     el("td", el("span", flags, class_="badge urgent") if flags else "none"),
-                    el("td", c.get("note") or ""),
+                    el("td", c.note),
                 )
             )
     if not rows:

@@ -10,6 +10,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 import analysis
+from service.summaries import load_summaries
 
 __all__ = ["load_history", "load_profile"]
 
@@ -56,12 +57,7 @@ async def load_history(
     conn: AsyncConnection[Any], *, patient_id: UUID, first: date, last: date
 ) -> list[analysis.DaySummary]:
     """Stored summaries of ``first`` … ``last`` (inclusive) as analysis objects."""
-    cur = await conn.execute(
-        "SELECT summary FROM daily_summaries WHERE patient_id = %s AND day BETWEEN %s AND %s"
-        " AND analysis_version = %s ORDER BY day",
-        (patient_id, first, last, analysis.ANALYSIS_VERSION),
-    )
-    return [analysis.summary_from_dict(row[0]) for row in await cur.fetchall()]
+    return await load_summaries(conn, patient_id=patient_id, first=first, last=last)
 
 
 def history_window(day: date) -> tuple[date, date]:

@@ -8,11 +8,11 @@ from typing import Any
 from uuid import UUID
 
 import numpy as np
-import orjson
 from psycopg import AsyncConnection, sql
 
 import analysis
 from service.alerts import on_day_summarised
+from service.summaries import store_summary
 from service.worker.columns import fetch_columns
 from service.worker.days import DayBounds, day_bounds
 from service.worker.options import DEFAULT_OPTIONS, WorkerOptions
@@ -94,10 +94,9 @@ def build_grid(
 
 @dataclass(frozen=True)
 class ComputedDay:
-    """A day's analysis, not stored yet: the summary and its stored document."""
+    """A day's analysis, not stored yet."""
 
     summary: analysis.DaySummary
-    document: dict[str, Any]
 
 
 async def compute_day(
@@ -135,14 +134,7 @@ async def compute_day(
         next_grid=next_grid,
         day_complete=day_complete,
     )
-    document = summary.to_dict()
-    # The day's heart-rate range as the API has served it since the first release:
-    # min (lowest minute mean), avg and max (highest sample), beats/min.
-    basic = analysis.basic_day_stats(grid)
-    heart_rate = dict(document["heart_rate"])  # type: ignore[call-overload]
-    heart_rate.update(min=basic.hr_min_bpm, avg=basic.hr_avg_bpm, max=basic.hr_max_bpm)
-    document["heart_rate"] = heart_rate
-    return ComputedDay(summary=summary, document=document)
+    return ComputedDay(summary=summary)
 
 
 async def store_day(
@@ -152,40 +144,17 @@ async def store_day(
     day: date,
     computed: ComputedDay,
     options: WorkerOptions = DEFAULT_OPTIONS,
-) -> None:
-    """Store a computed day's summary and apply its flags to the patient's alerts.
+) -> dict[str, Any]:
+    """Store a computed day's summary and apply its flags to the patient's alerts; return the
+    stored document.
 
     When the stored summary changes and the next day is already summarised, the next day is
     queued too (after this day's queue row, in day order): its multi-day rules (streaks, ramp,
     resting-HR baseline) read this one.
     """
-    summary, document = computed.summary, computed.document
-    cur = await conn.execute(
-        "WITH old AS (SELECT summary FROM daily_summaries WHERE patient_id = %(p)s AND day = %(d)s)"
-        " INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes, active_minutes,"
-        " aerobic_minutes, status, flag_codes, summary, analysis_version)"
-        " VALUES (%(p)s, %(d)s, %(steps)s, %(wear)s, %(active)s, %(aerobic)s, %(status)s,"
-        " %(flags)s, %(summary)s::jsonb, %(version)s)"
-        " ON CONFLICT (patient_id, day) DO UPDATE SET steps = EXCLUDED.steps,"
-        " wear_minutes = EXCLUDED.wear_minutes, active_minutes = EXCLUDED.active_minutes,"
-        " aerobic_minutes = EXCLUDED.aerobic_minutes, status = EXCLUDED.status,"
-        " flag_codes = EXCLUDED.flag_codes, summary = EXCLUDED.summary,"
-        " analysis_version = EXCLUDED.analysis_version, computed_at = now()"
-        " RETURNING (SELECT summary FROM old) IS DISTINCT FROM %(summary)s::jsonb",
-        {
-            "p": patient_id,
-            "d": day,
-            "steps": summary.steps,
-            "wear": summary.wear_minutes,
-            "active": summary.active_minutes,
-            "aerobic": summary.aerobic_minutes,
-            "status": summary.status,
-            "flags": [f.code for f in summary.flags],
-            "summary": orjson.dumps(document).decode(),
-            "version": summary.analysis_version,
-        },
+    document, changed = await store_summary(
+        conn, patient_id=patient_id, day=day, summary=computed.summary
     )
-    changed = await cur.fetchone()
     await on_day_summarised(
         conn,
         patient_id=patient_id,
@@ -194,7 +163,7 @@ async def store_day(
         digest_interval_s=options.digest_interval_s,
         clear_days=options.alert_clear_days,
     )
-    if changed and changed[0]:
+    if changed:
         # Its input changed: a new generation, so that a worker computing it now does it again.
         await conn.execute(
             "INSERT INTO dirty_days (patient_id, day) SELECT patient_id, day FROM daily_summaries"
@@ -202,6 +171,7 @@ async def store_day(
             " ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now(), generation = DEFAULT",
             (patient_id, day + timedelta(days=1)),
         )
+    return document
 
 
 async def recompute_day(
@@ -221,5 +191,4 @@ async def recompute_day(
     computed = await compute_day(
         conn, patient_id=patient_id, tz=tz, day=day, day_complete=day_complete
     )
-    await store_day(conn, patient_id=patient_id, day=day, computed=computed, options=options)
-    return computed.document
+    return await store_day(conn, patient_id=patient_id, day=day, computed=computed, options=options)

@@ -43,12 +43,12 @@ async def test_checkins_are_listed_per_day_for_the_days_route(world: World) -> N
         )
     assert list(by_day) == [date(2026, 5, 10)]
     first = by_day[date(2026, 5, 10)][0]
-    assert (first["pain_0_10"], first["stretching_sessions"], first["strength_session"]) == (
+    assert (first.pain_0_10, first.stretching_sessions, first.strength_session) == (
         3,
         2,
         True,
     )
-    assert first["activities"] == [{"kind": "other", "minutes": 15}]
+    assert [a.model_dump() for a in first.activities] == [{"kind": "other", "minutes": 15}]
     assert minutes == {date(2026, 5, 10): {"other": 25}}
     listed = await world.client.get(
         f"/v1/patients/{world.patient_id}/checkins",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from service.api.deps import AppSettings, Conn, CurrentUser, ScopedPatient
 from service.api.problems import PROBLEM_RESPONSES
-from service.checkins import CheckinIn, checkins_for_days, record_checkin
+from service.checkins import CheckinIn, CheckinRecord, checkins_for_days, record_checkin
 from service.errors import ValidationFailedError
 from service.notify import Notifier
 
@@ -64,7 +64,7 @@ async def list_checkins(
     conn: Conn,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: Annotated[date | None, Query()] = None,
-) -> list[dict[str, Any]]:
+) -> list[CheckinRecord]:
     """Check-ins of patient-local days ``from`` … ``to`` (inclusive; default the last 30)."""
     last = to or datetime.now(UTC).astimezone(patient.zone).date()
     # Tunable default: the same 30-day window as the daily summaries.
