@@ -60,8 +60,9 @@ from analysis.config import Thresholds, load_thresholds, thresholds_from_mapping
 from analysis.engine import analyse_day
 from analysis.errors import AnalysisError, InputError, PlanError
 from analysis.flags import FLAG_CODES, Flag, FlagCode
-from analysis.grid import MinuteGrid, build_minute_grid, wear_mask
+from analysis.grid import MinuteGrid, build_minute_grid, build_minute_grid_from_minutes, wear_mask
 from analysis.intensity import HeartRateModel, heart_rate_model, resting_hr_estimate
+from analysis.minute_steps import NSTEPS_PER_STEP, spread_steps_nstep
 from analysis.patient import Approach, Clearances, PatientProfile, SurgeryType
 from analysis.plan import (
     DayTargets,
@@ -100,6 +101,7 @@ from analysis.weekly import WeekProgress, weekly_progress
 __all__ = [
     "ANALYSIS_VERSION",
     "FLAG_CODES",
+    "NSTEPS_PER_STEP",
     "RECOVERY_BEHIND",
     "AnalysisError",
     "Approach",
@@ -138,6 +140,7 @@ __all__ = [
     "analyse_day",
     "basic_day_stats",
     "build_minute_grid",
+    "build_minute_grid_from_minutes",
     "detect_sessions",
     "heart_rate_model",
     "load_plan",
@@ -150,6 +153,7 @@ __all__ = [
     "recovery_trajectory",
     "resolve_day_targets",
     "resting_hr_estimate",
+    "spread_steps_nstep",
     "summary_from_dict",
     "thresholds_from_mapping",
     "wear_mask",

@@ -14,8 +14,9 @@ import numpy.typing as npt
 from analysis._runs import runs_at_least
 from analysis.config import load_thresholds
 from analysis.errors import InputError
+from analysis.minute_steps import NSTEPS_PER_STEP, spread_steps_nstep
 
-__all__ = ["MinuteGrid", "build_minute_grid", "wear_mask"]
+__all__ = ["MinuteGrid", "build_minute_grid", "build_minute_grid_from_minutes", "wear_mask"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -181,42 +182,114 @@ def build_minute_grid(
 
     hr_idx, hr_ok = _minute_index(hr_t, start, n, hr_v)
     hr_count = np.bincount(hr_idx[hr_ok], minlength=n).astype(np.int64)
-    hr_mean = _mean_per_minute(hr_idx[hr_ok], hr_v[hr_ok], hr_count, n)
     hr_max = np.full(n, -np.inf)
     np.maximum.at(hr_max, hr_idx[hr_ok], hr_v[hr_ok])
-    hr_max[hr_count == 0] = np.nan
-
-    steps = _spread_steps(st_t - start, st_c, st_i, n)
-
     ca_idx, ca_ok = _minute_index(ca_t, start, n, ca_v)
-    ca_count = np.bincount(ca_idx[ca_ok], minlength=n)
-    cadence = _mean_per_minute(ca_idx[ca_ok], ca_v[ca_ok], ca_count, n)
-    from_steps = (ca_count == 0) & (steps > 0)
-    cadence[from_steps] = steps[from_steps]
     run_idx, run_ok = _minute_index(ca_t, start, n, ca_r)
-    running = np.bincount(run_idx[run_ok], weights=(ca_r[run_ok] != 0), minlength=n) > 0
-
     rpm_idx, rpm_ok = _minute_index(bk_t, start, n, bk_rpm)
-    rpm = _mean_per_minute(
-        rpm_idx[rpm_ok], bk_rpm[rpm_ok], np.bincount(rpm_idx[rpm_ok], minlength=n), n
-    )
     pw_idx, pw_ok = _minute_index(bk_t, start, n, bk_pw)
-    power = _mean_per_minute(
-        pw_idx[pw_ok], bk_pw[pw_ok], np.bincount(pw_idx[pw_ok], minlength=n), n
-    )
-
-    return MinuteGrid(
+    return build_minute_grid_from_minutes(
         day_start_s=start,
         n_minutes=n,
-        steps=steps,
+        hr_count=hr_count,
+        hr_sum_bpm=np.bincount(hr_idx[hr_ok], weights=hr_v[hr_ok], minlength=n),
+        hr_max_bpm=hr_max,
+        steps=_spread_steps(st_t - start, st_c, st_i, n),
+        cadence_count=np.bincount(ca_idx[ca_ok], minlength=n),
+        cadence_sum_spm=np.bincount(ca_idx[ca_ok], weights=ca_v[ca_ok], minlength=n),
+        running=np.bincount(run_idx[run_ok], weights=(ca_r[run_ok] != 0), minlength=n) > 0,
+        bike_rpm_count=np.bincount(rpm_idx[rpm_ok], minlength=n),
+        bike_rpm_sum=np.bincount(rpm_idx[rpm_ok], weights=bk_rpm[rpm_ok], minlength=n),
+        bike_power_count=np.bincount(pw_idx[pw_ok], minlength=n),
+        bike_power_sum_w=np.bincount(pw_idx[pw_ok], weights=bk_pw[pw_ok], minlength=n),
+    )
+
+
+def build_minute_grid_from_minutes(
+    *,
+    day_start_s: int,
+    n_minutes: int,
+    hr_count: npt.ArrayLike,
+    hr_sum_bpm: npt.ArrayLike,
+    hr_max_bpm: npt.ArrayLike,
+    steps: npt.ArrayLike,
+    cadence_count: npt.ArrayLike,
+    cadence_sum_spm: npt.ArrayLike,
+    running: npt.ArrayLike,
+    bike_rpm_count: npt.ArrayLike,
+    bike_rpm_sum: npt.ArrayLike,
+    bike_power_count: npt.ArrayLike,
+    bike_power_sum_w: npt.ArrayLike,
+) -> MinuteGrid:
+    """A :class:`MinuteGrid` from per-minute counts and sums (minute rollups, for instance).
+
+    :func:`build_minute_grid` bins raw samples into these arrays and calls this function, so a
+    grid built from rollups that hold the same counts and sums is identical to it.
+
+    Parameters
+    ----------
+    day_start_s, n_minutes
+        As for :func:`build_minute_grid`; every array has ``n_minutes`` elements.
+    hr_count, hr_sum_bpm, hr_max_bpm
+        Heart-rate samples per minute, the sum of their values and the highest (beats/min;
+        ignored where the count is 0).
+    steps
+        Steps per minute (spread as :func:`~analysis.minute_steps.spread_steps_nstep` does).
+    cadence_count, cadence_sum_spm, running
+        Cadence samples per minute, the sum of their values (steps/min) and whether one had the
+        running bit set.
+    bike_rpm_count, bike_rpm_sum, bike_power_count, bike_power_sum_w
+        Bike samples per minute with crank cadence (revolutions/min) and with power (W), and the
+        sums of those values.
+
+    Returns
+    -------
+    MinuteGrid
+        The day's minute grid, with wear detected.
+
+    Raises
+    ------
+    InputError
+        If ``n_minutes`` is out of range or an array does not have ``n_minutes`` elements.
+    """
+    if isinstance(n_minutes, bool) or not 1 <= int(n_minutes) <= MAX_DAY_MINUTES:
+        raise InputError(
+            f"n_minutes must be 1 … {MAX_DAY_MINUTES}, got {n_minutes!r}", field="n_minutes"
+        )
+    n = int(n_minutes)
+    arrays = {
+        name: np.asarray(value)
+        for name, value in (
+            ("hr_count", hr_count), ("hr_sum_bpm", hr_sum_bpm), ("hr_max_bpm", hr_max_bpm),
+            ("steps", steps), ("cadence_count", cadence_count),
+            ("cadence_sum_spm", cadence_sum_spm), ("running", running),
+            ("bike_rpm_count", bike_rpm_count), ("bike_rpm_sum", bike_rpm_sum),
+            ("bike_power_count", bike_power_count), ("bike_power_sum_w", bike_power_sum_w),
+        )
+    }  # fmt: skip
+    for name, arr in arrays.items():
+        if arr.shape != (n,):
+            raise InputError(f"{name} must have {n} elements, got shape {arr.shape}", field=name)
+    count = arrays["hr_count"].astype(np.int64)
+    hr_mean = _mean(arrays["hr_sum_bpm"], count)
+    hr_max = np.where(count > 0, arrays["hr_max_bpm"].astype(np.float64), np.nan)
+    steps_min = arrays["steps"].astype(np.float64)
+    ca_count = arrays["cadence_count"].astype(np.int64)
+    cadence = _mean(arrays["cadence_sum_spm"], ca_count)
+    from_steps = (ca_count == 0) & (steps_min > 0)
+    cadence[from_steps] = steps_min[from_steps]
+    return MinuteGrid(
+        day_start_s=int(day_start_s),
+        n_minutes=n,
+        steps=steps_min,
         hr_mean_bpm=hr_mean,
         hr_max_bpm=hr_max,
-        hr_count=hr_count,
+        hr_count=count,
         cadence_spm=cadence,
-        running=running,
-        bike_rpm=rpm,
-        bike_power_w=power,
-        worn=wear_mask(hr_count=hr_count, steps=steps),
+        running=arrays["running"].astype(bool),
+        bike_rpm=_mean(arrays["bike_rpm_sum"], arrays["bike_rpm_count"].astype(np.int64)),
+        bike_power_w=_mean(arrays["bike_power_sum_w"], arrays["bike_power_count"].astype(np.int64)),
+        worn=wear_mask(hr_count=count, steps=steps_min),
     )
 
 
@@ -249,13 +322,11 @@ def _minute_index(
     return idx, ok
 
 
-def _mean_per_minute(
-    idx: IntArray, values: FloatArray, counts: npt.NDArray[np.int64], n: int
-) -> FloatArray:
-    """Mean of ``values`` per minute index, ``nan`` where a minute has no sample."""
-    sums = np.bincount(idx, weights=values, minlength=n)
+def _mean(sums: npt.ArrayLike, counts: npt.NDArray[np.int64]) -> FloatArray:
+    """Mean per minute from sums and counts, ``nan`` where a minute has no sample."""
+    total = np.asarray(sums, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        return np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
 
 
 def _spread_steps(
@@ -263,12 +334,53 @@ def _spread_steps(
 ) -> FloatArray:
     """Spread each steps sample over the minutes its interval ``(t - interval, t]`` overlaps.
 
-    ``end_rel_s`` is relative to the day start. Each sample contributes ``count * overlap /
-    interval`` to a minute: exact partial shares to its first and last minute, and full-minute
-    shares to the minutes in between through a difference array (no per-minute loop).
+    ``end_rel_s`` is relative to the day start. Samples the wire format can carry (whole steps,
+    whole-second intervals, times to the microsecond) are spread in exact integer nano-steps
+    by :func:`~analysis.minute_steps.spread_steps_nstep`, the same shares the ingest's minute
+    rollups store; any other input (fractional counts from other callers) keeps a float spread.
+    """
+    ok = np.isfinite(end_rel_s) & np.isfinite(count) & (count > 0) & (interval_s > 0)
+    # Bounds that keep steps · interval · 1e9 and the µs times far inside int64.
+    exact = (
+        ok
+        & (count == np.round(count))
+        & (interval_s == np.round(interval_s))
+        & (count * interval_s < _EXACT_MAX_STEP_SECONDS)
+        & (np.abs(end_rel_s) < _EXACT_MAX_REL_S)
+    )
+    out = np.zeros(n, dtype=np.float64)
+    if np.any(exact):
+        _, minute, nstep = spread_steps_nstep(
+            end_us=np.rint(end_rel_s[exact] * 1e6).astype(np.int64),
+            steps=count[exact].astype(np.int64),
+            interval_s=interval_s[exact].astype(np.int64),
+            first_minute=0,
+            n_minutes=n,
+        )
+        out = np.bincount(minute, weights=nstep, minlength=n) / NSTEPS_PER_STEP
+    rest = ok & ~exact
+    if np.any(rest):
+        out = out + _spread_steps_float(end_rel_s[rest], count[rest], interval_s[rest], n)
+    return out
+
+
+# 4e9 step·seconds (· 1e9 < 2**62) and 1e9 s (~31 years) from the day start: far beyond any real
+# sample (wire: ≤ 14,400 steps over ≤ 3,600 s), so only absurd input takes the float path.
+_EXACT_MAX_STEP_SECONDS = 4e9
+_EXACT_MAX_REL_S = 1e9
+
+
+def _spread_steps_float(
+    end_rel_s: FloatArray, count: FloatArray, interval_s: FloatArray, n: int
+) -> FloatArray:
+    """The float spread of samples with positive finite values that integers cannot carry.
+
+    Each sample contributes ``count * overlap / interval`` to a minute: exact partial shares to
+    its first and last minute, and full-minute shares to the minutes in between through a
+    difference array (no per-minute loop).
     """
     day_s = float(n * SECONDS_PER_MINUTE)
-    ok = np.isfinite(end_rel_s) & np.isfinite(count) & (count > 0) & (interval_s > 0)
+    ok = np.ones(end_rel_s.size, dtype=bool)
     x1 = np.clip(end_rel_s[ok], 0.0, day_s)
     x0 = np.clip(end_rel_s[ok] - interval_s[ok], 0.0, day_s)
     c = count[ok]
