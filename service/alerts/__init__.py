@@ -116,3 +116,14 @@ async def on_day_summarised(
             digest_interval_s=digest_interval_s,
             clear_days=clear_days,
         )
+        # RECOVERY_BEHIND is judged when a day completes a week since surgery; service.trajectory
+        # raises it through this package, hence the import here.
+        from service.trajectory import on_day_stored  # noqa: PLC0415
+
+        await on_day_stored(
+            conn,
+            patient_id=patient_id,
+            day=day,
+            status=str(summary.get("status", "")),
+            digest_interval_s=digest_interval_s,
+        )

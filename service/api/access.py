@@ -125,6 +125,9 @@ RULES: tuple[Rule, ...] = (
     # The patient may read their record and report check-ins; changes are the care team's.
     _rule("POST", r"^/v1/patients/\{patient_id\}/checkins$", "patient"),
     _rule("GET", r"^/v1/patients/\{patient_id\}/(history|devices|enrollment-codes)$", "care_team"),
+    # The recovery trajectory is the patient's to read too; the baseline is the care team's.
+    _rule("GET", r"^/v1/patients/\{patient_id\}/trajectory$", "patient"),
+    _rule("GET PUT", r"^/v1/patients/\{patient_id\}/baseline$", "care_team"),
     _rule("GET", r"^/v1/patients/\{patient_id\}(/.*)?$", "patient"),
     _rule("POST PATCH DELETE PUT", r"^/v1/patients/\{patient_id\}(/.*)?$", "care_team"),
 )

@@ -34,6 +34,7 @@ from service.api.routes import (
     ingest,
     patient_devices,
     patients,
+    trajectory,
 )
 from service.api.routes import worker as worker_admin
 from service.db import make_pool
@@ -196,6 +197,7 @@ def create_app(settings: Settings) -> FastAPI:
         ingest,
         patients,
         days,
+        trajectory,
         checkins,
         patient_devices,
         alerts,

@@ -33,6 +33,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "max_session_min": 20,
     },
     ("POST", "/v1/patients/{patient_id}/checkins"): {"pain_0_10": 2, "stretching_sessions": 2},
+    ("PUT", "/v1/patients/{patient_id}/baseline"): {"steps_per_day": 6500, "source": "phone"},
 }
 
 ANALYSED_DAY = "2026-05-10"

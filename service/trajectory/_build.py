@@ -1,0 +1,168 @@
+"""A patient's recovery trajectory from the stored daily summaries, and its RECOVERY_BEHIND alert.
+
+The summaries are read through :mod:`service.summaries` (their documents' ``date``, ``steps``,
+``aerobic_minutes`` and ``status``); the entered baseline from ``patient_baselines``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+
+import analysis
+from service.alerts import alert_target, raise_alert
+from service.patients import PatientRecord, get_patient
+from service.summaries import summary_documents
+from service.trajectory._baselines import entered_baseline
+from service.worker.days import local_day
+
+__all__ = ["on_day_stored", "patient_today", "team_trajectories", "trajectory_of"]
+
+log = logging.getLogger(__name__)
+
+_MODEL = analysis.load_recovery()
+# Statuses of days that were not judged (analysis.summary: in progress, too little wear).
+_UNJUDGED = frozenset({"in_progress", "insufficient_data"})
+# The trajectory reads the days from the baseline window before surgery to today; a year after
+# surgery covers any rehabilitation (tunable default).
+_AFTER_SURGERY = timedelta(days=366)
+
+
+def patient_today(patient: PatientRecord) -> date:
+    """The patient's local today."""
+    return local_day(datetime.now(UTC), patient.tz)
+
+
+def _figures(documents: Sequence[tuple[date, Mapping[str, Any]]]) -> list[analysis.DaySteps]:
+    return [
+        analysis.DaySteps(
+            date=day,
+            steps=int(doc.get("steps") or 0),
+            aerobic_minutes=int(doc.get("aerobic_minutes") or 0),
+            judged=str(doc.get("status", "in_progress")) not in _UNJUDGED,
+        )
+        for day, doc in documents
+    ]
+
+
+def _window(patient: PatientRecord, today: date) -> tuple[date, date]:
+    first = patient.surgery_date - timedelta(days=_MODEL.baseline_window_days)
+    return first, min(today, patient.surgery_date + _AFTER_SURGERY)
+
+
+async def team_trajectories(
+    conn: AsyncConnection[Any], patients: Sequence[PatientRecord]
+) -> dict[UUID, analysis.Trajectory]:
+    """The trajectory of each patient as of their local today (two queries for all of them)."""
+    if not patients:
+        return {}
+    todays = {p.id: patient_today(p) for p in patients}
+    windows = {p.id: _window(p, todays[p.id]) for p in patients}
+    documents = await summary_documents(
+        conn,
+        patient_ids=[p.id for p in patients],
+        first=min(w[0] for w in windows.values()),
+        last=max(w[1] for w in windows.values()),
+    )
+    entered = await entered_baseline(conn, [p.id for p in patients])
+    out = {}
+    for p in patients:
+        first, last = windows[p.id]
+        days = [(d, doc) for d, doc in documents.get(p.id, []) if first <= d <= last]
+        out[p.id] = analysis.recovery_trajectory(
+            summaries=_figures(days),
+            surgery_date=p.surgery_date,
+            surgery_type=p.surgery_type,
+            approach=p.approach,
+            today=todays[p.id],
+            entered_baseline=entered.get(p.id),
+        )
+    return out
+
+
+async def trajectory_of(
+    conn: AsyncConnection[Any], patient: PatientRecord, *, today: date | None = None
+) -> analysis.Trajectory:
+    """One patient's trajectory as of ``today`` (default: their local today)."""
+    if today is None:
+        return (await team_trajectories(conn, [patient]))[patient.id]
+    first = patient.surgery_date - timedelta(days=_MODEL.baseline_window_days)
+    documents = await summary_documents(
+        conn, patient_ids=[patient.id], first=first, last=today - timedelta(days=1)
+    )
+    entered = await entered_baseline(conn, [patient.id])
+    return analysis.recovery_trajectory(
+        summaries=_figures(documents[patient.id]),
+        surgery_date=patient.surgery_date,
+        surgery_type=patient.surgery_type,
+        approach=patient.approach,
+        today=today,
+        entered_baseline=entered.get(patient.id),
+    )
+
+
+async def on_day_stored(
+    conn: AsyncConnection[Any],
+    *,
+    patient_id: UUID,
+    day: date,
+    status: str,
+    digest_interval_s: int,
+) -> None:
+    """After ``day`` was summarised: when it is the last day of a week since surgery, judge the
+    week and raise ``RECOVERY_BEHIND`` (info: never notifies) through the alert rules, or
+    resolve the open one when recovery is no longer behind.
+
+    The week is judged as of its end (later days are not read), so a backfill or a recomputation
+    judges it as live data did; an alert already raised for that week is not raised again.
+    """
+    if status == "in_progress":
+        return
+    patient = await get_patient(conn, patient_id)
+    if patient is None:
+        return
+    since = (day - patient.surgery_date).days
+    if since < 0 or since % 7 != 6:
+        return
+    week = since // 7 + 1
+    trajectory = await trajectory_of(conn, patient, today=day + timedelta(days=1))
+    finding = analysis.recovery_behind(trajectory=trajectory, week=week)
+    target = await alert_target(conn, patient.id)
+    if target is None:
+        return
+    if finding is not None:
+        cur = await conn.execute(
+            "SELECT 1 FROM alerts WHERE patient_id = %s AND rule = %s AND first_day = %s",
+            (patient.id, analysis.RECOVERY_BEHIND, day),
+        )
+        if await cur.fetchone() is None:
+            await raise_alert(
+                conn,
+                target,
+                rule=analysis.RECOVERY_BEHIND,
+                source="monitoring",
+                severity=finding.severity,
+                day=day,
+                message=finding.message,
+                digest_interval_s=digest_interval_s,
+            )
+        return
+    if not trajectory.behind:
+        # The condition cleared: an info alert is resolved directly (service.alerts).
+        await conn.execute(
+            "UPDATE alerts SET state = 'resolved', cleared_on = %s, resolved_at = now(),"
+            " resolve_note = %s WHERE patient_id = %s AND rule = %s"
+            " AND state IN ('open', 'acknowledged', 'cleared') AND first_day < %s",
+            (
+                day,
+                f"recovery no longer behind at the end of week {week}",
+                patient.id,
+                analysis.RECOVERY_BEHIND,
+                day,
+            ),
+        )
