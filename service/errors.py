@@ -41,6 +41,13 @@ class DatabaseUnavailableError(ServiceError):
     title = "Database unavailable"
 
 
+class MigrationError(ServiceError):
+    """The database schema cannot be brought up to date (e.g. an applied migration was edited)."""
+
+    code = "migration_error"
+    title = "Migration error"
+
+
 class ValidationFailedError(ServiceError):
     """Input was rejected; ``errors`` lists each problem with its location."""
 

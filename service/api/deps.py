@@ -8,9 +8,9 @@ hand-off per request for what is an attribute read.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer
@@ -26,14 +26,19 @@ from service.settings import Settings
 __all__ = [
     "AppSettings",
     "Conn",
+    "Connections",
     "CurrentDevice",
     "CurrentUser",
     "Page",
     "PageUser",
+    "RequestConnections",
     "ScopedPatient",
     "bearer_token",
+    "paged",
     "set_next_link",
 ]
+
+_Row = TypeVar("_Row")
 
 _oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
@@ -50,14 +55,56 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
-async def _connection(request: Request) -> AsyncIterator[AsyncConnection[Any]]:
-    pool: AsyncConnectionPool[AsyncConnection[Any]] = request.app.state.pool
-    async with pool.connection() as conn:
-        yield conn
+class Connections:
+    """The request's pooled connection, checked out on first use and returned at the end.
+
+    A route that needs no database (a public page, a static file) never takes a connection from
+    the pool, and a route that does slow work without the database in between (password hashing
+    at login) can hand its connection back with :meth:`release` and take one again later, so that
+    such work never holds a pool slot (40 concurrent logins once left none for ``/healthz``).
+    """
+
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
+        self._pool = pool
+        self._scope: Any = None
+        self._conn: AsyncConnection[Any] | None = None
+
+    async def get(self) -> AsyncConnection[Any]:
+        """The request's connection (checked out now if it is not yet)."""
+        if self._conn is None:
+            scope = self._pool.connection()
+            self._conn = await scope.__aenter__()
+            self._scope = scope
+        return self._conn
+
+    async def release(self, exc: BaseException | None = None) -> None:
+        """Commit (or, after ``exc``, roll back) and return the connection to the pool."""
+        scope, self._scope, self._conn = self._scope, None, None
+        if scope is not None:
+            await scope.__aexit__(
+                type(exc) if exc else None, exc, exc.__traceback__ if exc else None
+            )
+
+
+async def _connections(request: Request) -> AsyncIterator[Connections]:
+    connections = Connections(request.app.state.pool)
+    try:
+        yield connections
+    except BaseException as exc:
+        await connections.release(exc)
+        raise
+    await connections.release()
+
+
+async def _connection(
+    connections: Annotated[Connections, Depends(_connections)],
+) -> AsyncConnection[Any]:
+    return await connections.get()
 
 
 AppSettings = Annotated[Settings, Depends(_settings)]
 Conn = Annotated[AsyncConnection[Any], Depends(_connection)]
+RequestConnections = Annotated[Connections, Depends(_connections)]
 
 
 async def bearer_token(token: Annotated[str | None, Depends(_oauth2)]) -> str:
@@ -100,8 +147,20 @@ PageUser = Annotated[Principal, Depends(_page_user)]
 
 @dataclass(frozen=True)
 class PageParams:
+    """A list page's size and cursor (a row id or an offset, as the route pages)."""
+
     limit: int
     cursor: int | None
+
+    @property
+    def fetch(self) -> int:
+        """Rows to read: one more than the page, which says whether a next page exists."""
+        return self.limit + 1
+
+    @property
+    def offset(self) -> int:
+        """The cursor of a route paged by offset (0 on the first page)."""
+        return self.cursor or 0
 
 
 async def _page(
@@ -117,6 +176,25 @@ async def _page(
 
 
 Page = Annotated[PageParams, Depends(_page)]
+
+
+def paged(
+    request: Request,
+    response: Response,
+    page: PageParams,
+    rows: Sequence[_Row],
+    *,
+    cursor_of: Callable[[_Row], int] | None = None,
+) -> list[_Row]:
+    """The page of ``rows`` (read with ``limit=page.fetch``), pointing ``Link: rel=next`` at the
+    next page when there is one: ``cursor_of`` the page's last row (keyset paging), or without
+    it the next offset."""
+    kept = list(rows[: page.limit])
+    cursor: int | None = None
+    if len(rows) > page.limit:
+        cursor = cursor_of(kept[-1]) if cursor_of is not None else page.offset + page.limit
+    set_next_link(request, response, cursor=cursor)
+    return kept
 
 
 def set_next_link(request: Request, response: Response, *, cursor: int | None) -> None:

@@ -19,7 +19,7 @@ from importlib import resources
 
 import psycopg
 
-from service.errors import DatabaseUnavailableError
+from service.errors import DatabaseUnavailableError, MigrationError
 
 __all__ = ["Migration", "available_migrations", "upgrade"]
 
@@ -73,7 +73,7 @@ def upgrade(url: str) -> list[Migration]:
             for migration in available_migrations():
                 if migration.version in done:
                     if done[migration.version] != migration.checksum:
-                        raise DatabaseUnavailableError(
+                        raise MigrationError(
                             f"migration {migration.version} ({migration.name}) was changed after it "
                             "was applied; add a new migration instead of editing an applied one",
                             version=migration.version,

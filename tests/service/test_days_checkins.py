@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from psycopg import AsyncConnection
+from pydantic import TypeAdapter
 
+from service.summaries import DayPlaceholderOut, ServedDay, StoredDayOut
 from service.worker import queue_days
 from tests.fixtures.service import World
 from tests.service.test_analysis_integration import _drain
@@ -60,3 +62,19 @@ async def test_days_and_one_day_carry_that_days_checkins(world: World) -> None:
     ).json()
     assert one["checkins"] == by_date[DAY]["checkins"]
     assert one["status"] == by_date[DAY]["status"]
+
+    # One check-in shape: the days route serves the same fields and values as GET /checkins.
+    listed = (
+        await world.client.get(
+            f"/v1/patients/{world.patient_id}/checkins",
+            params={"from": DAY, "to": DAY},
+            headers=headers,
+        )
+    ).json()
+    assert listed == by_date[DAY]["checkins"]
+    # Every item is what the OpenAPI says: a stored summary or a placeholder.
+    served = TypeAdapter(list[ServedDay]).validate_python(days)
+    assert isinstance(served[-1], StoredDayOut)
+    assert all(isinstance(d, StoredDayOut | DayPlaceholderOut) for d in served)
+    assert "day_start_s" not in by_date[DAY]
+    assert by_date[DAY]["heart_rate"]["min"] == by_date[DAY]["heart_rate"]["min_bpm"]

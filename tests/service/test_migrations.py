@@ -10,7 +10,7 @@ import pytest
 
 from service.db import available_migrations, upgrade
 from service.db.migrate import Migration
-from service.errors import DatabaseUnavailableError
+from service.errors import DatabaseUnavailableError, MigrationError
 
 
 def test_from_empty_then_idempotent(make_database: Callable[[], str]) -> None:
@@ -43,7 +43,7 @@ def test_a_changed_applied_migration_is_refused(
         for m in original
     ]
     monkeypatch.setattr("service.db.migrate.available_migrations", lambda: edited)
-    with pytest.raises(DatabaseUnavailableError, match="was changed after it was applied"):
+    with pytest.raises(MigrationError, match="was changed after it was applied"):
         upgrade(url)
 
 

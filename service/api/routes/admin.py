@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.accounts import Role, add_team_member, create_user, ensure_team, set_user_disabled
-from service.api.deps import AppSettings, Conn, Page, set_next_link
+from service.api.deps import AppSettings, Conn, Page, paged
 from service.api.problems import PROBLEM_RESPONSES
 from service.audit import AuditEntry, AuditQuery, query_audit
 from service.notify import TargetIn, TargetRecord, add_target, list_targets, set_target_active
@@ -160,14 +160,11 @@ def _user(row: Any) -> UserOut:
 @router.get("/users")
 async def users(request: Request, response: Response, conn: Conn, page: Page) -> list[UserOut]:
     """Every login, by e-mail (paged)."""
-    offset = page.cursor or 0
     cur = await conn.execute(
         _USER_SELECT + " GROUP BY u.id ORDER BY lower(u.email), u.id LIMIT %s OFFSET %s",
-        (page.limit + 1, offset),
+        (page.fetch, page.offset),
     )
-    rows = await cur.fetchall()
-    set_next_link(request, response, cursor=offset + page.limit if len(rows) > page.limit else None)
-    return [_user(r) for r in rows[: page.limit]]
+    return [_user(r) for r in paged(request, response, page, await cur.fetchall())]
 
 
 @router.post("/users", status_code=201)
@@ -211,10 +208,7 @@ async def audit(
             actor_id=actor_id,
             since=since,
             before_id=page.cursor,
-            limit=page.limit + 1,
+            limit=page.fetch,
         ),
     )
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    set_next_link(request, response, cursor=rows[-1].id if more else None)
-    return rows
+    return paged(request, response, page, rows, cursor_of=lambda r: r.id)

@@ -25,7 +25,7 @@ from service.alerts import (
     list_alerts,
     resolve,
 )
-from service.api.deps import Conn, CurrentUser, Page, set_next_link
+from service.api.deps import Conn, CurrentUser, Page, paged
 from service.api.problems import PROBLEM_RESPONSES
 from service.audit import record_access
 from service.errors import NotFoundError
@@ -144,13 +144,10 @@ async def alerts(
             severity=severity,
             overdue=overdue,
             before_id=page.cursor,
-            limit=page.limit + 1,
+            limit=page.fetch,
         ),
     )
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    set_next_link(request, response, cursor=rows[-1].id if more else None)
-    return [AlertOut.of(r) for r in rows]
+    return [AlertOut.of(r) for r in paged(request, response, page, rows, cursor_of=lambda r: r.id)]
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
@@ -177,9 +174,6 @@ async def deliveries(
 ) -> list[DeliveryRecord]:
     """The delivery log of the caller's teams' notifications, newest first (paged)."""
     rows = await list_deliveries(
-        conn, team_ids=_visible_teams(user), before_id=page.cursor, limit=page.limit + 1
+        conn, team_ids=_visible_teams(user), before_id=page.cursor, limit=page.fetch
     )
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    set_next_link(request, response, cursor=rows[-1].id if more else None)
-    return rows
+    return paged(request, response, page, rows, cursor_of=lambda r: r.id)

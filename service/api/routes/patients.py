@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel
 
-from service.api.deps import Conn, CurrentUser, Page, ScopedPatient, set_next_link
+from service.api.deps import Conn, CurrentUser, Page, ScopedPatient, paged
 from service.api.problems import PROBLEM_RESPONSES
 from service.errors import NotFoundError, ValidationFailedError
 from service.patients import (
@@ -74,11 +74,8 @@ async def patients(
         own = await get_patient(conn, user.patient_id)
         return [PatientOut.of(own)] if own is not None else []
     team_ids = None if user.role == "admin" else user.team_ids
-    offset = page.cursor or 0
-    rows = await list_patients(conn, team_ids=team_ids, limit=page.limit + 1, offset=offset)
-    more = len(rows) > page.limit
-    set_next_link(request, response, cursor=offset + page.limit if more else None)
-    return [PatientOut.of(p) for p in rows[: page.limit]]
+    rows = await list_patients(conn, team_ids=team_ids, limit=page.fetch, offset=page.offset)
+    return [PatientOut.of(p) for p in paged(request, response, page, rows)]
 
 
 @router.post("", status_code=201)
@@ -148,13 +145,8 @@ async def history(
     page: Page,
 ) -> list[PatientChange]:
     """Every change of the record, oldest first (paged)."""
-    rows = await list_changes(
-        conn, patient_id=patient.id, after_id=page.cursor, limit=page.limit + 1
-    )
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    set_next_link(request, response, cursor=rows[-1].id if more else None)
-    return rows
+    rows = await list_changes(conn, patient_id=patient.id, after_id=page.cursor, limit=page.fetch)
+    return paged(request, response, page, rows, cursor_of=lambda r: r.id)
 
 
 @router.get("/{patient_id}/plan-overrides")
