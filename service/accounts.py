@@ -39,11 +39,13 @@ __all__ = [
     "ensure_team",
     "find_team",
     "issue_access_token",
+    "login_candidate",
     "principal_of",
     "resolve_access_token",
     "revoke_access_token",
     "revoke_user_tokens",
     "set_user_disabled",
+    "verify_login",
 ]
 
 Role = Literal["admin", "clinician", "patient"]
@@ -156,18 +158,30 @@ class _LoginRow:
     disabled_at: datetime | None
 
 
-async def authenticate(conn: AsyncConnection[Any], *, email: str, password: str) -> UUID:
-    """The user id for valid credentials; one generic error otherwise (no user enumeration)."""
+async def login_candidate(conn: AsyncConnection[Any], *, email: str) -> _LoginRow | None:
+    """The stored credentials of ``email`` (``None`` without such a user), for :func:`verify_login`."""
     cur = conn.cursor(row_factory=class_row(_LoginRow))
     await cur.execute(
         "SELECT id, password_hash, disabled_at FROM users WHERE lower(email) = lower(%s)",
         (email.strip(),),
     )
-    row = await cur.fetchone()
-    ok = await verify_password_async(row.password_hash if row else None, password)
-    if row is None or not ok or row.disabled_at is not None:
+    return await cur.fetchone()
+
+
+async def verify_login(candidate: _LoginRow | None, *, password: str) -> UUID:
+    """The user id for valid credentials; one generic error otherwise (no user enumeration).
+
+    Needs no database connection: callers return theirs to the pool while argon2 runs.
+    """
+    ok = await verify_password_async(candidate.password_hash if candidate else None, password)
+    if candidate is None or not ok or candidate.disabled_at is not None:
         raise AuthenticationError("wrong e-mail or password, or the account is disabled")
-    return row.id
+    return candidate.id
+
+
+async def authenticate(conn: AsyncConnection[Any], *, email: str, password: str) -> UUID:
+    """The user id for valid credentials; one generic error otherwise (no user enumeration)."""
+    return await verify_login(await login_candidate(conn, email=email), password=password)
 
 
 async def issue_access_token(

@@ -27,7 +27,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from psycopg import AsyncConnection
 
 from service.accounts import Principal, resolve_access_token
-from service.api.deps import Conn
+from service.api.deps import RequestConnections
 from service.audit import record_event
 from service.errors import (
     AuthenticationError,
@@ -180,8 +180,12 @@ def _bearer(request: Request) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def enforce_access(request: Request, conn: Conn) -> None:
-    """Authenticate the caller and apply the route's policy (the app-wide dependency)."""
+async def enforce_access(request: Request, connections: RequestConnections) -> None:
+    """Authenticate the caller and apply the route's policy (the app-wide dependency).
+
+    A public route takes no database connection here; the others check out the request's one,
+    which the handler then shares.
+    """
     route = request.scope.get("route")
     path = route.path if isinstance(route, APIRoute) else request.url.path
     policy = request.app.state.access_table.get((request.method, path))
@@ -189,6 +193,7 @@ async def enforce_access(request: Request, conn: Conn) -> None:
         raise NotFoundError(f"no route {request.method} {path}")
     if policy == "public":
         return
+    conn = await connections.get()
     if policy in PAGE_POLICIES:
         await _check_page(request, conn, policy, f"{request.method} {path}")
         return

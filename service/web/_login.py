@@ -15,8 +15,13 @@ import orjson
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from service.accounts import authenticate, issue_access_token, revoke_access_token
-from service.api.deps import AppSettings, Conn, PageUser
+from service.accounts import (
+    issue_access_token,
+    login_candidate,
+    revoke_access_token,
+    verify_login,
+)
+from service.api.deps import AppSettings, Conn, PageUser, RequestConnections
 from service.auth.throttle import LoginLimits, check_login_allowed, clear_failures, record_failure
 from service.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from service.web._guard import home_of
@@ -187,7 +192,7 @@ async def login_form(request: Request, next: str = "/", expired: str = "") -> Re
 @router.post("/login")
 async def login(
     request: Request,
-    conn: Conn,
+    connections: RequestConnections,
     settings: AppSettings,
     username: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=256)],
@@ -209,9 +214,13 @@ async def login(
         max_per_account=settings.login_max_failures_per_account,
         max_per_address=settings.login_max_failures_per_address,
     )
+    conn = await connections.get()
     try:
         await check_login_allowed(conn, email=username, address=address, limits=limits)
-        user_id = await authenticate(conn, email=username, password=password)
+        candidate = await login_candidate(conn, email=username)
+        # The attempt is counted and committed; argon2 runs without holding a pool connection.
+        await connections.release()
+        user_id = await verify_login(candidate, password=password)
     except RateLimitedError:
         return _login_page(
             request,
@@ -222,7 +231,7 @@ async def login(
             keep_sig=keep_sig,
         )
     except AuthenticationError:
-        await record_failure(conn, email=username, address=address)
+        await record_failure(await connections.get(), email=username, address=address)
         return _login_page(
             request,
             message="That e-mail and password do not match.",
@@ -231,6 +240,7 @@ async def login(
             keep=keep,
             keep_sig=keep_sig,
         )
+    conn = await connections.get()
     await clear_failures(conn, email=username)
     # The session starts with its idle time; activity renews it up to session_max_s.
     ttl_s = min(settings.session_idle_s, settings.session_max_s)

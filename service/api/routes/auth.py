@@ -9,12 +9,13 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.accounts import (
-    authenticate,
     change_password,
     issue_access_token,
+    login_candidate,
     revoke_access_token,
+    verify_login,
 )
-from service.api.deps import AppSettings, Conn, CurrentUser, bearer_token
+from service.api.deps import AppSettings, Conn, CurrentUser, RequestConnections, bearer_token
 from service.api.problems import PROBLEM_RESPONSES
 from service.auth.throttle import LoginLimits, check_login_allowed, clear_failures, record_failure
 from service.errors import AuthenticationError
@@ -70,19 +71,24 @@ def login_limits(settings: AppSettings) -> LoginLimits:
 async def login(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    conn: Conn,
+    connections: RequestConnections,
     settings: AppSettings,
 ) -> TokenOut:
     """Exchange e-mail (as ``username``) and password for a short-lived bearer token."""
     address = client_address(request)
+    conn = await connections.get()
     await check_login_allowed(
         conn, email=form.username, address=address, limits=login_limits(settings)
     )
+    candidate = await login_candidate(conn, email=form.username)
+    # The attempt is counted and committed; argon2 runs without holding a pool connection.
+    await connections.release()
     try:
-        user_id = await authenticate(conn, email=form.username, password=form.password)
+        user_id = await verify_login(candidate, password=form.password)
     except AuthenticationError:
-        await record_failure(conn, email=form.username, address=address)
+        await record_failure(await connections.get(), email=form.username, address=address)
         raise
+    conn = await connections.get()
     await clear_failures(conn, email=form.username)
     token, _ = await issue_access_token(conn, user_id=user_id, ttl_s=settings.access_token_ttl_s)
     return TokenOut(access_token=token, expires_in=settings.access_token_ttl_s)
