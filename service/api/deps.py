@@ -8,9 +8,9 @@ hand-off per request for what is an attribute read.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer
@@ -34,8 +34,11 @@ __all__ = [
     "RequestConnections",
     "ScopedPatient",
     "bearer_token",
+    "paged",
     "set_next_link",
 ]
+
+_Row = TypeVar("_Row")
 
 _oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
@@ -144,8 +147,20 @@ PageUser = Annotated[Principal, Depends(_page_user)]
 
 @dataclass(frozen=True)
 class PageParams:
+    """A list page's size and cursor (a row id or an offset, as the route pages)."""
+
     limit: int
     cursor: int | None
+
+    @property
+    def fetch(self) -> int:
+        """Rows to read: one more than the page, which says whether a next page exists."""
+        return self.limit + 1
+
+    @property
+    def offset(self) -> int:
+        """The cursor of a route paged by offset (0 on the first page)."""
+        return self.cursor or 0
 
 
 async def _page(
@@ -161,6 +176,25 @@ async def _page(
 
 
 Page = Annotated[PageParams, Depends(_page)]
+
+
+def paged(
+    request: Request,
+    response: Response,
+    page: PageParams,
+    rows: Sequence[_Row],
+    *,
+    cursor_of: Callable[[_Row], int] | None = None,
+) -> list[_Row]:
+    """The page of ``rows`` (read with ``limit=page.fetch``), pointing ``Link: rel=next`` at the
+    next page when there is one: ``cursor_of`` the page's last row (keyset paging), or without
+    it the next offset."""
+    kept = list(rows[: page.limit])
+    cursor: int | None = None
+    if len(rows) > page.limit:
+        cursor = cursor_of(kept[-1]) if cursor_of is not None else page.offset + page.limit
+    set_next_link(request, response, cursor=cursor)
+    return kept
 
 
 def set_next_link(request: Request, response: Response, *, cursor: int | None) -> None:
