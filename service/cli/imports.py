@@ -25,7 +25,7 @@ def _line(result: ImportResult) -> str:
     if result.duplicates:
         parts.append(f"{result.duplicates} already stored")
     if result.before_surgery:
-        parts.append(f"{result.before_surgery} before the day of surgery left out")
+        parts.append(f"{result.before_surgery} before the pre-operative window left out")
     for reason, count in sorted(result.skipped.items()):
         parts.append(f"{count} × {reason} left out")
     return ", ".join(parts)

@@ -11,8 +11,10 @@ derived from the file's contents, so re-importing a file stores nothing twice (e
 a duplicate). The whole file is validated first and stored in one transaction: a rejected file
 stores nothing, and its error names the file, the record and what was wrong.
 
-Samples before the patient's day of surgery are left out (and counted): the monitor follows the
-recovery, and years of watch history would open years of days to judge.
+Samples from before a window ahead of surgery are left out (and counted): the monitor follows the
+recovery, and years of watch history would open years of days to judge, but the weeks before the
+operation are the patient's pre-operative baseline that the recovery trajectory compares with, so
+:data:`PREOPERATIVE_WINDOW_DAYS` days before the day of surgery are kept.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -44,9 +46,21 @@ from service.ingest.times import times_us
 from service.patients import PatientRecord
 from wire import Batch
 
-__all__ = ["FORMATS", "ImportResult", "SourceResult", "file_digest", "import_parsed", "read_file"]
+__all__ = [
+    "FORMATS",
+    "PREOPERATIVE_WINDOW_DAYS",
+    "ImportResult",
+    "SourceResult",
+    "file_digest",
+    "import_parsed",
+    "read_file",
+]
 
 FORMATS = ("fit", "tcx", "gpx", "apple_health", "fitbit")
+# Tunable default: patient-local days before the day of surgery whose samples an import keeps, the
+# pre-operative baseline of the recovery trajectory (about three months of a watch's history: the
+# weeks before an operation; older samples are left out and counted).
+PREOPERATIVE_WINDOW_DAYS = 90
 # Tunable default: samples per ingest batch (the ingest route's own limit is 50,000).
 CHUNK_SAMPLES = 10_000
 # Namespace of the batch ids of imports (uuid5 over the file's digest, the source and the chunk).
@@ -76,6 +90,7 @@ class ImportResult:
     format: str
     accepted: int
     duplicates: int
+    #: Samples left out: from before the pre-operative window ahead of the day of surgery.
     before_surgery: int
     sources: tuple[SourceResult, ...]
     summary: FileSummary
@@ -119,12 +134,14 @@ def read_file(path: Path, *, zone: str, name: str | None = None) -> ParsedFile:
     return parse_fitbit(path, shown, zone=ZoneInfo(zone))
 
 
-def _surgery_cutoff_us(patient: PatientRecord) -> int:
-    start = datetime.combine(patient.surgery_date, time(), tzinfo=patient.zone)
+def _cutoff_us(patient: PatientRecord, preoperative_days: int) -> int:
+    """The start of the first kept local day, ``preoperative_days`` before the day of surgery."""
+    first = patient.surgery_date - timedelta(days=preoperative_days)
+    start = datetime.combine(first, time(), tzinfo=patient.zone)
     return round((start.timestamp() - PG_EPOCH_S) * 1e6)
 
 
-def _after_surgery(source: SourceSamples, cutoff_us: int) -> tuple[SourceSamples, int]:
+def _from_cutoff(source: SourceSamples, cutoff_us: int) -> tuple[SourceSamples, int]:
     """The source without its samples before ``cutoff_us``, and how many those were."""
     if not source.samples:
         return source, 0
@@ -208,14 +225,19 @@ async def import_parsed(
     digest: str,
     now: datetime | None = None,
     progress: Progress | None = None,
+    preoperative_days: int = PREOPERATIVE_WINDOW_DAYS,
 ) -> ImportResult:
-    """Validate every sample of ``parsed``, then store them all in one transaction."""
+    """Validate every sample of ``parsed``, then store them all in one transaction.
+
+    Samples from before ``preoperative_days`` days ahead of the day of surgery are left out and
+    counted in :attr:`ImportResult.before_surgery`.
+    """
     now = now or datetime.now(UTC)
-    cutoff_us = _surgery_cutoff_us(patient)
+    cutoff_us = _cutoff_us(patient, preoperative_days)
     before_surgery = 0
     prepared: list[tuple[SourceSamples, list[ParsedBatch]]] = []
     for source in parsed.sources.values():
-        kept, dropped = _after_surgery(source, cutoff_us)
+        kept, dropped = _from_cutoff(source, cutoff_us)
         before_surgery += dropped
         if kept.samples:
             prepared.append((kept, _validated(parsed, kept, digest, now)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from service.cli.context import CliState
 from service.cli.main import app
 from service.imports import ImportFileError, file_digest, import_parsed, read_file
+from service.imports._pipeline import PREOPERATIVE_WINDOW_DAYS
 from service.patients import PatientIn, add_patient, get_patient
 from tests.fixtures.service import make_settings
 from wire import Bike, Cadence, HeartRate, Steps
@@ -211,16 +212,26 @@ async def test_import_stores_once_per_source(db_url: str) -> None:
     assert stored == (148, 176)  # the session's avg_heart_rate and max_heart_rate
 
 
-async def test_samples_before_surgery_are_left_out(db_url: str) -> None:
+async def test_samples_before_the_preoperative_window_are_left_out(db_url: str) -> None:
+    # test.tcx is a ride of 2012-12-26 (Berlin). The import keeps PREOPERATIVE_WINDOW_DAYS (90)
+    # local days before the day of surgery: with surgery 90 days after the ride it is the first
+    # kept day, one day later the whole ride is older than the window.
+    path = TCX / "test.tcx"
+    ride = date(2012, 12, 26)
+    assert PREOPERATIVE_WINDOW_DAYS == 90
     async with await AsyncConnection.connect(db_url, autocommit=True) as conn:
-        patient = await get_patient(conn, await _patient(conn, date(2026, 3, 2)))
-        assert patient is not None
-        path = TCX / "test.tcx"
-        result = await import_parsed(
-            conn, patient=patient, parsed=read_file(path, zone=TZ), digest=file_digest(path)
-        )
-    assert (result.accepted, result.before_surgery) == (0, 383)
-    assert _counts(db_url)["hr_samples"] == 0
+        for surgery, expected in (
+            (date(2026, 3, 2), (0, 383)),
+            (ride + timedelta(days=91), (0, 383)),
+            (ride + timedelta(days=90), (383, 0)),
+        ):
+            patient = await get_patient(conn, await _patient(conn, surgery))
+            assert patient is not None
+            result = await import_parsed(
+                conn, patient=patient, parsed=read_file(path, zone=TZ), digest=file_digest(path)
+            )
+            assert (result.accepted, result.before_surgery) == expected, surgery
+    assert _counts(db_url)["hr_samples"] == 383
 
 
 async def test_a_rejected_file_stores_nothing(db_url: str, tmp_path: Path) -> None:
