@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from service.api.deps import Conn, PageUser, ScopedPatient
 from service.checkins import checkins_for_days
+from service.trajectory import trajectory_of
 from service.web._data import local_today, summaries
 from service.web._guard import web_errors
 from service.web._html import Html, el
@@ -17,6 +18,7 @@ from service.web._layout import html_response, page
 from service.web._me_cards import REMINDERS, allowed_card, goal_card, week_card
 from service.web._me_checkin import EMPTY_CHECKIN, checkin_form, reported_today
 from service.web._session import csrf_token
+from service.web._trajectory import encouraging_line
 
 __all__ = ["router"]
 
@@ -41,6 +43,7 @@ async def me(
         today, []
     )
     since = (today - patient.surgery_date).days
+    trajectory = await trajectory_of(conn, patient, today=today)
     banner = None
     if sent == "redflag":
         banner = el(
@@ -72,6 +75,7 @@ async def me(
     body = [
         el("h1", f"Hello, {patient.display_name.split(' ')[0]}"),
         el("p", f"Day {since} after your surgery (week {since // 7 + 1}).", class_="muted"),
+        el("p", encouraging_line(trajectory), id="milestone-line"),
         banner,
         card(
             "Today's goal",

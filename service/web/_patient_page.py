@@ -14,6 +14,7 @@ from service.alerts import AlertFilter, list_alerts
 from service.api.deps import Conn, PageUser, ScopedPatient
 from service.checkins import checkins_for_days
 from service.patients import PatientRecord, list_plan_overrides
+from service.trajectory import trajectory_of
 from service.web._charts import hr_chart, progression_chart, steps_chart
 from service.web._data import DayPoint, device_status, hr_minutes, local_today, summaries
 from service.web._guard import web_errors
@@ -30,6 +31,7 @@ from service.web._patient_parts import (
 )
 from service.web._session import csrf_token
 from service.web._timeline import session_timeline
+from service.web._trajectory import trajectory_section
 from service.web._triage import record_label
 
 __all__ = ["render_patient_page", "router"]
@@ -121,6 +123,7 @@ async def render_patient_page(
         conn, patient_id=patient.id, first=today - timedelta(days=_CHECKIN_DAYS - 1), last=today
     )
     overrides = await list_plan_overrides(conn, patient_id=patient.id)
+    trajectory = await trajectory_of(conn, patient)
     by_day = {d.day: d for d in all_days}
     # Default: the latest day with sessions (today is often still empty), else the latest day.
     with_sessions = [d for d in all_days if d.summary.get("sessions")]
@@ -183,6 +186,11 @@ async def render_patient_page(
             ),
             section_id="progress",
             live="progress",
+        ),
+        _section(
+            "Recovery against the expected band",
+            trajectory_section(trajectory),
+            section_id="trajectory",
         ),
         _section(
             "Weekly progress",

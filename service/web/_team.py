@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+import analysis
 from service.api.deps import AppSettings, Conn, PageUser
 from service.patients import list_patients
+from service.trajectory import team_trajectories
 from service.web._charts import sparkline
 from service.web._guard import web_errors
 from service.web._html import Html, el, void
 from service.web._layout import html_response, page
+from service.web._trajectory import recovery_cell
 from service.web._triage import (
     SILENT_AFTER,
     SORTS,
@@ -153,7 +158,13 @@ def _name_cell(row: PatientRow, namesakes: set[str]) -> Html:
     )
 
 
-def _row(row: PatientRow, now: datetime, namesakes: set[str], show_team: bool) -> Html:
+def _row(
+    row: PatientRow,
+    now: datetime,
+    namesakes: set[str],
+    show_team: bool,
+    recovery: Mapping[UUID, analysis.Trajectory] | None = None,
+) -> Html:
     p = row.patient
     values = {d.day: d.aerobic_min for d in row.days}
     spark = [values.get(row.today - timedelta(days=i)) for i in range(SPARK_DAYS - 1, -1, -1)]
@@ -170,6 +181,7 @@ def _row(row: PatientRow, now: datetime, namesakes: set[str], show_team: bool) -
         ),
         _today_cell(row),
         el("td", sparkline(spark, target_min=latest.get("aerobic_min_low"))),
+        recovery_cell((recovery or {}).get(p.id)),
         _alerts_cell(row),
         _data_cell(row, now),
         class_=f"tier-{row.tier}",
@@ -184,6 +196,7 @@ _COLUMNS: tuple[tuple[str, str | None], ...] = (
     ("Days since surgery", "surgery"),
     ("Today's aerobic minutes", "today"),
     (f"Last {SPARK_DAYS} days", None),
+    ("Recovery vs expected", None),
     ("Alerts", "alerts"),
     ("Last data", "last_data"),
 )
@@ -229,8 +242,9 @@ def team_table(
     query: ListQuery | None = None,
     show_team: bool = False,
     namesakes: set[str] | None = None,
+    recovery: Mapping[UUID, analysis.Trajectory] | None = None,
 ) -> Html:
-    """The list, or its empty state."""
+    """The list, or its empty state (``recovery``: the shown patients' trajectories)."""
     query = query or ListQuery()
     if not rows:
         return el("p", "No patients match.", class_="empty")
@@ -241,7 +255,10 @@ def team_table(
             "table",
             el("caption", "Patients, most in need first" if query.sort == "need" else "Patients"),
             el("thead", el("tr", head)),
-            el("tbody", [_row(r, now, namesakes or set(), show_team) for r in rows]),
+            el(
+                "tbody",
+                [_row(r, now, namesakes or set(), show_team, recovery) for r in rows],
+            ),
             class_="patients",
         ),
         class_="table-wrap",
@@ -350,7 +367,14 @@ async def team(
         el(
             "div",
             el("p", summary, class_="summary-line", aria_live="polite"),
-            team_table(shown, now, query=query, show_team=show_team, namesakes=namesakes)
+            team_table(
+                shown,
+                now,
+                query=query,
+                show_team=show_team,
+                namesakes=namesakes,
+                recovery=await team_trajectories(conn, [r.patient for r in shown]),
+            )
             if rows
             else el("p", "No patients in your care teams yet.", class_="empty"),
             _pager(query, total),
