@@ -5,7 +5,7 @@ is stored and served); one parser, :func:`analysis.summary_from_dict`. Every rea
 the table's documents goes through here: the worker stores a day (:func:`store_summary`) and
 reads its history (:func:`load_summaries`), the days, sessions and progress routes read theirs
 (:func:`served_days`, :func:`sessions_json`, :func:`load_summaries`), the pages read documents
-(:func:`summary_documents`). ``GET /days`` is described in the OpenAPI by :data:`ServedDay`: a
+(:func:`summary_documents`, and the care team's list :func:`summary_briefs`). ``GET /days`` is described in the OpenAPI by :data:`ServedDay`: a
 stored summary with the day's check-ins, or a placeholder ``{date, status, checkins}``.
 """
 
@@ -21,6 +21,7 @@ from service.summaries._store import (
     served_days,
     sessions_json,
     store_summary,
+    summary_briefs,
     summary_documents,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "served_days",
     "sessions_json",
     "store_summary",
+    "summary_briefs",
     "summary_document",
     "summary_documents",
 ]

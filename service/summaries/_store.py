@@ -24,6 +24,7 @@ __all__ = [
     "served_days",
     "sessions_json",
     "store_summary",
+    "summary_briefs",
     "summary_documents",
 ]
 
@@ -87,6 +88,50 @@ async def summary_documents(
     out: dict[UUID, list[tuple[date, dict[str, Any]]]] = {pid: [] for pid in patient_ids}
     for pid, day, document in await cur.fetchall():
         out[pid].append((day, document))
+    return out
+
+
+# The care team's list needs only these parts of a stored summary (the sessions' lengths, not the
+# sessions), aggregated per patient into one JSON text, which orjson reads far faster than
+# psycopg's json loads one value at a time (500 patients: 500 values instead of 7,500).
+_BRIEFS_SQL = (
+    "SELECT patient_id, json_agg(json_build_object('day', day, 'status', status,"
+    " 'judged', summary->'judged', 'aerobic_minutes', summary->'aerobic_minutes',"
+    " 'targets', summary->'targets',"
+    " 'codes', jsonb_path_query_array(summary, '$.flags[*].code'),"
+    " 'severities', jsonb_path_query_array(summary, '$.flags[*].severity'),"
+    " 'durations', jsonb_path_query_array(summary, '$.sessions[*].duration_min'))"
+    " ORDER BY day)::text"
+    " FROM daily_summaries WHERE patient_id = ANY(%s) AND day BETWEEN %s AND %s"
+    " GROUP BY patient_id"
+)
+
+
+def _brief(item: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a stored summary the list reads, in the stored document's shape."""
+    return {
+        "status": item["status"],
+        "judged": item.get("judged"),
+        "aerobic_minutes": item.get("aerobic_minutes"),
+        "targets": item.get("targets") or {},
+        "flags": [
+            {"code": c, "severity": v}
+            for c, v in zip(item.get("codes") or (), item.get("severities") or (), strict=False)
+        ],
+        "sessions": [{"duration_min": d} for d in item.get("durations") or ()],
+    }
+
+
+async def summary_briefs(
+    conn: AsyncConnection[Any], *, patient_ids: list[UUID], first: date, last: date
+) -> dict[UUID, list[tuple[date, dict[str, Any]]]]:
+    """Per patient, oldest first: status, judged, aerobic minutes, targets, flags' codes and
+    severities and sessions' durations of the stored days ``first`` … ``last``, in the stored
+    document's shape (for the care team's list)."""
+    cur = await conn.execute(_BRIEFS_SQL, (patient_ids, first, last))
+    out: dict[UUID, list[tuple[date, dict[str, Any]]]] = {pid: [] for pid in patient_ids}
+    for pid, text in await cur.fetchall():
+        out[pid] = [(date.fromisoformat(i["day"]), _brief(i)) for i in orjson.loads(text)]
     return out
 
 

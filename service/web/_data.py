@@ -1,6 +1,6 @@
 """What the views read: one patient's days, heart rate and devices.
 
-Queries go through the same stores as the API (patients, alerts, check-ins); the page routes
+Queries go through the same stores as the API (patients, summaries, alerts, check-ins); the page routes
 apply the same access rule (:func:`service.patients.access.check_patient_access`) before calling
 these.
 """
@@ -15,6 +15,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from service.patients import PatientRecord
+from service.summaries import summary_documents
 
 __all__ = [
     "DayPoint",
@@ -57,20 +58,39 @@ class DayPoint:
     def heart_rate(self) -> dict[str, Any]:
         return dict(self.summary.get("heart_rate") or {})
 
+    @property
+    def day_start_s(self) -> int:
+        """The day's start, epoch s (the document's ``day_start``, ISO-8601 UTC)."""
+        return _epoch_s(self.summary.get("day_start"))
+
+    @property
+    def n_minutes(self) -> int:
+        return int(self.summary.get("n_minutes") or 1440)
+
+    @property
+    def sessions(self) -> list[dict[str, Any]]:
+        """The day's sessions, each with its ``start_s`` and ``end_s`` (epoch s) beside the
+        document's ISO-8601 ``start`` and ``end``."""
+        return [
+            {**s, "start_s": _epoch_s(s.get("start")), "end_s": _epoch_s(s.get("end"))}
+            for s in self.summary.get("sessions") or ()
+        ]
+
+
+def _epoch_s(text: object) -> int:
+    """Epoch seconds of an ISO-8601 time of a stored summary (0 without one)."""
+    return int(datetime.fromisoformat(text).timestamp()) if isinstance(text, str) else 0
+
 
 async def summaries(
     conn: AsyncConnection[Any], *, patient_ids: list[UUID], first: date, last: date
 ) -> dict[UUID, list[DayPoint]]:
     """Stored daily summaries of ``first`` … ``last`` per patient, oldest first."""
-    cur = await conn.execute(
-        "SELECT patient_id, day, summary FROM daily_summaries"
-        " WHERE patient_id = ANY(%s) AND day BETWEEN %s AND %s ORDER BY patient_id, day",
-        (patient_ids, first, last),
-    )
-    out: dict[UUID, list[DayPoint]] = {pid: [] for pid in patient_ids}
-    for pid, day, summary in await cur.fetchall():
-        out[pid].append(DayPoint(day=day, summary=summary))
-    return out
+    documents = await summary_documents(conn, patient_ids=patient_ids, first=first, last=last)
+    return {
+        pid: [DayPoint(day=day, summary=summary) for day, summary in days]
+        for pid, days in documents.items()
+    }
 
 
 @dataclass(frozen=True, kw_only=True)

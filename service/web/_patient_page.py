@@ -130,12 +130,12 @@ async def render_patient_page(
     latest = with_sessions[-1] if with_sessions else (days[-1] if days else None)
     point = by_day.get(chosen_day) if chosen_day else latest
     if point is not None:
-        start = datetime.fromtimestamp(int(point.summary.get("day_start_s") or 0), UTC)
+        start = datetime.fromtimestamp(point.day_start_s, UTC)
         hr = await hr_minutes(
             conn,
             patient_id=patient.id,
             start=start,
-            end=start + timedelta(minutes=int(point.summary.get("n_minutes") or 1440)),
+            end=start + timedelta(minutes=point.n_minutes),
         )
         timeline = session_timeline(point, hr=hr, zone=patient.zone)
     else:

@@ -34,15 +34,13 @@ def session_timeline(
     point: DayPoint, *, hr: Sequence[tuple[datetime, float]], zone: ZoneInfo
 ) -> Html:
     """One day's sessions on a 24-hour axis with the per-minute heart rate over them."""
-    s = point.summary
-    start_s = int(s.get("day_start_s") or 0)
-    n_min = int(s.get("n_minutes") or 1440)
+    start_s, n_min = point.day_start_s, point.n_minutes
     span = W - PAD_L - PAD_R
 
     def x_of(t_s: float) -> float:
         return PAD_L + (t_s - start_s) / 60 / n_min * span
 
-    sessions = list(s.get("sessions") or [])
+    sessions = point.sessions
     blocks = [
         rect(
             x=x_of(x["start_s"]),

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from analysis.flags import iso_utc
 from service.patients import PatientRecord
 from service.web._charts import progression_chart, sparkline
 from service.web._data import DayPoint, DeviceStatus
@@ -24,7 +25,7 @@ SURGERY = date(2026, 5, 4)
 def _summary(day: date, *, walking: int, biking: int, status: str = "on_track") -> dict[str, Any]:
     return {
         "date": day.isoformat(),
-        "day_start_s": int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()),
+        "day_start": iso_utc(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()),
         "n_minutes": 1440,
         "steps": 4000,
         "aerobic_minutes": walking + biking,
@@ -88,10 +89,10 @@ def test_session_timeline_places_sessions_on_the_local_day() -> None:
     zone = ZoneInfo("Europe/Berlin")
     start = datetime(2026, 3, 29, tzinfo=zone)
     summary = _summary(day, walking=20, biking=0)
-    summary |= {"day_start_s": int(start.timestamp()), "n_minutes": 1380}
+    summary |= {"day_start": iso_utc(start.timestamp()), "n_minutes": 1380}
     noon = int(datetime(2026, 3, 29, 12, tzinfo=zone).timestamp())
     summary["sessions"] = [
-        {"kind": "walking", "start_s": noon, "end_s": noon + 1200, "duration_min": 20}
+        {"kind": "walking", "start": iso_utc(noon), "end": iso_utc(noon + 1200), "duration_min": 20}
     ]
     html = session_timeline(DayPoint(day=day, summary=summary), hr=[], zone=zone)
     assert "<td>12:00</td><td>walking</td><td>20</td>" in html

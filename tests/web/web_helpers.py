@@ -11,6 +11,7 @@ import httpx
 import orjson
 from psycopg import AsyncConnection
 
+from analysis.flags import iso_utc
 from tests.fixtures.service import PASSWORD
 
 _CSRF = re.compile(r'name="csrf" value="([^"]*)"')
@@ -53,8 +54,8 @@ def day_summary(
         sessions.append(
             {
                 "kind": "walking",
-                "start_s": at,
-                "end_s": at + 60 * n,
+                "start": iso_utc(at),
+                "end": iso_utc(at + 60 * n),
                 "duration_min": n,
                 "active_minutes": n,
                 "steps": 100 * n,
@@ -63,7 +64,7 @@ def day_summary(
         at += 60 * n + 3600
     return {
         "date": day.isoformat(),
-        "day_start_s": start,
+        "day_start": iso_utc(start),
         "n_minutes": 1440,
         "steps": 4000,
         "wear_minutes": 900,
