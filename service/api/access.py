@@ -128,6 +128,10 @@ RULES: tuple[Rule, ...] = (
     # The recovery trajectory is the patient's to read too; the baseline is the care team's.
     _rule("GET", r"^/v1/patients/\{patient_id\}/trajectory$", "patient"),
     _rule("GET PUT", r"^/v1/patients/\{patient_id\}/baseline$", "care_team"),
+    # Exports: the FHIR Bundle and the clinic report are for the hospital's record and the
+    # visit (the care team); the CSV of the days is the patient's own data, for research too.
+    _rule("GET", r"^/v1/patients/\{patient_id\}/(fhir|report)$", "care_team"),
+    _rule("GET", r"^/v1/patients/\{patient_id\}/days\.csv$", "patient"),
     _rule("GET", r"^/v1/patients/\{patient_id\}(/.*)?$", "patient"),
     _rule("POST PATCH DELETE PUT", r"^/v1/patients/\{patient_id\}(/.*)?$", "care_team"),
 )

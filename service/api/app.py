@@ -31,9 +31,12 @@ from service.api.routes import (
     auth,
     checkins,
     days,
+    exports,
+    fhir,
     ingest,
     patient_devices,
     patients,
+    report,
     trajectory,
 )
 from service.api.routes import worker as worker_admin
@@ -197,6 +200,9 @@ def create_app(settings: Settings) -> FastAPI:
         ingest,
         patients,
         days,
+        exports,
+        fhir,
+        report,
         trajectory,
         checkins,
         patient_devices,

@@ -1,0 +1,142 @@
+"""CSV export of the daily summaries for research: ``GET /v1/patients/{id}/days.csv``."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from service.api.deps import Conn, ScopedPatient
+from service.api.problems import PROBLEM_RESPONSES
+from service.api.routes.days import FromQuery, ToQuery, _range, _today
+from service.summaries import served_days
+
+__all__ = ["CSV_COLUMNS", "day_row", "router"]
+
+router = APIRouter(prefix="/v1/patients", tags=["export"], responses=PROBLEM_RESPONSES)
+
+#: One row per patient-local date of the range, in this order. Empty cells: no stored summary
+#: (`pending`, `in_progress` without one, `not_monitored`) or no figure (no heart rate).
+CSV_COLUMNS: tuple[str, ...] = (
+    "date",
+    "status",
+    "judged",
+    "steps",
+    "wear_minutes",
+    "active_minutes",
+    "aerobic_minutes",
+    "walking_minutes",
+    "biking_minutes",
+    "running_minutes",
+    "sessions",
+    "longest_session_min",
+    "resting_hr_bpm",
+    "resting_source",
+    "mean_hr_bpm",
+    "max_hr_bpm",
+    "hr_limit_bpm",
+    "plan_week",
+    "plan_phase",
+    "target_low_min",
+    "target_high_min",
+    "flags",
+    "checkins",
+    "analysis_version",
+)
+_JUDGED = frozenset({"below", "on_track", "above"})
+
+
+def _figure(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.1f}"
+    return str(value)
+
+
+def day_row(document: Mapping[str, Any]) -> list[str]:
+    """The CSV cells of one served day document (:data:`CSV_COLUMNS`). Only codes and numbers:
+    no free text (notes, messages) reaches the file, so no cell can start a spreadsheet formula."""
+    status = str(document["status"])
+    hr: Mapping[str, Any] = document.get("heart_rate") or {}
+    targets: Mapping[str, Any] = document.get("targets") or {}
+    kinds: Mapping[str, Any] = document.get("aerobic_minutes_by_kind") or {}
+    sessions = document.get("sessions")
+    stored = "steps" in document
+    values: dict[str, Any] = {
+        "date": document["date"],
+        "status": status,
+        "judged": "true" if status in _JUDGED else "false",
+        "steps": document.get("steps"),
+        "wear_minutes": document.get("wear_minutes"),
+        "active_minutes": document.get("active_minutes"),
+        "aerobic_minutes": document.get("aerobic_minutes"),
+        "walking_minutes": kinds.get("walking"),
+        "biking_minutes": kinds.get("biking"),
+        "running_minutes": kinds.get("running"),
+        "sessions": len(sessions) if stored and sessions is not None else None,
+        "longest_session_min": (
+            max((int(s.get("duration_min", 0)) for s in sessions), default=0)
+            if stored and sessions is not None
+            else None
+        ),
+        "resting_hr_bpm": hr.get("resting_bpm"),
+        "resting_source": hr.get("resting_source"),
+        "mean_hr_bpm": hr.get("mean_bpm"),
+        "max_hr_bpm": hr.get("max_bpm"),
+        "hr_limit_bpm": hr.get("limit_bpm"),
+        "plan_week": targets.get("week"),
+        "plan_phase": targets.get("phase"),
+        "target_low_min": targets.get("aerobic_min_low"),
+        "target_high_min": targets.get("aerobic_min_high"),
+        "flags": ";".join(str(f["code"]) for f in document.get("flags") or ()) if stored else None,
+        "checkins": len(document.get("checkins") or ()),
+        "analysis_version": document.get("analysis_version"),
+    }
+    return [_figure(values[c]) for c in CSV_COLUMNS]
+
+
+@router.get(
+    "/{patient_id}/days.csv",
+    description=(
+        "The daily summaries of `from` … `to` (default the last 30 days; at most 366) as CSV,"
+        " one row per patient-local date up to the patient's today, columns: "
+        + ", ".join(f"`{c}`" for c in CSV_COLUMNS)
+        + ". `flags` are the day's flag codes separated by `;`."
+    ),
+    responses={200: {"content": {"text/csv": {}}, "description": "CSV with a header row"}},
+    response_class=Response,
+)
+async def days_csv(
+    patient_id: UUID,
+    patient: ScopedPatient,
+    conn: Conn,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+) -> Response:
+    """The patient's days as CSV (a header row, then one row per date)."""
+    today = _today(patient)
+    first, last = _range(patient, from_, to, today)
+    last = min(last, today)
+    served = (
+        await served_days(conn, patient_id=patient.id, first=first, last=last, today=today)
+        if first <= last
+        else []
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for text in served:
+        writer.writerow(day_row(orjson.loads(text)))
+    name = f"days-{patient.id}-{first.isoformat()}-{last.isoformat()}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,251 @@
+"""FHIR R4 export of a patient's daily summaries: a ``collection`` Bundle of the ``Patient`` and
+daily ``Observation``s following the HL7 Physical Activity IG and the vital-signs profiles.
+
+The builder is pure: it takes the patient and the served day documents (``GET /days`` items,
+:func:`service.summaries.served_days`) and returns the Bundle as a dict.
+
+Mapping (one Observation per patient, code and local day):
+
+- steps per day, LOINC 41950-7, UCUM ``/d``, category ``activity``: judged days only;
+- exercise minutes per day (the aerobic minutes in sessions, the figure the plan judges), LOINC
+  55411-3, UCUM ``min/d``, category ``activity``: judged days only;
+- resting heart rate, LOINC 40443-4 (with 8867-4, which the vital-signs heart-rate profile
+  requires), UCUM ``/min``, category ``vital-signs``: complete days whose resting rate was
+  measured that day (``resting_source`` ``estimated``; a setting or the recent days' median is
+  not that day's observation);
+- maximum heart rate of the day, LOINC 8873-2 (with 8867-4), UCUM ``/min``, ``vital-signs``:
+  complete days with heart rate.
+
+A day in progress (the patient's today) carries nothing: its totals can still grow. Every
+Observation's ``effectivePeriod`` is its local day, start and end with the patient's UTC offset.
+Identifiers are stable: an ``identifier`` with :data:`OBSERVATION_SYSTEM` and the value
+``{patient}/{code}/{day}``, and the ``fullUrl`` ``urn:uuid:`` a uuid5 of the same, so that a
+repeated export updates the same resources instead of adding new ones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from service.patients import PatientRecord
+
+__all__ = [
+    "FHIR_JSON",
+    "MEASURES",
+    "OBSERVATION_SYSTEM",
+    "PATIENT_SYSTEM",
+    "Measure",
+    "build_bundle",
+    "observation_key",
+]
+
+FHIR_JSON = "application/fhir+json"
+#: The identifier system of this service's daily Observations and of its patients.
+OBSERVATION_SYSTEM = "urn:rehab-monitor:daily-observation"
+PATIENT_SYSTEM = "urn:rehab-monitor:patient"
+# Namespace of the uuid5 fullUrls (fixed: changing it would duplicate every exported resource).
+_NAMESPACE = uuid.UUID("1f0b8d3e-6a4c-5e2f-9b7d-3c8a1e4f6d20")
+
+_LOINC = "http://loinc.org"
+_UCUM = "http://unitsofmeasure.org"
+_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+_PA_CODES = "http://hl7.org/fhir/us/physical-activity/CodeSystem/pa-temporary-codes"
+_PA_PROFILE = "http://hl7.org/fhir/us/physical-activity/StructureDefinition/"
+_VITALS_HEART_RATE = "http://hl7.org/fhir/StructureDefinition/heartrate"
+_HEART_RATE = {"system": _LOINC, "code": "8867-4", "display": "Heart rate"}
+
+_JUDGED = frozenset({"below", "on_track", "above"})
+_COMPLETE = _JUDGED | {"insufficient_data"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Measure:
+    """One daily Observation kind: its LOINC code, unit and where it comes from."""
+
+    key: str
+    loinc: str
+    display: str
+    ucum: str
+    unit: str
+    category: str
+    profile: str | None
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure(
+        key="steps",
+        loinc="41950-7",
+        display="Number of steps in 24 hour Measured",
+        ucum="/d",
+        unit="steps/day",
+        category="activity",
+        profile=_PA_PROFILE + "pa-observation-steps-by-day",
+    ),
+    Measure(
+        key="exercise_minutes",
+        loinc="55411-3",
+        display="Exercise duration",
+        ucum="min/d",
+        unit="min/day",
+        category="activity",
+        profile=None,
+    ),
+    Measure(
+        key="resting_heart_rate",
+        loinc="40443-4",
+        display="Heart rate --resting",
+        ucum="/min",
+        unit="beats/minute",
+        category="vital-signs",
+        profile=_VITALS_HEART_RATE,
+    ),
+    Measure(
+        key="max_heart_rate",
+        loinc="8873-2",
+        display="Heart rate 24 hour maximum",
+        ucum="/min",
+        unit="beats/minute",
+        category="vital-signs",
+        profile=_VITALS_HEART_RATE,
+    ),
+)
+
+
+def observation_key(patient_id: uuid.UUID, loinc: str, day: date) -> str:
+    """The identifier value of ``patient_id``'s ``loinc`` Observation of ``day``."""
+    return f"{patient_id}/{loinc}/{day.isoformat()}"
+
+
+def _local_iso(at: datetime, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).isoformat(timespec="seconds")
+
+
+def _period(day: date, zone: ZoneInfo) -> dict[str, str]:
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    # Round-trip through UTC so that a DST day's end carries the offset in force at its end.
+    return {
+        "start": _local_iso(start.astimezone(UTC), zone),
+        "end": _local_iso(end.astimezone(UTC), zone),
+    }
+
+
+def _value(measure: Measure, document: Mapping[str, Any]) -> float | None:
+    status = document.get("status")
+    if status not in _COMPLETE:
+        return None
+    heart_rate: Mapping[str, Any] = document.get("heart_rate") or {}
+    if measure.key == "steps":
+        return document.get("steps") if status in _JUDGED else None
+    if measure.key == "exercise_minutes":
+        return document.get("aerobic_minutes") if status in _JUDGED else None
+    if measure.key == "resting_heart_rate":
+        if heart_rate.get("resting_source") != "estimated":
+            return None
+        value: float | None = heart_rate.get("resting_bpm")
+        return value
+    max_bpm: float | None = heart_rate.get("max_bpm")
+    return max_bpm
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(float(value), 1)
+
+
+def _observation(
+    measure: Measure, patient: PatientRecord, day: date, value: float
+) -> dict[str, Any]:
+    key = observation_key(patient.id, measure.loinc, day)
+    resource_id = str(uuid.uuid5(_NAMESPACE, key))
+    coding = [{"system": _LOINC, "code": measure.loinc, "display": measure.display}]
+    categories = [
+        {
+            "coding": [
+                {
+                    "system": _CATEGORY,
+                    "code": measure.category,
+                    "display": "Activity" if measure.category == "activity" else "Vital Signs",
+                }
+            ]
+        }
+    ]
+    if measure.category == "activity":
+        categories.append({"coding": [{"system": _PA_CODES, "code": "PhysicalActivity"}]})
+    else:
+        coding.append(dict(_HEART_RATE))  # the vital-signs heart-rate profile's code
+    subject = {"reference": f"urn:uuid:{patient.id}"}
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": resource_id,
+        "identifier": [{"system": OBSERVATION_SYSTEM, "value": key}],
+        "status": "final",
+        "category": categories,
+        "code": {"coding": coding, "text": measure.display},
+        "subject": subject,
+        "performer": [subject],
+        "effectivePeriod": _period(day, patient.zone),
+        "valueQuantity": {
+            "value": _number(value),
+            "unit": measure.unit,
+            "system": _UCUM,
+            "code": measure.ucum,
+        },
+    }
+    if measure.profile:
+        resource["meta"] = {"profile": [measure.profile]}
+    return {"fullUrl": f"urn:uuid:{resource_id}", "resource": resource}
+
+
+def _patient(patient: PatientRecord) -> dict[str, Any]:
+    identifiers: list[dict[str, Any]] = [{"system": PATIENT_SYSTEM, "value": str(patient.id)}]
+    if patient.record_number:
+        identifiers.append(
+            {
+                "type": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                            "code": "MR",
+                        }
+                    ]
+                },
+                "value": patient.record_number,
+            }
+        )
+    resource = {
+        "resourceType": "Patient",
+        "id": str(patient.id),
+        "identifier": identifiers,
+        "name": [{"text": patient.display_name}],
+        "birthDate": f"{patient.birth_year:04d}",
+    }
+    return {"fullUrl": f"urn:uuid:{patient.id}", "resource": resource}
+
+
+def build_bundle(
+    *,
+    patient: PatientRecord,
+    documents: Iterable[Mapping[str, Any]],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The ``collection`` Bundle of ``patient`` and the Observations of ``documents`` (served day
+    documents with ``date`` and ``status``, oldest first)."""
+    entries = [_patient(patient)]
+    for document in documents:
+        day = date.fromisoformat(str(document["date"]))
+        for measure in MEASURES:
+            value = _value(measure, document)
+            if value is not None:
+                entries.append(_observation(measure, patient, day, value))
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": stamp.replace("+00:00", "Z"),
+        "entry": entries,
+    }
