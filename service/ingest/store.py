@@ -8,10 +8,14 @@ touched by new samples, and the days without a summary between the patient's pre
 day and them, are queued for the worker in the same transaction, so a stored sample (or a gap
 before it) is never missed by the analysis and a failed batch leaves nothing behind.
 
+The minute rollups (``sample_minutes``, migration 0018) get what the insert stored in the same
+transaction: the whole batch on the COPY path, the rows ``INSERT … RETURNING`` gave back on the
+de-duplicating path, so a duplicate never counts twice (service.ingest.rollup).
+
 Lock order (the same for every writer; migration 0017 lists it): the patient's row, then sample
 rows in primary-key order (each table's rows sorted by (sensor, t), tables in the order of
-:data:`_TABLES`), then ``dirty_days`` rows in (patient_id, day) order, then the device's row. So
-two overlapping batches of one device, or a batch and the worker, never wait for each other in a
+:data:`_KINDS`), then the rollup rows in (sensor, minute) order, then ``dirty_days`` rows in
+(patient_id, day) order, then the device's row. So two overlapping batches of one device, or a batch and the worker, never wait for each other in a
 circle. A transaction that still loses a deadlock or serialization race (another writer outside
 this order) is retried a few times; if it keeps losing, the caller gets the database error, which
 the API answers 503 with ``Retry-After``.
@@ -24,15 +28,23 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import numpy as np
 from psycopg import AsyncConnection, errors, sql
 
 from service.db.epoch import PG_EPOCH
-from service.ingest.binary_copy import FLOAT4_ARRAY, batch_payload
-from service.ingest.validate import Columns, ParsedBatch
+from service.ingest.binary_copy import batch_payload
+from service.ingest.rollup import MinuteRows, add_rollups, minute_rows
+from service.ingest.validate import (
+    BikeColumns,
+    CadenceColumns,
+    HeartRateColumns,
+    ParsedBatch,
+    SampleColumns,
+    StepColumns,
+)
 
 __all__ = ["DEFAULT_CONFLICT_RETRIES", "STAGING_DDL", "IngestResult", "store_batch"]
 
@@ -44,20 +56,18 @@ log = logging.getLogger(__name__)
 DEFAULT_CONFLICT_RETRIES = 3
 _CONFLICT_BACKOFF_S = 0.025
 
-# (table, staging table, value columns as (name, big-endian binary type, optional)); every table
-# starts with (device_id, t, sensor).
-_TABLES: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
-    ("hr_samples", "stage_hr", (("bpm", ">i2", False), ("rr_s", FLOAT4_ARRAY, True))),
-    ("step_samples", "stage_steps", (("steps", ">i4", False), ("interval_s", ">i4", False))),
-    ("cadence_samples", "stage_cadence", (("spm", ">f4", False), ("running", "?", True))),
-    ("bike_samples", "stage_bike", (("rpm", ">f4", False), ("power_w", ">i2", True))),
+_KINDS: tuple[type[SampleColumns], ...] = (
+    HeartRateColumns,
+    StepColumns,
+    CadenceColumns,
+    BikeColumns,
 )
 
 # Staging tables live for the connection and empty themselves at commit. Run once per pooled
 # connection by the pool's configure hook (service.db.make_pool).
 STAGING_DDL = "".join(
-    f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS;"
-    for table, stage, _ in _TABLES
+    f"CREATE TEMP TABLE IF NOT EXISTS {kind.STAGE} (LIKE {kind.TABLE}) ON COMMIT DELETE ROWS;"
+    for kind in _KINDS
 )
 
 # A sample can change the judgement of neighbouring days too: a session crossing local midnight
@@ -70,6 +80,8 @@ NOTIFY_CHANNEL = "rehab_dirty_days"
 
 _HOUR_US = 3_600_000_000
 
+_C = TypeVar("_C", bound=SampleColumns)
+
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -77,7 +89,7 @@ class IngestResult:
     duplicates: int
 
 
-def _in_key_order(columns: Columns) -> Columns:
+def _in_key_order(columns: _C) -> _C:
     """The samples sorted by (sensor, t), the order of the sample tables' primary keys.
 
     Two transactions inserting overlapping keys in one order cannot deadlock on the unique index:
@@ -90,33 +102,17 @@ def _in_key_order(columns: Columns) -> Columns:
     d_sensor = np.diff(sensor.astype(np.int32))
     if bool(np.all((d_sensor > 0) | ((d_sensor == 0) & (np.diff(t_us) >= 0)))):
         return columns
-    order = np.lexsort((t_us, sensor))
-    rows = order.tolist()
-    return Columns(
-        t_us[order], sensor[order], tuple([values[i] for i in rows] for values in columns.values)
-    )
+    return columns.take(np.lexsort((t_us, sensor)))
 
 
 async def _copy_columns(
-    conn: AsyncConnection[Any],
-    target: str,
-    fields: tuple[tuple[str, str, bool], ...],
-    device_id: UUID,
-    columns: Columns,
+    conn: AsyncConnection[Any], target: str, device_id: UUID, columns: SampleColumns
 ) -> None:
     copy_sql = sql.SQL("COPY {} (device_id, t, sensor, {}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(target), sql.SQL(", ").join(sql.Identifier(name) for name, _, _ in fields)
+        sql.Identifier(target), sql.SQL(", ").join(map(sql.Identifier, columns.value_names()))
     )
     payload = batch_payload(
-        device_id,
-        columns.t_us,
-        [
-            (columns.sensor, ">i2", False),
-            *(
-                (values, dtype, optional)
-                for values, (_, dtype, optional) in zip(columns.values, fields, strict=True)
-            ),
-        ],
+        device_id, columns.t_us, [(columns.sensor, ">i2", False), *columns.copy_columns()]
     )
     async with conn.cursor().copy(copy_sql) as copy:
         await copy.write(payload)
@@ -127,42 +123,110 @@ def _hours(t_us: np.ndarray) -> set[datetime]:
     return {PG_EPOCH + timedelta(hours=int(h)) for h in np.unique(t_us // _HOUR_US)}
 
 
+def _rollup_rows(per_table: tuple[SampleColumns, ...]) -> MinuteRows:
+    hr, steps, cadence, bike = per_table
+    assert isinstance(hr, HeartRateColumns)
+    assert isinstance(steps, StepColumns)
+    assert isinstance(cadence, CadenceColumns)
+    assert isinstance(bike, BikeColumns)
+    return minute_rows(hr=hr, steps=steps, cadence=cadence, bike=bike)
+
+
 async def _store_new(
-    conn: AsyncConnection[Any], device_id: UUID, per_table: tuple[Columns, ...]
+    conn: AsyncConnection[Any], device_id: UUID, per_table: tuple[SampleColumns, ...]
 ) -> set[datetime]:
-    """COPY straight into the sample tables; raises UniqueViolation if any sample is stored."""
+    """COPY straight into the sample tables; raises UniqueViolation if any sample is stored.
+
+    Every sample of the batch is new, so the batch itself is what the rollups add.
+    """
     hours: set[datetime] = set()
-    for (table, _, fields), columns in zip(_TABLES, per_table, strict=True):
+    for columns in per_table:
         if len(columns):
-            await _copy_columns(conn, table, fields, device_id, columns)
+            await _copy_columns(conn, columns.TABLE, device_id, columns)
             hours |= _hours(columns.t_us)
+    await add_rollups(conn, device_id, _rollup_rows(per_table))
     return hours
 
 
+# What the de-duplicating insert gives back of each row it stored: the columns the rollups need,
+# packed into one bytea of fixed-size records (service.worker.columns explains the trick). NULLs
+# become sentinels: running false, power -1 (a power reading is never negative).
+_RETURNED: dict[type[SampleColumns], tuple[tuple[str, str, str], ...]] = {
+    HeartRateColumns: (("bpm", "int2send(bpm)", ">i2"),),
+    StepColumns: (
+        ("steps", "int4send(steps)", ">i4"),
+        ("interval_s", "int4send(interval_s)", ">i4"),
+    ),
+    CadenceColumns: (
+        ("spm", "float4send(spm)", ">f4"),
+        ("running", "boolsend(coalesce(running, false))", "?"),
+    ),
+    BikeColumns: (
+        ("rpm", "float4send(rpm)", ">f4"),
+        ("power_w", "int2send(coalesce(power_w, -1)::int2)", ">i2"),
+    ),
+}
+
+
+def _stored_columns(kind: type[SampleColumns], data: bytes) -> SampleColumns:
+    """The rows the insert stored, as columns of ``kind`` (RR intervals left out: unused)."""
+    spec = _RETURNED[kind]
+    dtype = np.dtype([("sensor", ">i2"), ("t", ">i8"), *((name, t) for name, _, t in spec)])
+    rec = np.frombuffer(data, dtype=dtype)
+    t_us, sensor = rec["t"].astype(np.int64), rec["sensor"].astype(np.int16)
+    if kind is HeartRateColumns:
+        return HeartRateColumns(
+            t_us, sensor, bpm=rec["bpm"].astype(np.int16), rr_s=[None] * len(rec)
+        )
+    if kind is StepColumns:
+        return StepColumns(
+            t_us,
+            sensor,
+            steps=rec["steps"].astype(np.int32),
+            interval_s=rec["interval_s"].astype(np.int32),
+        )
+    if kind is CadenceColumns:
+        return CadenceColumns(
+            t_us, sensor, spm=rec["spm"].astype(np.float32), running=rec["running"].tolist()
+        )
+    power = [None if w < 0 else w for w in rec["power_w"].tolist()]
+    return BikeColumns(t_us, sensor, rpm=rec["rpm"].astype(np.float32), power_w=power)
+
+
 async def _store_deduplicated(
-    conn: AsyncConnection[Any], device_id: UUID, per_table: tuple[Columns, ...]
+    conn: AsyncConnection[Any], device_id: UUID, per_table: tuple[SampleColumns, ...]
 ) -> tuple[int, set[datetime]]:
-    """COPY into staging, then move only the samples not stored yet; return count and hours."""
-    accepted = 0
-    hours: set[datetime] = set()
-    for (table, stage, fields), columns in zip(_TABLES, per_table, strict=True):
+    """COPY into staging, then move only the samples not stored yet; return count and hours.
+
+    The rollups add exactly the rows the insert stored (RETURNING), never a duplicate.
+    """
+    stored: list[SampleColumns] = []
+    for columns in per_table:
+        kind = type(columns)
         if not len(columns):
+            stored.append(columns)
             continue
-        await _copy_columns(conn, stage, fields, device_id, columns)
+        await _copy_columns(conn, kind.STAGE, device_id, columns)
+        packed = sql.SQL(" || ").join(
+            sql.SQL(expr) for expr in ("int2send(sensor)", "timestamptz_send(t)",
+                                       *(e for _, e, _ in _RETURNED[kind]))
+        )  # fmt: skip
         cur = await conn.execute(
             sql.SQL(
                 # In key order, like the COPY (see the module's lock order).
                 "WITH ins AS (INSERT INTO {} SELECT * FROM {} ORDER BY sensor, t"
-                " ON CONFLICT DO NOTHING RETURNING t)"
-                " SELECT count(*), coalesce(array_agg(DISTINCT date_trunc('hour', t)), '{{}}')"
-                " FROM ins"
-            ).format(sql.Identifier(table), sql.Identifier(stage))
+                " ON CONFLICT DO NOTHING RETURNING *)"
+                " SELECT string_agg({}, ''::bytea) FROM ins"
+            ).format(sql.Identifier(kind.TABLE), sql.Identifier(kind.STAGE), packed),
+            binary=True,
         )
         row = await cur.fetchone()
-        assert row is not None
-        accepted += int(row[0])
-        hours.update(row[1])
-    return accepted, hours
+        stored.append(_stored_columns(kind, row[0] if row and row[0] is not None else b""))
+    await add_rollups(conn, device_id, _rollup_rows(tuple(stored)))
+    hours: set[datetime] = set()
+    for columns in stored:
+        hours |= _hours(columns.t_us)
+    return sum(len(c) for c in stored), hours
 
 
 # What every stored batch finishes with, in one round trip:
@@ -179,7 +243,7 @@ async def _store_deduplicated(
 #   computing one of these days now computes it again;
 # - wake the worker (delivered at commit), record the batch, and the device's last contact and
 #   newest sample time.
-_FINISH_SQL = sql.SQL(
+_FINISH_SQL = (
     "WITH pt AS ("
     " SELECT least(monitoring_from, first_day) AS from_day, today, first_day, last_day,"
     # The patient's summarised or queued day before the batch, and the one after it.
@@ -205,8 +269,8 @@ _FINISH_SQL = sql.SQL(
     " SELECT %(patient)s::uuid, q.d FROM pt, ("
     "  SELECT d FROM unnest(%(hours)s::timestamptz[]) h,"
     "  LATERAL (VALUES ((h AT TIME ZONE %(tz)s)::date),"
-    "   (((h - interval {context}) AT TIME ZONE %(tz)s)::date),"
-    "   (((h + interval '1 hour' + interval {context}) AT TIME ZONE %(tz)s)::date)) v(d)"
+    "   (((h - %(context)s::interval) AT TIME ZONE %(tz)s)::date),"
+    "   (((h + interval '1 hour' + %(context)s::interval) AT TIME ZONE %(tz)s)::date)) v(d)"
     # Between the previous day and the batch, and between the batch and the next day, no day
     # has a summary; inside the batch's span only the days without one.
     "  UNION SELECT g::date FROM pt, generate_series(greatest(pt.from_day, pt.prev_day + 1),"
@@ -226,11 +290,11 @@ _FINISH_SQL = sql.SQL(
     " ON CONFLICT (device_id, batch_id) DO NOTHING),"
     " device AS (UPDATE devices SET last_seen_at = now(),"
     " last_sample_at = greatest(last_sample_at, %(last)s::timestamptz) WHERE id = %(device)s)"
-    " SELECT pg_notify({channel}, '') WHERE cardinality(%(hours)s::timestamptz[]) > 0"
-).format(context=sql.Literal(_NEIGHBOUR_CONTEXT), channel=sql.Literal(NOTIFY_CHANNEL))
+    " SELECT pg_notify(%(channel)s, '') WHERE cardinality(%(hours)s::timestamptz[]) > 0"
+)
 
 
-def _span(per_table: tuple[Columns, ...]) -> tuple[datetime, datetime]:
+def _span(per_table: tuple[SampleColumns, ...]) -> tuple[datetime, datetime]:
     """The first and the last sample time of a batch (UTC)."""
     times = [columns.t_us for columns in per_table if len(columns)]
     first_us = min(int(t.min()) for t in times)
@@ -261,10 +325,7 @@ async def store_batch(
     that loses a deadlock or serialization race is rolled back and tried again, up to
     ``conflict_retries`` times; then the error is raised (the API answers 503 with Retry-After).
     """
-    per_table = tuple(
-        _in_key_order(columns)
-        for columns in (batch.heart_rate, batch.steps, batch.cadence, batch.bike)
-    )
+    per_table = tuple(_in_key_order(columns) for columns in batch.per_table())
     span = _span(per_table)
     for attempt in range(conflict_retries + 1):
         try:
@@ -288,7 +349,7 @@ async def _store(
     patient_id: UUID,
     tz: str,
     batch: ParsedBatch,
-    per_table: tuple[Columns, ...],
+    per_table: tuple[SampleColumns, ...],
     span: tuple[datetime, datetime],
 ) -> IngestResult:
     try:
@@ -326,5 +387,7 @@ async def _finish(
             "n": batch.n_samples,
             "accepted": accepted,
             "duplicates": batch.n_samples - accepted,
+            "context": _NEIGHBOUR_CONTEXT,
+            "channel": NOTIFY_CHANNEL,
         },
     )

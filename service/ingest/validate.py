@@ -7,10 +7,10 @@ Shapes and ranges come from the wire schema the hub encodes with (:mod:`wire`, d
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, ClassVar, Self
 from uuid import UUID
 
 import msgspec
@@ -19,11 +19,20 @@ import numpy.typing as npt
 
 from service.db.epoch import PG_EPOCH_S
 from service.errors import PayloadTooLargeError, ValidationFailedError
+from service.ingest.binary_copy import FLOAT4_ARRAY
 from service.ingest.times import TimesError, times_us
 from wire import BATCH_DECODER, KINDS, STEPS_PER_S_MAX, Bike, Cadence, HeartRate, Steps
 from wire import Sample as SampleIn
 
-__all__ = ["Columns", "ParsedBatch", "parse_batch"]
+__all__ = [
+    "BikeColumns",
+    "CadenceColumns",
+    "HeartRateColumns",
+    "ParsedBatch",
+    "SampleColumns",
+    "StepColumns",
+    "parse_batch",
+]
 
 # WIRE_FORMAT.md: samples before 2000-01-01 are clock errors (a band that lost its RTC reports
 # 1970); 2000-01-01 is also PostgreSQL's epoch, so the bound is 0 µs.
@@ -38,29 +47,109 @@ _TIME_HINT = "must be an RFC 3339 time with an offset, e.g. 2026-05-10T09:00:01Z
 
 IntArray = npt.NDArray[np.int64]
 
+_COPY_TYPES: dict[Any, str] = {np.int16: ">i2", np.int32: ">i4", np.float32: ">f4"}
+
 
 @dataclass(frozen=True)
-class Columns:
-    """The samples of one kind: times (µs since 2000-01-01 UTC), sensors and value columns."""
+class SampleColumns:
+    """The samples of one kind: times (µs since 2000-01-01 UTC), sensors and the value columns.
+
+    Each subclass is one sample table: its value columns are its fields after ``t_us`` and
+    ``sensor``, named like the table's columns, numpy arrays of the column's type where the
+    column is NOT NULL, lists holding None for NULL where it is optional.
+    """
+
+    #: The sample table and its per-connection staging table (service.ingest.store).
+    TABLE: ClassVar[str]
+    STAGE: ClassVar[str]
+    #: The COPY type of optional (list) columns; NOT NULL columns take theirs from the dtype.
+    OPTIONAL: ClassVar[dict[str, str]] = {}
 
     t_us: IntArray
     sensor: npt.NDArray[np.int16]
-    values: tuple[list[Any], ...]
 
     def __len__(self) -> int:
         return len(self.t_us)
 
+    def value_names(self) -> tuple[str, ...]:
+        """The value columns, in the order of the dataclass fields."""
+        return tuple(f.name for f in fields(self)[2:])
+
+    def copy_columns(self) -> list[tuple[npt.NDArray[Any] | list[Any], str, bool]]:
+        """``(values, COPY type, optional)`` per value column, for ``binary_copy.batch_payload``."""
+        out: list[tuple[npt.NDArray[Any] | list[Any], str, bool]] = []
+        for name in self.value_names():
+            values = getattr(self, name)
+            if name in self.OPTIONAL:
+                out.append((values, self.OPTIONAL[name], True))
+            else:
+                out.append((values, _COPY_TYPES[values.dtype.type], False))
+        return out
+
+    def take(self, order: npt.NDArray[np.intp]) -> Self:
+        """These samples in the order of the indices ``order``."""
+        rows = order.tolist()
+        picked: dict[str, Any] = {
+            f.name: value[order] if isinstance(value, np.ndarray) else [value[i] for i in rows]
+            for f in fields(self)
+            for value in (getattr(self, f.name),)
+        }
+        return replace(self, **picked)
+
+
+@dataclass(frozen=True)
+class HeartRateColumns(SampleColumns):
+    TABLE: ClassVar[str] = "hr_samples"
+    STAGE: ClassVar[str] = "stage_hr"
+    OPTIONAL: ClassVar[dict[str, str]] = {"rr_s": FLOAT4_ARRAY}
+
+    bpm: npt.NDArray[np.int16]
+    rr_s: list[list[float] | None]
+
+
+@dataclass(frozen=True)
+class StepColumns(SampleColumns):
+    TABLE: ClassVar[str] = "step_samples"
+    STAGE: ClassVar[str] = "stage_steps"
+
+    steps: npt.NDArray[np.int32]
+    interval_s: npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True)
+class CadenceColumns(SampleColumns):
+    TABLE: ClassVar[str] = "cadence_samples"
+    STAGE: ClassVar[str] = "stage_cadence"
+    OPTIONAL: ClassVar[dict[str, str]] = {"running": "?"}
+
+    spm: npt.NDArray[np.float32]
+    running: list[bool | None]
+
+
+@dataclass(frozen=True)
+class BikeColumns(SampleColumns):
+    TABLE: ClassVar[str] = "bike_samples"
+    STAGE: ClassVar[str] = "stage_bike"
+    OPTIONAL: ClassVar[dict[str, str]] = {"power_w": ">i2"}
+
+    rpm: npt.NDArray[np.float32]
+    power_w: list[int | None]
+
 
 @dataclass(frozen=True)
 class ParsedBatch:
-    """A validated batch split into per-table columns (table column order, minus device and t)."""
+    """A validated batch split into the columns of each sample table."""
 
     batch_id: UUID
     n_samples: int
-    heart_rate: Columns  # bpm, rr_s
-    steps: Columns  # steps, interval_s
-    cadence: Columns  # spm, running
-    bike: Columns  # rpm, power_w
+    heart_rate: HeartRateColumns
+    steps: StepColumns
+    cadence: CadenceColumns
+    bike: BikeColumns
+
+    def per_table(self) -> tuple[SampleColumns, ...]:
+        """The columns of every table, in the lock order (hr, steps, cadence, bike)."""
+        return (self.heart_rate, self.steps, self.cadence, self.bike)
 
 
 # msgspec names the first problem as "<message> - at `$.samples[3].bpm`".
@@ -177,9 +266,8 @@ def parse_batch(body: bytes, *, now: datetime, max_samples: int) -> ParsedBatch:
         # Optional fields (rr_s, running, power_w) are None when absent.
         return list(map(attrgetter(field), samples_of[kind]))
 
-    def columns(kind: type[SampleIn], *fields: str) -> Columns:
-        sensor = np.array(column(kind, "sensor"), dtype=np.int16)
-        return Columns(t_us[index[kind]], sensor, tuple(column(kind, f) for f in fields))
+    def times(kind: type[SampleIn]) -> tuple[IntArray, npt.NDArray[np.int16]]:
+        return t_us[index[kind]], np.array(column(kind, "sensor"), dtype=np.int16)
 
     steps, interval = column(Steps, "steps"), column(Steps, "interval_s")
     implausible = np.flatnonzero(
@@ -198,8 +286,24 @@ def parse_batch(body: bytes, *, now: datetime, max_samples: int) -> ParsedBatch:
     return ParsedBatch(
         batch_id=batch.batch_id,
         n_samples=len(samples),
-        heart_rate=columns(HeartRate, "bpm", "rr_s"),
-        steps=columns(Steps, "steps", "interval_s"),
-        cadence=columns(Cadence, "spm", "running"),
-        bike=columns(Bike, "rpm", "power_w"),
+        heart_rate=HeartRateColumns(
+            *times(HeartRate),
+            bpm=np.array(column(HeartRate, "bpm"), dtype=np.int16),
+            rr_s=column(HeartRate, "rr_s"),
+        ),
+        steps=StepColumns(
+            *times(Steps),
+            steps=np.array(steps, dtype=np.int32),
+            interval_s=np.array(interval, dtype=np.int32),
+        ),
+        cadence=CadenceColumns(
+            *times(Cadence),
+            spm=np.array(column(Cadence, "spm"), dtype=np.float32),
+            running=column(Cadence, "running"),
+        ),
+        bike=BikeColumns(
+            *times(Bike),
+            rpm=np.array(column(Bike, "rpm"), dtype=np.float32),
+            power_w=column(Bike, "power_w"),
+        ),
     )

@@ -20,22 +20,28 @@ from service.db.epoch import PG_EPOCH_S
 __all__ = ["fetch_columns"]
 
 
-# PostgreSQL type → (binary send function, numpy dtype of its output).
-_SEND = {
-    "timestamptz": ("timestamptz_send", ">i8"),
-    "int2": ("int2send", ">i2"),
-    "int4": ("int4send", ">i4"),
-    "float4": ("float4send", ">f4"),
-    "bool": ("boolsend", "?"),
+# PostgreSQL type → (binary send function, numpy dtype of its output, dtype returned).
+_SEND: dict[str, tuple[str, str, Any]] = {
+    "timestamptz": ("timestamptz_send", ">i8", np.float64),
+    "int2": ("int2send", ">i2", np.int64),
+    "int4": ("int4send", ">i4", np.int64),
+    "int8": ("int8send", ">i8", np.int64),
+    "float4": ("float4send", ">f4", np.float64),
+    "float8": ("float8send", ">f8", np.float64),
+    "bool": ("boolsend", "?", np.bool_),
 }
 
 
 async def fetch_columns(
-    conn: AsyncConnection[Any], query: sql.Composable, columns: list[tuple[str, str]]
+    conn: AsyncConnection[Any],
+    query: sql.Composable,
+    columns: list[tuple[str, str]],
+    params: dict[str, Any] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run ``query`` (its columns in the order of ``columns``) and return one float64 array each.
+    """Run ``query`` with ``params`` (its columns in the order of ``columns``); one array each.
 
-    Timestamps come back as epoch seconds (UTC).
+    Integers come back as int64, booleans as bool, floats as float64, timestamps as float64
+    epoch seconds (UTC).
     """
     names = [sql.Identifier(name) for name, _ in columns]
     packed = sql.SQL(" || ").join(
@@ -45,13 +51,13 @@ async def fetch_columns(
     statement = sql.SQL("SELECT string_agg({}, ''::bytea) FROM ({}) AS s({})").format(
         packed, query, sql.SQL(", ").join(names)
     )
-    cur = await conn.execute(statement, binary=True)
+    cur = await conn.execute(statement, params, binary=True)
     row = await cur.fetchone()
     data: bytes = row[0] if row is not None and row[0] is not None else b""
     dtype = np.dtype([(name, _SEND[pg_type][1]) for name, pg_type in columns])
     records = np.frombuffer(data, dtype=dtype)
     out: dict[str, np.ndarray] = {}
     for name, pg_type in columns:
-        values = records[name].astype(np.float64)
+        values = records[name].astype(_SEND[pg_type][2])
         out[name] = values / 1e6 + PG_EPOCH_S if pg_type == "timestamptz" else values
     return out

@@ -1,4 +1,4 @@
-"""Recompute one patient-day: load its samples, run the analysis, store the summary."""
+"""Recompute one patient-day: load its minute rollups, run the analysis, store the summary."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-import numpy as np
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection
 
 import analysis
 from service.alerts import on_day_summarised
 from service.summaries import store_summary
-from service.worker.columns import fetch_columns
-from service.worker.days import DayBounds, day_bounds
+from service.worker.days import day_bounds
 from service.worker.options import DEFAULT_OPTIONS, WorkerOptions
 from service.worker.profile import history_window, load_history, load_profile
+from service.worker.samples import build_grid, load_day_samples
 
 __all__ = ["ComputedDay", "compute_day", "load_day_samples", "recompute_day", "store_day"]
 
@@ -25,71 +24,6 @@ _PLAN = analysis.load_plan()
 # Minutes of the neighbouring days the session detector looks at, so that a session crossing
 # midnight is whole (thresholds.json, sessions.neighbour_context_min).
 _CONTEXT = timedelta(minutes=_THRESHOLDS.sessions.neighbour_context_min)
-# Steps samples cover (t − interval_s, t] with interval_s ≤ 3600 (WIRE_FORMAT.md), so samples up
-# to an hour after a window's end can still hold steps of its last minutes.
-_STEPS_MARGIN = timedelta(hours=1)
-
-DaySamples = dict[str, np.ndarray]
-
-_QUERIES: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "hr": ("SELECT t, bpm FROM hr_samples", [("t", "timestamptz"), ("bpm", "int2")]),
-    "steps": (
-        "SELECT t, steps, interval_s FROM step_samples",
-        [("t", "timestamptz"), ("steps", "int4"), ("interval_s", "int4")],
-    ),
-    "cadence": (
-        "SELECT t, spm, coalesce(running, false) FROM cadence_samples",
-        [("t", "timestamptz"), ("spm", "float4"), ("running", "bool")],
-    ),
-    "bike": (
-        # -1 stands for "no power reported" (power_w is optional); mapped to NaN below.
-        "SELECT t, rpm, coalesce(power_w, -1)::int2 FROM bike_samples",
-        [("t", "timestamptz"), ("rpm", "float4"), ("power_w", "int2")],
-    ),
-}
-
-
-async def load_day_samples(
-    conn: AsyncConnection[Any], *, patient_id: UUID, bounds: DayBounds
-) -> dict[str, DaySamples]:
-    """Every sample of ``patient_id``'s devices that can touch ``bounds`` or its context window."""
-    cur = await conn.execute("SELECT id FROM devices WHERE patient_id = %s", (patient_id,))
-    device_ids = [row[0] for row in await cur.fetchall()]
-    out: dict[str, DaySamples] = {}
-    for key, (select, columns) in _QUERIES.items():
-        # No ORDER BY: the grid bins samples by minute whatever their order, and sorting 100k rows
-        # would spill to disk at the default work_mem.
-        query = sql.SQL("{} WHERE device_id = ANY({}) AND t >= {} AND t < {}").format(
-            sql.SQL(select),
-            sql.Literal(device_ids),
-            sql.Literal(bounds.start - _CONTEXT),
-            sql.Literal(bounds.end + _CONTEXT + _STEPS_MARGIN),
-        )
-        out[key] = await fetch_columns(conn, query, columns)
-    power = out["bike"]["power_w"]
-    power[power < 0] = np.nan
-    return out
-
-
-def build_grid(
-    samples: dict[str, DaySamples], *, start_s: int, n_minutes: int
-) -> analysis.MinuteGrid:
-    hr, steps, cadence, bike = samples["hr"], samples["steps"], samples["cadence"], samples["bike"]
-    return analysis.build_minute_grid(
-        day_start_s=start_s,
-        n_minutes=n_minutes,
-        hr_t_s=hr["t"],
-        hr_bpm=hr["bpm"],
-        steps_end_t_s=steps["t"],
-        steps_count=steps["steps"],
-        steps_interval_s=steps["interval_s"],
-        cadence_t_s=cadence["t"],
-        cadence_spm=cadence["spm"],
-        cadence_running=cadence["running"].astype(bool),
-        bike_t_s=bike["t"],
-        bike_rpm=bike["rpm"],
-        bike_power_w=bike["power_w"],
-    )
 
 
 @dataclass(frozen=True)
