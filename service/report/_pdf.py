@@ -106,11 +106,18 @@ def _chart(report: WeekReport, width: float) -> Drawing:
             )
             drawing.add(
                 String(
-                    x + slot / 2, bottom + bar_h + 2, str(minutes), fontSize=7, textAnchor="middle"
+                    x + slot / 2,
+                    bottom + bar_h + 2,
+                    str(minutes),
+                    fontName="Helvetica",
+                    fontSize=7,
+                    textAnchor="middle",
                 )
             )
         label = f"{_WEEKDAY[day.weekday()]} {day.day:02d}.{day.month:02d}"
-        drawing.add(String(x + slot / 2, 3, label, fontSize=7, textAnchor="middle"))
+        drawing.add(
+            String(x + slot / 2, 3, label, fontName="Helvetica", fontSize=7, textAnchor="middle")
+        )
     drawing.add(
         Line(left, bottom, left + plot_w, bottom, strokeColor=colors.black, strokeWidth=0.5)
     )
@@ -119,9 +126,28 @@ def _chart(report: WeekReport, width: float) -> Drawing:
     )
     step = 10 if scale_max <= 80 else 20
     for tick in range(0, int(scale_max) + 1, step):
-        drawing.add(String(left - 3, y(tick) - 2.5, str(tick), fontSize=6.5, textAnchor="end"))
+        drawing.add(
+            String(
+                left - 3,
+                y(tick) - 2.5,
+                str(tick),
+                fontName="Helvetica",
+                fontSize=6.5,
+                textAnchor="end",
+            )
+        )
         drawing.add(Line(left - 2, y(tick), left, y(tick), strokeWidth=0.5))
-    drawing.add(String(left - 18, height - 6, "aerobic min", fontSize=6.5))
+    drawing.add(String(left - 18, height - 6, "aerobic min", fontName="Helvetica", fontSize=6.5))
+    drawing.add(
+        String(
+            left + plot_w,
+            height - 6,
+            "bars: aerobic minutes of the day; green band: the plan's daily range",
+            fontName="Helvetica",
+            fontSize=6.5,
+            textAnchor="end",
+        )
+    )
     return drawing
 
 
@@ -253,7 +279,7 @@ def _alerts(report: WeekReport) -> list[Any]:
                 _p(" / ".join(notes) or "–"),
             ]
         )
-    return [_table(rows, [60 * mm, 13 * mm, 20 * mm, 20 * mm, 40 * mm, 27 * mm])]
+    return [_table(rows, [49 * mm, 13 * mm, 18 * mm, 24 * mm, 36 * mm, 40 * mm])]
 
 
 def _checkins(report: WeekReport) -> list[Any]:
