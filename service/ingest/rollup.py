@@ -10,7 +10,9 @@ uses, so a grid from rollups equals the grid from the raw samples.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +25,7 @@ from analysis.minute_steps import MINUTE_US
 from service.db.epoch import PG_EPOCH_S
 from service.ingest.validate import BikeColumns, CadenceColumns, HeartRateColumns, StepColumns
 
-__all__ = ["MinuteRows", "add_rollups", "minute_rows"]
+__all__ = ["MinuteRows", "add_rollups", "backfill_sql", "minute_rows"]
 
 # A row's key packs (sensor, minute since 2000-01-01 UTC): minutes stay far below 2**40 (2**40
 # minutes is two million years).
@@ -168,3 +170,15 @@ async def add_rollups(conn: AsyncConnection[Any], device_id: UUID, rows: MinuteR
             "pw_sum": rows.bike_power_sum_w.tolist(),
         },
     )
+
+
+def backfill_sql() -> str:
+    """Migration 0018's statement that rebuilds every rollup row from the raw samples.
+
+    For rows loaded around ingest (a benchmark's COPY, a bulk import): run it on an empty
+    ``sample_minutes``.
+    """
+    text = (resources.files("service.db.migrations") / "0018_minute_rollups.sql").read_text()
+    match = re.search(r"^INSERT INTO sample_minutes.*?;$", text, re.DOTALL | re.MULTILINE)
+    assert match is not None, "migration 0018 holds the backfill"
+    return match[0]

@@ -9,11 +9,9 @@ and the migration's backfill from raw samples must give the very rows ingest mai
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
-from importlib import resources
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +22,7 @@ from psycopg import AsyncConnection
 
 import analysis
 from service.ingest import parse_batch, store_batch
+from service.ingest.rollup import backfill_sql
 from service.ingest.store import STAGING_DDL
 from service.patients import PatientIn, add_device, add_patient
 from service.worker import day_bounds
@@ -164,13 +163,6 @@ async def test_grid_from_rollups_equals_grid_from_raw_samples(db_url: str, seed:
         assert np.isfinite(grid.bike_power_w).any()
 
 
-def _backfill_sql() -> str:
-    text = (resources.files("service.db.migrations") / "0018_minute_rollups.sql").read_text()
-    match = re.search(r"^INSERT INTO sample_minutes.*?;$", text, re.DOTALL | re.MULTILINE)
-    assert match is not None
-    return match[0]
-
-
 _ROWS = "SELECT * FROM sample_minutes ORDER BY device_id, sensor, minute"
 
 
@@ -183,7 +175,7 @@ async def test_migration_backfill_gives_the_rows_ingest_maintains(db_url: str) -
             await store_batch(conn, device_id=device_id, patient_id=patient_id, tz=TZ, batch=batch)
         maintained = await (await conn.execute(_ROWS)).fetchall()
         await conn.execute("DELETE FROM sample_minutes")
-        await conn.execute(_backfill_sql())
+        await conn.execute(backfill_sql())
         backfilled = await (await conn.execute(_ROWS)).fetchall()
     assert len(maintained) > 100
     assert backfilled == maintained
