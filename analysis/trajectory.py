@@ -76,7 +76,8 @@ class Baseline:
     kind
         ``pre_operative`` (measured by the band before surgery) | ``entered`` (by a clinician).
     source
-        Plain language: where it came from ("12 valid pre-operative days, 2026-04-10 … 2026-04-30"
+        Plain language: where it came from ("measured by the band on 12 valid pre-operative
+        days, 2026-04-10 … 2026-04-30"
         or the clinician's text, e.g. "patient's phone, last 3 months").
     valid_days
         Valid pre-operative days behind a measured baseline (``None`` when entered).
@@ -228,7 +229,7 @@ def preoperative_baseline(
         steps_per_day=float(median(s.steps for s in days)),
         kind="pre_operative",
         source=(
-            f"band, {len(days)} valid pre-operative days "
+            f"measured by the band on {len(days)} valid pre-operative days, "
             f"{days[0].date.isoformat()} … {days[-1].date.isoformat()}"
         ),
         valid_days=len(days),
@@ -398,9 +399,15 @@ def recovery_trajectory(
 
 
 def _below_run(weeks: tuple[TrajectoryWeek, ...], upto: int) -> int:
-    """Complete weeks below the band in a row ending at week ``upto``."""
+    """Measured complete weeks below the band in a row ending at week ``upto`` (0 when that week
+    was not measured). Weeks with too few valid days are skipped: missing data is no evidence of
+    slow recovery (``NO_DATA`` is its own rule)."""
+    if not weeks[upto - 1].complete or weeks[upto - 1].median_steps is None:
+        return 0
     run = 0
     for w in weeks[:upto][::-1]:
+        if w.median_steps is None:
+            continue
         if not (w.complete and w.position == "below"):
             break
         run += 1
@@ -414,7 +421,7 @@ def _band_text(ws: list[TrajectoryWeek], baseline: Baseline | None) -> str:
         f" of the baseline of {baseline.steps_per_day:,.0f} steps/day ({baseline.source})"
     )  # fmt: skip
     return (
-        f"daily steps in weeks {ws[0].week}–{ws[-1].week} were {shares}{where}, below the "
+        f"daily steps in weeks {' and '.join(str(w.week) for w in ws)} were {shares}{where}, below the "
         f"expected band's low edge of {lows}"
     )
 
@@ -435,14 +442,15 @@ def _steps_text(week: TrajectoryWeek | None, m: RecoveryModel) -> str:
 def _behind_now(
     weeks: tuple[TrajectoryWeek, ...], steps: Milestone, m: RecoveryModel
 ) -> str | None:
-    complete = [w for w in weeks if w.complete]
+    complete = [w for w in weeks if w.complete and w.median_steps is not None]
     if not complete:
         return None
     k = m.behind_consecutive_weeks
     if _below_run(weeks, complete[-1].week) >= k:
         return "Recovery is behind the expected band: " + _band_text(complete[-k:], None) + "."
-    if steps.status == "missed":
-        due = next(w for w in weeks if w.week == m.milestone_steps_by_week)
+    due = next((w for w in weeks if w.week == m.milestone_steps_by_week), None)
+    if steps.status == "missed" and due is not None and due.median_steps is not None:
+        # As the flag: judged only when the milestone week's median was measured.
         return "Recovery is behind the absolute milestone: " + _steps_text(due, m) + "."
     return None
 
@@ -477,7 +485,8 @@ def recovery_behind(
         return None
     parts = []
     if band_starts:
-        parts.append(_band_text(list(weeks[week - k : week]), trajectory.baseline))
+        measured = [w for w in weeks[:week] if w.median_steps is not None]
+        parts.append(_band_text(measured[-k:], trajectory.baseline))
     if steps_missed:
         parts.append(_steps_text(due, m))
     message = "Recovery is behind what is expected: " + "; ".join(parts) + "."

@@ -1,15 +1,20 @@
-"""``rehab demo``: a care team with three simulated patients, pushed through the real data path.
+"""``rehab demo``: a care team with four simulated patients, pushed through the real data path.
 
 Each patient's history is simulated by the collector's seeded band, made durable in a collector
 outbox, and uploaded over HTTP to ``POST /v1/ingest`` of a running service: the same path a home
 hub takes. The worker then summarises every patient-day.
+
+Three of them wore the band for a week and a bit before their operation (a hub set up at the
+pre-operative visit), so their recovery is measured against their own baseline; the week-8
+patient's hub came after surgery (absolute milestones only). One recovers slowly: the care team
+sees ``RECOVERY_BEHIND``.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from collector.simulator import history_profile, stream_history
+from collector.simulator import PatientProfile, history_profile, stream_history
 from collector.upload import UploadProgress
 from service.accounts import ensure_team
 from service.auth import hash_password
@@ -30,9 +35,17 @@ from service.checkins import CheckinIn, record_checkin
 from service.db import make_pool
 from service.patients import PatientIn, add_device, add_patient, get_patient
 from service.settings import Settings
+from service.trajectory import trajectory_of
 from service.worker import WorkerOptions, drain
 
-__all__ = ["DEMO_PATIENTS", "DemoLogins", "DemoPatient", "load_demo", "print_last_days"]
+__all__ = [
+    "DEMO_PATIENTS",
+    "DemoLogins",
+    "DemoPatient",
+    "load_demo",
+    "print_last_days",
+    "print_trajectories",
+]
 
 DEMO_TEAM = "demo"
 CLINICIAN_EMAIL = "clinician@demo.example"
@@ -45,6 +58,16 @@ _OLDER_HR_INTERVAL_S = 15
 _MAX_HISTORY_DAYS = 56
 
 
+# Days worn before surgery: more than the 7 valid days a baseline needs (recovery.json), with a
+# day to spare for one with too little wear (tunable default).
+_PREOP_DAYS = 8
+# Tunable defaults: the slow recoverer's steps come back at a quarter of the usual pace, from a
+# baseline of 6,000 steps/day (below the Fitabase median of 7,833, collector.simulator), so that
+# weeks 3 and 4 fall below the expected band and week 6 stays short of 3,500 steps/day.
+_SLOW_PACE = 0.25
+_SLOW_BASELINE_STEPS = 6_000
+
+
 @dataclass(frozen=True)
 class DemoPatient:
     name: str
@@ -53,6 +76,9 @@ class DemoPatient:
     approach: str
     tz: str
     seed: int
+    preop_days: int = _PREOP_DAYS
+    recovery_pace: float = 1.0
+    baseline_steps: int | None = None
 
 
 DEMO_PATIENTS = (
@@ -60,7 +86,17 @@ DEMO_PATIENTS = (
     DemoPatient(
         "Ben Midway (week 3)", 21, "laminectomy", "minimally_invasive", "Europe/London", 22
     ),
-    DemoPatient("Cleo Later (week 8)", 56, "fusion", "open", "America/New_York", 33),
+    DemoPatient("Cleo Later (week 8)", 56, "fusion", "open", "America/New_York", 33, preop_days=0),
+    DemoPatient(
+        "Dan Slow (week 7)",
+        43,
+        "laminectomy",
+        "open",
+        "Europe/Madrid",
+        44,
+        recovery_pace=_SLOW_PACE,
+        baseline_steps=_SLOW_BASELINE_STEPS,
+    ),
 )
 
 
@@ -105,7 +141,7 @@ async def _ensure_patient(conn: AsyncConnection[Any], spec: DemoPatient, today: 
     row = await cur.fetchone()
     if row is not None:
         return UUID(str(row[0]))
-    profile = history_profile(seed=spec.seed)
+    profile = _profile(spec)
     return await add_patient(
         conn,
         PatientIn(
@@ -151,6 +187,15 @@ async def _setup(db_url: str) -> tuple[DemoLogins, list[tuple[DemoPatient, UUID,
     return logins, patients
 
 
+def _profile(spec: DemoPatient) -> PatientProfile:
+    drawn = history_profile(seed=spec.seed)
+    return replace(
+        drawn,
+        recovery_pace=spec.recovery_pace,
+        baseline_steps_per_day=spec.baseline_steps or drawn.baseline_steps_per_day,
+    )
+
+
 def _stage_week(days_since_surgery: int) -> float:
     # stream_history's stage is the recovery week of the last simulated day (1-based).
     return 1.0 + days_since_surgery / 7.0
@@ -160,7 +205,7 @@ async def _push(
     spec: DemoPatient, token: str, server_url: str, outbox_dir: Path, progress: Progress
 ) -> None:
     today = datetime.now(ZoneInfo(spec.tz)).date()
-    history_days = min(spec.days_since_surgery, _MAX_HISTORY_DAYS)
+    history_days = min(spec.days_since_surgery, _MAX_HISTORY_DAYS) + spec.preop_days
     recent = min(history_days, _RECENT_DAYS)
     older = history_days - recent
     task = progress.add_task(spec.name, total=None)
@@ -193,7 +238,7 @@ async def _push(
             hr_interval_s=hr_interval_s,
             progress=report,
             today=end,
-            profile=history_profile(seed=spec.seed),
+            profile=_profile(spec),
         )
         sent_before += result.upload.samples_sent
 
@@ -229,7 +274,8 @@ async def load_demo(
                 options=WorkerOptions.from_settings(settings),
             )
         async with pool.connection() as conn:
-            await _red_flag_checkin(conn, patients[-1][1], settings)
+            # The week-8 patient (third in DEMO_PATIENTS).
+            await _red_flag_checkin(conn, patients[2][1], settings)
     return logins, [(spec, pid) for spec, pid, _ in patients]
 
 
@@ -291,4 +337,39 @@ async def print_last_days(
                     summary["status"].replace("_", " "),
                     end_section=i == len(rows) - 1,
                 )
+    console.print(table)
+    await print_trajectories(db_url, patients, console)
+
+
+async def print_trajectories(
+    db_url: str, patients: list[tuple[DemoPatient, UUID]], console: Console
+) -> None:
+    """Each demo patient's recovery: baseline, complete weeks against the band, milestones."""
+    table = Table(title="Recovery against the expected band (complete weeks)")
+    for column in ("patient", "baseline", "weeks: % of baseline (band) or steps/day", "milestones"):
+        table.add_column(column)
+    async with await AsyncConnection.connect(db_url, autocommit=True) as conn:
+        for spec, patient_id in patients:
+            patient = await get_patient(conn, patient_id)
+            assert patient is not None
+            t = await trajectory_of(conn, patient)
+            baseline = (
+                "none" if t.baseline is None else f"{t.baseline.steps_per_day:,.0f} steps/day"
+            )
+            weeks = [
+                f"{w.week}: {w.pct_of_baseline:.0f} % ({w.band_low_pct:.0f}–{w.band_high_pct:.0f})"
+                if w.pct_of_baseline is not None
+                else f"{w.week}: {w.median_steps:,.0f}"
+                for w in t.weeks
+                if w.complete and w.median_steps is not None
+            ]
+            milestones = [
+                f"{m.label}: {m.status}" + (f" {m.met_on}" if m.met_on else "")
+                for m in t.milestones
+                if m.status != "not_applicable"
+            ]
+            behind = " [bold]RECOVERY_BEHIND[/]" if t.behind else ""
+            table.add_row(
+                spec.name + behind, baseline, "\n".join(weeks) or "–", "\n".join(milestones)
+            )
     console.print(table)

@@ -202,7 +202,9 @@ def simulate_day(
         per_min[[0, -1]] *= 0.5  # a walk starts and ends part-way through a minute
         steps[start : start + length] = np.maximum(np.round(per_min), 0).astype(np.int32)
     steps[ride] = rng.integers(*_RIDE_STEPS_RANGE, size=int(ride.sum()))
-    target = baseline_steps_per_day * steps_fraction_of_baseline(stage_week)
+    # A slow recoverer's steps follow the curve at ``recovery_pace`` of its speed after surgery.
+    steps_week = stage_week if stage_week < 1 else 1 + (stage_week - 1) * profile.recovery_pace
+    target = baseline_steps_per_day * steps_fraction_of_baseline(steps_week)
     target *= np.exp(rng.normal(0.0, _STEPS_LOG_SD))
     incidental = int(max(target - steps.sum(), _MIN_INCIDENTAL_SHARE * target))
     idle = tl.wear & ~tl.sleep & ~walk & ~ride

@@ -40,14 +40,20 @@ def hr_max_bpm_for_age(age_years: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class PatientProfile:
-    """One simulated patient: age in years, resting and maximal heart rate in beats per minute."""
+    """One simulated patient: age in years, resting and maximal heart rate in beats per minute,
+    pre-surgery daily steps and the pace of their recovery."""
 
     age_years: float
     resting_hr_bpm: float
     hr_max_bpm: float
     baseline_steps_per_day: int
+    # How fast the daily steps recover after surgery: 1.0 follows the recovery curve, 0.4 is a
+    # slow recoverer whose steps take 2.5 times as long to come back (tunable default for demos).
+    recovery_pace: float = 1.0
 
     def __post_init__(self) -> None:
+        if not 0 < self.recovery_pace <= 1:
+            raise ValueError(f"recovery_pace must be in (0, 1], got {self.recovery_pace}")
         if not 0 < self.resting_hr_bpm < self.hr_max_bpm:
             raise ValueError(
                 f"need 0 < resting_hr_bpm < hr_max_bpm, got {self.resting_hr_bpm} and "

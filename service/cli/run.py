@@ -48,7 +48,7 @@ def demo(
     host: Annotated[str | None, typer.Option(help="Address to bind (default REHAB_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default REHAB_PORT, 8000).")] = None,
 ) -> None:
-    """Load a demo care team with three simulated patients, print their last 7 days, and serve."""
+    """Load a demo care team of simulated patients, print their last 7 days and recovery, serve."""
     from service import demo as demo_module  # noqa: PLC0415 - the simulator loads only here
     from service.bench.scratch import serve_in_thread  # noqa: PLC0415
 

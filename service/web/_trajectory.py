@@ -39,8 +39,8 @@ def _baseline_line(t: analysis.Trajectory) -> Html:
             "entered, so only the absolute milestone is judged.",
             class_="muted",
         )
-    who = "measured by the band" if b.kind == "pre_operative" else "entered by the care team"
-    return el("p", f"Baseline {b.steps_per_day:,.0f} steps/day, {who}: {b.source}.")
+    who = "" if b.kind == "pre_operative" else "entered by the care team, "
+    return el("p", f"Baseline {b.steps_per_day:,.0f} steps/day: {who}{b.source}.")
 
 
 def _chart(weeks: Sequence[analysis.TrajectoryWeek], baseline: bool) -> Html:

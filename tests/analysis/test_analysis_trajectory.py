@@ -233,3 +233,14 @@ def test_a_number_without_a_source_is_refused() -> None:
     doc["bands"]["open"]["weeks"][1]["low_pct"]["value"] = 90
     with pytest.raises(PlanError, match="low <= expected"):
         analysis.recovery_from_mapping(doc)
+
+
+def test_weeks_without_data_neither_break_nor_make_a_run_below() -> None:
+    days = _days(_slow, pre_days=14, post_days=21, base=BASELINE_STEPS)
+    # Week 2 has no valid days; weeks 1 and 3 are below the band: two measured weeks running.
+    days = [d for d in days if not SURGERY + timedelta(days=7) <= d.date < SURGERY + timedelta(14)]
+    t = _trajectory(days, post_days=70)
+    assert t.weeks[1].median_steps is None
+    assert list(_flags(t)) == [3]
+    # Months without data later: still behind on the last measured weeks, no new flag.
+    assert t.behind

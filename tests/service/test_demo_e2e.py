@@ -34,6 +34,9 @@ def test_demo_no_serve_from_a_clean_data_dir() -> None:
         assert "Last 7 days" in out
         for patient in DEMO_PATIENTS:
             assert patient.name in out
+        # The trajectories: measured baselines, and the slow recoverer behind the band.
+        assert "Recovery against the expected band" in out
+        assert "RECOVERY_BEHIND" in out
         assert "clinician login: clinician@demo.example" in out
         assert "patient login:   patient@demo.example" in out
         assert (Path(data_dir) / "pgdata" / "PG_VERSION").exists()

@@ -38,7 +38,7 @@ async def test_patient_page_shows_the_band_and_its_numbers(world: World) -> None
     html = page.text
     assert 'id="trajectory-chart"' in html
     assert 'id="trajectory-table"' in html
-    assert "Baseline 8,000 steps/day, measured by the band" in html
+    assert "Baseline 8,000 steps/day: measured by the band on 10 valid" in html
     # Week 1 of the open band: 10–60 %, expected 29 %; the slow patient is at 7 %.
     assert "<td>10–60 %</td>" in html
     assert "<td>7 %</td>" in html
