@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -13,17 +14,44 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from service.report._data import WeekReport
 
 __all__ = ["render_pdf"]
 
+# Names beyond Latin-1 (Ł, Ő, Greek, Cyrillic) need a TrueType font: DejaVu Sans where the system
+# has it (Debian's fonts-dejavu-core), else reportlab's built-in Helvetica (Latin-1 only).
+_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+
+def _fonts() -> tuple[str, str]:
+    regular, bold = _DEJAVU / "DejaVuSans.ttf", _DEJAVU / "DejaVuSans-Bold.ttf"
+    if not (regular.is_file() and bold.is_file()):
+        return "Helvetica", "Helvetica-Bold"
+    try:
+        pdfmetrics.registerFont(TTFont("ReportSans", str(regular)))
+        pdfmetrics.registerFont(TTFont("ReportSans-Bold", str(bold)))
+    except (OSError, TTFError):  # an unreadable font file: the built-in font
+        return "Helvetica", "Helvetica-Bold"
+    return "ReportSans", "ReportSans-Bold"
+
+
+_FONT, _BOLD = _fonts()
+# DejaVu Sans runs wider than Helvetica: its table text is set a little smaller.
+_SIZE = 7.0 if _FONT == "Helvetica" else 6.4
+
 _STYLES = getSampleStyleSheet()
-_TITLE = ParagraphStyle("title", parent=_STYLES["Title"], fontSize=15, spaceAfter=2, leading=18)
-_H2 = ParagraphStyle("h2", parent=_STYLES["Heading2"], fontSize=10.5, spaceBefore=6, spaceAfter=2)
-_BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontSize=8, leading=10)
-_CELL = ParagraphStyle("cell", parent=_BODY, fontSize=7, leading=8.5)
+_TITLE = ParagraphStyle(
+    "title", parent=_STYLES["Title"], fontName=_BOLD, fontSize=15, spaceAfter=2, leading=18
+)
+_H2 = ParagraphStyle(
+    "h2", parent=_STYLES["Heading2"], fontName=_BOLD, fontSize=10.5, spaceBefore=6, spaceAfter=2
+)
+_BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontName=_FONT, fontSize=8, leading=10)
+_CELL = ParagraphStyle("cell", parent=_BODY, fontSize=_SIZE, leading=_SIZE + 1.5)
 _GRID = colors.HexColor("#c8ced6")
 _HEAD = colors.HexColor("#e9edf2")
 _BAND = colors.HexColor("#d6ecd9")
@@ -53,7 +81,7 @@ def _num(value: Any, digits: int = 0) -> str:
 def _table(rows: list[list[Any]], widths: Sequence[float], *, header: bool = True) -> Table:
     table = Table(rows, colWidths=list(widths), repeatRows=1 if header else 0)
     style = [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 7),
+        ("FONT", (0, 0), (-1, -1), _FONT, _SIZE),
         ("GRID", (0, 0), (-1, -1), 0.4, _GRID),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
@@ -62,7 +90,7 @@ def _table(rows: list[list[Any]], widths: Sequence[float], *, header: bool = Tru
     if header:
         style += [
             ("BACKGROUND", (0, 0), (-1, 0), _HEAD),
-            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7),
+            ("FONT", (0, 0), (-1, 0), _BOLD, _SIZE),
         ]
     table.setStyle(TableStyle(style))
     return table
@@ -109,15 +137,13 @@ def _chart(report: WeekReport, width: float) -> Drawing:
                     x + slot / 2,
                     bottom + bar_h + 2,
                     str(minutes),
-                    fontName="Helvetica",
+                    fontName=_FONT,
                     fontSize=7,
                     textAnchor="middle",
                 )
             )
         label = f"{_WEEKDAY[day.weekday()]} {day.day:02d}.{day.month:02d}"
-        drawing.add(
-            String(x + slot / 2, 3, label, fontName="Helvetica", fontSize=7, textAnchor="middle")
-        )
+        drawing.add(String(x + slot / 2, 3, label, fontName=_FONT, fontSize=7, textAnchor="middle"))
     drawing.add(
         Line(left, bottom, left + plot_w, bottom, strokeColor=colors.black, strokeWidth=0.5)
     )
@@ -131,19 +157,19 @@ def _chart(report: WeekReport, width: float) -> Drawing:
                 left - 3,
                 y(tick) - 2.5,
                 str(tick),
-                fontName="Helvetica",
+                fontName=_FONT,
                 fontSize=6.5,
                 textAnchor="end",
             )
         )
         drawing.add(Line(left - 2, y(tick), left, y(tick), strokeWidth=0.5))
-    drawing.add(String(left - 18, height - 6, "aerobic min", fontName="Helvetica", fontSize=6.5))
+    drawing.add(String(left - 18, height - 6, "aerobic min", fontName=_FONT, fontSize=6.5))
     drawing.add(
         String(
             left + plot_w,
             height - 6,
             "bars: aerobic minutes of the day; green band: the plan's daily range",
-            fontName="Helvetica",
+            fontName=_FONT,
             fontSize=6.5,
             textAnchor="end",
         )
@@ -225,7 +251,7 @@ def _days(report: WeekReport) -> Table:
                 _p(", ".join(f["code"] for f in d.get("flags") or ()) or "–"),
             ]
         )
-    widths = [22, 20, 13, 11, 14, 13, 14, 19, 54]
+    widths = [24, 19, 11, 12, 14, 12, 13, 21, 54]
     return _table(rows, [w * mm for w in widths])
 
 
@@ -243,7 +269,7 @@ def _flags(report: WeekReport) -> list[Any]:
             )
     if len(rows) == 1:
         return [_p("No flags this week.", _BODY)]
-    return [_table(rows, [22 * mm, 42 * mm, 14 * mm, 102 * mm])]
+    return [_table(rows, [24 * mm, 42 * mm, 15 * mm, 99 * mm])]
 
 
 def _alerts(report: WeekReport) -> list[Any]:
@@ -279,7 +305,7 @@ def _alerts(report: WeekReport) -> list[Any]:
                 _p(" / ".join(notes) or "–"),
             ]
         )
-    return [_table(rows, [49 * mm, 13 * mm, 18 * mm, 24 * mm, 36 * mm, 40 * mm])]
+    return [_table(rows, [47 * mm, 14 * mm, 20 * mm, 23 * mm, 36 * mm, 40 * mm])]
 
 
 def _checkins(report: WeekReport) -> list[Any]:
@@ -304,7 +330,7 @@ def _checkins(report: WeekReport) -> list[Any]:
             )
     if len(rows) == 1:
         return [_p("No check-ins this week.", _BODY)]
-    return [_table(rows, [22 * mm, 11 * mm, 15 * mm, 13 * mm, 30 * mm, 34 * mm, 55 * mm])]
+    return [_table(rows, [24 * mm, 10 * mm, 16 * mm, 15 * mm, 29 * mm, 33 * mm, 53 * mm])]
 
 
 def _header(report: WeekReport) -> list[Any]:
