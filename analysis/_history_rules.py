@@ -126,6 +126,11 @@ def below_streak_flag(
     )
 
 
+def _planned(summary: DaySummary) -> bool:
+    """A valid day after surgery: judged against the plan."""
+    return summary.judged and summary.status != "pre_operative"
+
+
 def ramp_flag(
     *,
     recent: Recent,
@@ -146,8 +151,9 @@ def ramp_flag(
         for s in past[-(DAYS_PER_WEEK - 1) :]
     ):
         return None
-    last_week = [s.aerobic_minutes for s in past[:DAYS_PER_WEEK] if s is not None and s.judged]
-    this_week = [s.aerobic_minutes for s in past[DAYS_PER_WEEK:] if s is not None and s.judged]
+    # Days judged against the plan only: a pre-operative week is not the ramp's "last week".
+    last_week = [s.aerobic_minutes for s in past[:DAYS_PER_WEEK] if s is not None and _planned(s)]
+    this_week = [s.aerobic_minutes for s in past[DAYS_PER_WEEK:] if s is not None and _planned(s)]
     if today[0]:
         this_week.append(today[1])
     if min(len(last_week), len(this_week)) < rules.ramp_min_judged_days:

@@ -140,6 +140,8 @@ def analyse_day(
         status = "in_progress"
     elif wear_minutes < th.wear.min_wear_minutes_to_judge:
         status = "insufficient_data"
+    elif targets.before_surgery:
+        status = "pre_operative"
     elif aerobic < targets.aerobic_min_low:
         status = "below"
     elif aerobic > targets.aerobic_min_high:
@@ -270,7 +272,8 @@ def analyse_day(
         heart_rate=heart,
         targets=targets,
         status=status,
-        flags=tuple(f for f in candidates if f is not None),
+        # Before surgery the plan does not apply yet: the day only describes the baseline.
+        flags=() if targets.before_surgery else tuple(f for f in candidates if f is not None),
         analysis_version=ANALYSIS_VERSION,
         thresholds_version=th.version,
     )

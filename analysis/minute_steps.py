@@ -31,9 +31,9 @@ _NSTEPS_PER_USTEP = 1000
 
 def spread_steps_nstep(
     *,
-    end_us: IntArray,
-    steps: IntArray,
-    interval_s: IntArray,
+    end_us: npt.ArrayLike,
+    steps: npt.ArrayLike,
+    interval_s: npt.ArrayLike,
     first_minute: int | None = None,
     n_minutes: int | None = None,
 ) -> tuple[IntArray, IntArray, IntArray]:

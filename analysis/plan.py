@@ -134,6 +134,9 @@ class DayTargets:
         Version of the plan file.
     override_from
         ``effective_from`` of the latest override in force (``None``: plan defaults).
+    before_surgery
+        The day lies before the surgery date (pre-operative monitoring, for a baseline): the
+        plan does not apply yet, so the day is not judged against it and raises no flag.
     """
 
     week: int
@@ -146,6 +149,7 @@ class DayTargets:
     cleared: Mapping[str, bool]
     plan_version: str
     override_from: date | None
+    before_surgery: bool = False
 
 
 def week_since_surgery(*, day: date, surgery_date: date) -> int:
@@ -258,6 +262,7 @@ def resolve_day_targets(
         cleared=MappingProxyType(cleared),
         plan_version=plan.version,
         override_from=None,
+        before_surgery=day < surgery_date,
     )
     in_force = sorted(
         (o for o in overrides if o.effective_from <= day), key=lambda o: o.effective_from

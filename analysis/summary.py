@@ -31,9 +31,12 @@ _C = TypeVar("_C", bound=str)
 ANALYSIS_VERSION = "analysis-2.1.0"
 
 #: ``in_progress``: the day has not ended (only rules that can only grow during a day ran);
-#: ``insufficient_data``: too little wear to judge; else the aerobic minutes against the plan.
-DayStatus = Literal["in_progress", "insufficient_data", "below", "on_track", "above"]
-#: Statuses of days that were not judged against the plan.
+#: ``insufficient_data``: too little wear to judge; ``pre_operative``: a valid day before surgery
+#: (the plan does not apply yet); else the aerobic minutes against the plan.
+DayStatus = Literal[
+    "in_progress", "insufficient_data", "pre_operative", "below", "on_track", "above"
+]
+#: Statuses of days that are not valid (not complete, or too little wear).
 UNJUDGED: frozenset[str] = frozenset({"in_progress", "insufficient_data"})
 
 
@@ -129,7 +132,8 @@ class DaySummary:
         The plan in force on the day.
     status
         ``in_progress`` (the day has not ended) | ``insufficient_data`` (too little wear to
-        judge) | ``below`` | ``on_track`` | ``above``.
+        judge) | ``pre_operative`` (a complete day before surgery with enough wear: valid for a
+        baseline, not judged against the plan, no flags) | ``below`` | ``on_track`` | ``above``.
     flags
         Findings, each with code, severity, message and evidence.
     analysis_version, thresholds_version
@@ -154,7 +158,8 @@ class DaySummary:
 
     @property
     def judged(self) -> bool:
-        """Whether the day was judged against the plan: complete, with enough wear."""
+        """Whether the day is valid: complete, with enough wear (before surgery too, where it
+        counts for the baseline but is not compared with the plan)."""
         return self.status not in UNJUDGED
 
     @property
@@ -191,6 +196,7 @@ class DaySummary:
                 "cleared": dict(t.cleared),
                 "plan_version": t.plan_version,
                 "override_from": t.override_from.isoformat() if t.override_from else None,
+                "before_surgery": t.before_surgery,
             },
             "status": self.status,
             "judged": self.judged,
@@ -257,6 +263,7 @@ def summary_from_dict(document: Mapping[str, Any]) -> DaySummary:
             override_from=None
             if t["override_from"] is None
             else date.fromisoformat(t["override_from"]),
+            before_surgery=bool(t.get("before_surgery", False)),
         )
         # Keys the dataclasses do not know (fields a consumer added) are skipped, so a stored
         # document may carry more than to_dict() wrote.

@@ -59,7 +59,7 @@ _PA_PROFILE = "http://hl7.org/fhir/us/physical-activity/StructureDefinition/"
 _VITALS_HEART_RATE = "http://hl7.org/fhir/StructureDefinition/heartrate"
 _HEART_RATE = {"system": _LOINC, "code": "8867-4", "display": "Heart rate"}
 
-_JUDGED = frozenset({"below", "on_track", "above"})
+_JUDGED = frozenset({"pre_operative", "below", "on_track", "above"})
 _COMPLETE = _JUDGED | {"insufficient_data"}
 
 

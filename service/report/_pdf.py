@@ -62,6 +62,7 @@ _STATUS = {
     "above": "above plan",
     "insufficient_data": "too little wear",
     "in_progress": "in progress",
+    "pre_operative": "before surgery",
     "pending": "not judged yet",
     "not_monitored": "not monitored",
 }

@@ -102,6 +102,7 @@ class TargetsOut(_Out):
     cleared: dict[str, bool]
     plan_version: str
     override_from: date | None
+    before_surgery: bool = False
 
 
 class FlagOut(_Out):
@@ -127,7 +128,9 @@ class StoredDayOut(_Out):
     sessions: list[SessionOut]
     heart_rate: HeartRateOut
     targets: TargetsOut
-    status: Literal["in_progress", "insufficient_data", "below", "on_track", "above"]
+    status: Literal[
+        "in_progress", "insufficient_data", "pre_operative", "below", "on_track", "above"
+    ]
     judged: bool
     flags: list[FlagOut]
     analysis_version: str

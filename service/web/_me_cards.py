@@ -35,6 +35,7 @@ _DAY_MARKS = {
     "above": ("!", "more than planned", "over-plan"),
     "below": ("–", "below goal", "below-goal"),
     "in_progress": ("…", "in progress", "in-progress"),
+    "pre_operative": ("○", "before surgery", "pre-operative"),
 }
 _NO_DATA = ("·", "no data", "no-data")
 _COMING = ("", "coming", "coming")
@@ -54,6 +55,8 @@ def over_plan(point: DayPoint | None) -> bool:
     if point is None:
         return False
     t = point.targets
+    if t.get("before_surgery"):
+        return False  # the plan starts on the surgery day
     high, longest = t.get("aerobic_min_high"), t.get("max_session_min")
     codes = {str(f.get("code")) for f in point.summary.get("flags") or ()}
     return (

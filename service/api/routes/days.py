@@ -83,7 +83,8 @@ _STATUSES_DOC = """
 
 A date with a stored judgement is its full summary (as in the example), whose `status` is
 `in_progress` (today, summarised so far: only the rules that can only grow during a day have
-run), `insufficient_data` (too little wear to judge), `below`, `on_track` or `above`.
+run), `insufficient_data` (too little wear to judge), `pre_operative` (a valid day before
+surgery, for the baseline: not judged against the plan), `below`, `on_track` or `above`.
 A date without one is `{"date", "status", "checkins"}` with `status`:
 
 - `pending`: from monitoring start, ended, not judged yet (judged within moments);

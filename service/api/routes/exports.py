@@ -49,7 +49,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "checkins",
     "analysis_version",
 )
-_JUDGED = frozenset({"below", "on_track", "above"})
+_JUDGED = frozenset({"pre_operative", "below", "on_track", "above"})
 
 
 def _figure(value: Any) -> str:
