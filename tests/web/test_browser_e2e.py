@@ -95,7 +95,7 @@ def test_clinician_and_patient_dashboards(demo: RunningDemo, browser: Browser) -
     _log_in(page, demo, demo.clinician)
     expect(page).to_have_url(f"{demo.url}/team")
     rows = page.locator("table.patients tbody tr")
-    expect(rows).to_have_count(4)
+    expect(rows).to_have_count(5)
     top = rows.first
     expect(top).to_contain_text("Urgent alert")
     expect(top).to_contain_text(URGENT_PATIENT)
