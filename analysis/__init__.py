@@ -75,6 +75,7 @@ from analysis.plan import (
     week_since_surgery,
 )
 from analysis.sessions import Session, SessionKind, activity_masks, detect_sessions
+from analysis.sources import SourceChoice, choose_sources
 from analysis.stats import BasicDayStats, active_minute_mask, basic_day_stats
 from analysis.summary import (
     ANALYSIS_VERSION,
@@ -130,6 +131,7 @@ __all__ = [
     "RecoveryModel",
     "Session",
     "SessionKind",
+    "SourceChoice",
     "SurgeryType",
     "Thresholds",
     "Trajectory",
@@ -141,6 +143,7 @@ __all__ = [
     "basic_day_stats",
     "build_minute_grid",
     "build_minute_grid_from_minutes",
+    "choose_sources",
     "detect_sessions",
     "heart_rate_model",
     "load_plan",

@@ -1,15 +1,19 @@
 """Load a patient-day for the analysis: minute rollups (what the worker reads) or raw samples.
 
 The worker reads ``sample_minutes`` (migration 0018; maintained by ingest in the ingest
-transaction): one row per minute of the day and its context window, summed over the patient's
-devices and sensors in the query, at most 1,440 + 2 × 240 rows per 1,440-minute day instead of
-86,400 heart-rate rows at 1 Hz. :func:`load_raw_samples` reads the raw samples as before; the grid
-built from either is the same (tests/service/test_rollup_grid.py), and the benchmark times both.
+transaction): one row per device, sensor and minute of the day and its context window, at most
+a few thousand rows per 1,440-minute day instead of 86,400 heart-rate rows at 1 Hz. Where two
+sources (device, sensor) cover the same minute, :func:`analysis.choose_sources` keeps one per
+kind and minute (the one with the most data; ties: the hub's own devices before imported
+files, then device id, then sensor), so the band and an imported watch file never count a
+walk's steps twice. :func:`load_raw_samples` reads the raw samples, rolled up per source in the
+same way (:func:`service.ingest.rollup.minute_rows`); the grid built from either is the same
+(tests/service/test_rollup_grid.py), and the benchmark times both.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -19,6 +23,8 @@ import numpy.typing as npt
 from psycopg import AsyncConnection, sql
 
 import analysis
+from service.ingest.rollup import minute_rows
+from service.ingest.validate import BikeColumns, CadenceColumns, HeartRateColumns, StepColumns
 from service.worker.columns import fetch_columns
 from service.worker.days import DayBounds
 
@@ -51,17 +57,20 @@ class DayMinutes:
     columns: dict[str, npt.NDArray[Any]]
 
 
-# Per minute, over the patient's devices and sensors; NULL-free (fetch_columns needs that).
+# One row per source (device, sensor) and minute; NULL-free (fetch_columns needs that). The
+# source's rank is its device's place in ``devices`` (the tie order) × 256 + sensor.
 _MINUTES_SQL = (
-    "SELECT minute, sum(hr_count)::int8, sum(hr_sum_bpm)::int8, coalesce(max(hr_max_bpm), 0)::int2,"
-    " sum(steps_nstep)::int8, sum(cadence_count)::int8, sum(cadence_sum_spm), bool_or(running),"
-    " sum(bike_rpm_count)::int8, sum(bike_rpm_sum), sum(bike_power_count)::int8,"
-    " sum(bike_power_sum_w)::int8"
+    "SELECT minute, ((array_position(%(devices)s::uuid[], device_id) - 1) * 256 + sensor)::int8,"
+    " hr_count::int8, hr_sum_bpm, coalesce(hr_max_bpm, 0)::int2,"
+    " steps_nstep, cadence_count::int8, cadence_sum_spm, running,"
+    " bike_rpm_count::int8, bike_rpm_sum, bike_power_count::int8, bike_power_sum_w"
     " FROM sample_minutes WHERE device_id = ANY(%(devices)s)"
-    " AND minute >= %(first)s AND minute < %(end)s GROUP BY minute"
+    " AND minute >= %(first)s AND minute < %(end)s"
 )
+_SENSORS_PER_DEVICE = 256  # sensor is 0 … 255 (migration 0018's CHECK)
 _MINUTES_COLUMNS = [
     ("minute", "timestamptz"),
+    ("source_rank", "int8"),
     ("hr_count", "int8"),
     ("hr_sum_bpm", "int8"),
     ("hr_max_bpm", "int2"),
@@ -77,8 +86,48 @@ _MINUTES_COLUMNS = [
 
 
 async def _device_ids(conn: AsyncConnection[Any], patient_id: UUID) -> list[UUID]:
-    cur = await conn.execute("SELECT id FROM devices WHERE patient_id = %s", (patient_id,))
+    """The patient's devices in tie order: the hub's own (never revoked) first, then by id.
+
+    Imported files' devices are created revoked (service/imports/_pipeline.py)."""
+    cur = await conn.execute(
+        "SELECT id FROM devices WHERE patient_id = %s ORDER BY revoked_at IS NOT NULL, id",
+        (patient_id,),
+    )
     return [row[0] for row in await cur.fetchall()]
+
+
+# Columns of each kind: the kind's rows come from the source chosen for that minute.
+_KIND_COLUMNS = {
+    "steps": ("steps_nstep",),
+    "heart_rate": ("hr_count", "hr_sum_bpm", "hr_max_bpm"),
+    "cadence": ("cadence_count", "cadence_sum_spm", "running"),
+    "bike": ("bike_rpm_count", "bike_rpm_sum", "bike_power_count", "bike_power_sum_w"),
+}
+
+
+def _dense_minutes(
+    rows: dict[str, npt.NDArray[Any]], *, first_s: int, n: int
+) -> dict[str, npt.NDArray[Any]]:
+    """Per-minute columns of ``n`` minutes from ``first_s``, one source per kind and minute."""
+    index = np.rint((rows["minute"] - first_s) / _MINUTE_S).astype(np.int64)
+    inside = (index >= 0) & (index < n)
+    choice = analysis.choose_sources(
+        minute_index=index,
+        source_rank=rows["source_rank"],
+        steps_nstep=np.where(inside, rows["steps_nstep"], 0),
+        hr_count=np.where(inside, rows["hr_count"], 0),
+        cadence_count=np.where(inside, rows["cadence_count"], 0),
+        bike_rpm_count=np.where(inside, rows["bike_rpm_count"], 0),
+    )
+    columns: dict[str, npt.NDArray[Any]] = {}
+    for kind, names in _KIND_COLUMNS.items():
+        chosen = getattr(choice, kind)
+        for name in names:
+            values = rows[name]
+            dense = np.zeros(n, dtype=values.dtype)
+            dense[index[chosen]] = values[chosen]
+            columns[name] = dense
+    return columns
 
 
 async def load_day_samples(
@@ -97,13 +146,9 @@ async def load_day_samples(
         _MINUTES_COLUMNS,
         {"devices": await _device_ids(conn, patient_id), "first": first, "end": end},
     )
-    index = np.rint((rows.pop("minute") - first_s) / _MINUTE_S).astype(np.int64)
-    columns: dict[str, npt.NDArray[Any]] = {}
-    for name, values in rows.items():
-        dense = np.zeros(n, dtype=values.dtype)
-        dense[index] = values
-        columns[name] = dense
-    return DayMinutes(start_s=first_s, n_minutes=n, columns=columns)
+    return DayMinutes(
+        start_s=first_s, n_minutes=n, columns=_dense_minutes(rows, first_s=first_s, n=n)
+    )
 
 
 def build_grid(minutes: DayMinutes, *, start_s: int, n_minutes: int) -> analysis.MinuteGrid:
@@ -133,20 +178,24 @@ def build_grid(minutes: DayMinutes, *, start_s: int, n_minutes: int) -> analysis
     )
 
 
+# Times as µs since 2000-01-01 UTC (exact: extract gives a numeric), the source's rank as in
+# _MINUTES_SQL; NULL-free (fetch_columns needs that).
+_RAW_KEY = (
+    "SELECT ((extract(epoch FROM t) - 946684800) * 1000000)::int8,"  # PG_EPOCH_S
+    " ((array_position(%(devices)s::uuid[], device_id) - 1) * 256 + sensor)::int8"
+)
+_RAW_KEY_COLUMNS = [("t_us", "int8"), ("source_rank", "int8")]
 _RAW_QUERIES: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "hr": ("SELECT t, bpm FROM hr_samples", [("t", "timestamptz"), ("bpm", "int2")]),
-    "steps": (
-        "SELECT t, steps, interval_s FROM step_samples",
-        [("t", "timestamptz"), ("steps", "int4"), ("interval_s", "int4")],
-    ),
+    "hr": (", bpm FROM hr_samples", [("bpm", "int2")]),
+    "steps": (", steps, interval_s FROM step_samples", [("steps", "int4"), ("interval_s", "int4")]),
     "cadence": (
-        "SELECT t, spm, coalesce(running, false) FROM cadence_samples",
-        [("t", "timestamptz"), ("spm", "float4"), ("running", "bool")],
+        ", spm, coalesce(running, false) FROM cadence_samples",
+        [("spm", "float4"), ("running", "bool")],
     ),
     "bike": (
-        # -1 stands for "no power reported" (power_w is optional); NaN for the grid.
-        "SELECT t, rpm, coalesce(power_w, -1)::int2 FROM bike_samples",
-        [("t", "timestamptz"), ("rpm", "float4"), ("power_w", "int2")],
+        # -1 stands for "no power reported" (power_w is optional).
+        ", rpm, coalesce(power_w, -1)::int2 FROM bike_samples",
+        [("rpm", "float4"), ("power_w", "int2")],
     ),
 }
 
@@ -165,30 +214,53 @@ async def load_raw_samples(
         # No ORDER BY: the grid bins samples by minute whatever their order, and sorting 100k rows
         # would spill to disk at the default work_mem.
         query = sql.SQL(
-            select + " WHERE device_id = ANY(%(devices)s) AND t >= %(first)s AND t < %(end)s"
+            _RAW_KEY
+            + select
+            + " WHERE device_id = ANY(%(devices)s) AND t >= %(first)s AND t < %(end)s"
         )
-        out[key] = await fetch_columns(conn, query, columns, params)
+        out[key] = await fetch_columns(conn, query, _RAW_KEY_COLUMNS + columns, params)
+    return out
+
+
+def _raw_minute_rows(samples: dict[str, DaySamples]) -> dict[str, npt.NDArray[Any]]:
+    """Raw samples rolled up per source and minute exactly as ingest rolls them up."""
+    hr, steps, cadence, bike = samples["hr"], samples["steps"], samples["cadence"], samples["bike"]
+    rows = minute_rows(
+        hr=HeartRateColumns(t_us=hr["t_us"], sensor=hr["source_rank"], bpm=hr["bpm"], rr_s=[]),
+        steps=StepColumns(
+            t_us=steps["t_us"],
+            sensor=steps["source_rank"],
+            steps=steps["steps"],
+            interval_s=steps["interval_s"],
+        ),
+        cadence=CadenceColumns(
+            t_us=cadence["t_us"],
+            sensor=cadence["source_rank"],
+            spm=cadence["spm"],
+            running=cadence["running"].tolist(),
+        ),
+        bike=BikeColumns(
+            t_us=bike["t_us"],
+            sensor=bike["source_rank"],
+            rpm=bike["rpm"],
+            power_w=[None if w < 0 else w for w in bike["power_w"].tolist()],
+        ),
+    )
+    out = {f.name: getattr(rows, f.name) for f in fields(rows)}
+    out["source_rank"] = out.pop("sensor")
+    out["minute"] = out.pop("minute_s")
+    out.pop("hr_min_bpm")
     return out
 
 
 def build_grid_from_samples(
     samples: dict[str, DaySamples], *, start_s: int, n_minutes: int
 ) -> analysis.MinuteGrid:
-    """The minute grid of ``n_minutes`` from ``start_s`` binned from raw samples."""
-    hr, steps, cadence, bike = samples["hr"], samples["steps"], samples["cadence"], samples["bike"]
-    power = np.where(bike["power_w"] < 0, np.nan, bike["power_w"].astype(np.float64))
-    return analysis.build_minute_grid(
-        day_start_s=start_s,
+    """The minute grid of ``n_minutes`` from ``start_s`` from raw samples (one source per kind
+    and minute, as :func:`build_grid` takes it from the rollups)."""
+    columns = _dense_minutes(_raw_minute_rows(samples), first_s=start_s, n=n_minutes)
+    return build_grid(
+        DayMinutes(start_s=start_s, n_minutes=n_minutes, columns=columns),
+        start_s=start_s,
         n_minutes=n_minutes,
-        hr_t_s=hr["t"],
-        hr_bpm=hr["bpm"],
-        steps_end_t_s=steps["t"],
-        steps_count=steps["steps"],
-        steps_interval_s=steps["interval_s"],
-        cadence_t_s=cadence["t"],
-        cadence_spm=cadence["spm"],
-        cadence_running=cadence["running"],
-        bike_t_s=bike["t"],
-        bike_rpm=bike["rpm"],
-        bike_power_w=power,
     )

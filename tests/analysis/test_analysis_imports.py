@@ -44,3 +44,4 @@ def test_public_surface_is_curated() -> None:
         analysis.__all__
     )
     assert {"load_recovery", "recovery_trajectory", "recovery_behind"} <= set(analysis.__all__)
+    assert {"choose_sources", "SourceChoice"} <= set(analysis.__all__)
