@@ -37,7 +37,8 @@ def test_disjoint_minutes_keep_every_source() -> None:
     choice = _choose([(0, 0, 50, 10), (1, 1, 60, 0), (2, 2, 0, 5)])
     assert choice.steps.tolist() == [True, True, False]  # a row without steps is never chosen
     assert choice.heart_rate.tolist() == [True, False, True]
-    assert not choice.cadence.any() and not choice.bike.any()
+    assert not choice.cadence.any()
+    assert not choice.bike.any()
 
 
 def test_ties_go_to_the_lower_rank_whatever_the_row_order() -> None:
