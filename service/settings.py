@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     # (`rehab analyze --failed`, GET /v1/admin/worker/failed-days); every other day goes on.
     worker_max_attempts: int = Field(default=5, ge=1, le=100)
     worker_retry_backoff_s: float = Field(default=30.0, ge=0, le=86_400)
+    # Tunable default: a worker claims up to 8 dirty patient-days in one statement (a round of a
+    # few hundred milliseconds; small enough that a killed worker's claims are few).
+    worker_batch_days: int = Field(default=8, ge=1, le=1000)
+    # Tunable default: a day still in progress (today) is recomputed at most once a minute, so a
+    # hub uploading every minute causes one recompute a minute, not one per upload; a day that has
+    # ended is never delayed. 0 recomputes at every change.
+    worker_today_interval_s: float = Field(default=60.0, ge=0, le=86_400)
     # Tunable default: an ingest transaction that loses a deadlock or serialization race is
     # retried 3 times (after 25-150 ms, jittered) before the hub is answered 503 with Retry-After.
     ingest_conflict_retries: int = Field(default=3, ge=0, le=10)

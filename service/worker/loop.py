@@ -24,7 +24,7 @@ import logging
 import time
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
@@ -38,7 +38,7 @@ from service.worker.options import DEFAULT_OPTIONS, WorkerOptions
 from service.worker.recompute import compute_day, store_day
 from service.worker.sweep import queue_ended_days, queue_missing_days, queue_outdated_days
 
-__all__ = ["Worker", "drain", "process_one"]
+__all__ = ["Worker", "drain", "process_batch", "process_one"]
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +51,42 @@ _SWEEP_INTERVAL_S = 60.0
 # retry: failed, tried again after a back-off; set_aside: failed for the last time.
 Outcome = Literal["recomputed", "skipped", "retry", "set_aside"]
 
-_CLAIM_SQL = (
-    "UPDATE dirty_days d SET claimed_at = %(now)s, claimed_by = pg_backend_pid()"
-    " FROM (SELECT q.patient_id, q.day FROM dirty_days q"
-    "  WHERE q.failed_at IS NULL"
-    "   AND (q.next_attempt_at IS NULL OR q.next_attempt_at <= %(now)s)"
-    "   AND (q.claimed_by IS NULL OR q.claimed_at < %(stale)s"
-    "    OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = q.claimed_by))"
-    "  ORDER BY q.queued_at, q.day LIMIT 1 FOR UPDATE OF q SKIP LOCKED) c, patients p"
-    " WHERE d.patient_id = c.patient_id AND d.day = c.day AND p.id = d.patient_id"
-    " RETURNING d.patient_id, d.day, d.generation, d.attempts, p.tz, p.monitoring_from"
-)
+
+def _claim_sql(*, batch_days: int, today_interval_s: float) -> sql.Composed:
+    """The claim statement: up to ``batch_days`` claimable days, oldest first, in one statement.
+
+    With ``today_interval_s`` > 0, a day still in progress in its patient's zone whose summary
+    was computed less than that long ago waits (it stays queued, with one row however often it
+    is dirtied); a day that has ended never waits. The statement takes ``now`` and ``stale``.
+    """
+    today_wait = sql.SQL("")
+    if today_interval_s > 0:
+        # Only a day with a recent in-progress summary looks at its patient's zone (CASE keeps
+        # the order), so that one patient's bad zone never fails the claim of everyone's days.
+        today_wait = sql.SQL(
+            " AND NOT CASE WHEN EXISTS (SELECT 1 FROM daily_summaries s"
+            "  WHERE s.patient_id = q.patient_id AND s.day = q.day AND s.status = 'in_progress'"
+            # The database's clock, the one computed_at was stamped with.
+            "  AND s.computed_at > now() - make_interval(secs => {interval}))"
+            "  THEN q.day >= (%(now)s::timestamptz AT TIME ZONE pq.tz)::date ELSE false END"
+        ).format(interval=sql.Literal(float(today_interval_s)))
+    return sql.SQL(
+        "UPDATE dirty_days d SET claimed_at = %(now)s, claimed_by = pg_backend_pid()"
+        " FROM (SELECT q.patient_id, q.day FROM dirty_days q"
+        "  JOIN patients pq ON pq.id = q.patient_id"
+        "  WHERE q.failed_at IS NULL"
+        "   AND (q.next_attempt_at IS NULL OR q.next_attempt_at <= %(now)s)"
+        "   AND (q.claimed_by IS NULL OR q.claimed_at < %(stale)s"
+        "    OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = q.claimed_by))"
+        "{today_wait}"
+        "  ORDER BY q.queued_at, q.day LIMIT {batch} FOR UPDATE OF q SKIP LOCKED) c, patients p"
+        " WHERE d.patient_id = c.patient_id AND d.day = c.day AND p.id = d.patient_id"
+        " RETURNING d.patient_id, d.day, d.generation, d.attempts, p.tz, p.monitoring_from"
+    ).format(today_wait=today_wait, batch=sql.Literal(int(batch_days)))
+
+
+# One day, every claimable day: the statement of process_one (and the tests).
+_CLAIM_SQL = _claim_sql(batch_days=1, today_interval_s=0)
 
 
 @dataclass(frozen=True)
@@ -75,13 +100,40 @@ class _Claim:
 
 
 async def _claim(
-    conn: AsyncConnection[Any], *, now: datetime, options: WorkerOptions
-) -> _Claim | None:
-    # One autocommit statement: the row lock ends with it.
+    conn: AsyncConnection[Any],
+    *,
+    now: datetime,
+    options: WorkerOptions,
+    batch_days: int = 1,
+    pace_today: bool = False,
+) -> list[_Claim]:
+    """Claim up to ``batch_days`` days in one autocommit statement (the row locks end with it).
+
+    The claims come back in (patient, day) order, so that each patient's days are computed in
+    calendar order and each day's history is fresh.
+    """
     stale = now - timedelta(seconds=options.claim_lease_s)
-    cur = await conn.execute(_CLAIM_SQL, {"now": now, "stale": stale})
+    interval_s = options.today_interval_s if pace_today else 0.0
+    statement = _claim_sql(batch_days=batch_days, today_interval_s=interval_s)
+    cur = await conn.execute(statement, {"now": now, "stale": stale})
+    claims = [_Claim(*row) for row in await cur.fetchall()]
+    return sorted(claims, key=lambda c: (str(c.patient_id), c.day))
+
+
+async def _renew(conn: AsyncConnection[Any], claim: _Claim, *, now: datetime) -> _Claim | None:
+    """Renew a batch's claim just before computing it; None when it was taken over or finished.
+
+    The generation is read again: whatever queued the day since the claim (ingest, or this
+    batch's previous day whose summary changed) committed before the computation starts, so the
+    computation covers it and the day is not computed twice for it.
+    """
+    cur = await conn.execute(
+        "UPDATE dirty_days SET claimed_at = %s WHERE patient_id = %s AND day = %s"
+        " AND claimed_by = pg_backend_pid() RETURNING generation",
+        (now, claim.patient_id, claim.day),
+    )
     row = await cur.fetchone()
-    return None if row is None else _Claim(*row)
+    return None if row is None else replace(claim, generation=row[0])
 
 
 async def _finish(conn: AsyncConnection[Any], claim: _Claim) -> None:
@@ -180,6 +232,17 @@ async def _record_failure(
     return "retry"
 
 
+async def _run_claim(
+    conn: AsyncConnection[Any], claim: _Claim, *, now: datetime, options: WorkerOptions
+) -> Outcome:
+    try:
+        return await _process(conn, claim, now=now, options=options)
+    except Exception as exc:
+        if _connection_lost(conn):
+            raise
+        return await _record_failure(conn, claim, exc, now=now, options=options)
+
+
 async def process_one(
     conn: AsyncConnection[Any],
     *,
@@ -195,15 +258,40 @@ async def process_one(
     patient's today is dropped too (the sweep queues it when it has started).
     """
     now = now if now is not None else datetime.now(UTC)
-    claim = await _claim(conn, now=now, options=options)
-    if claim is None:
+    claims = await _claim(conn, now=now, options=options)
+    if not claims:
         return None
-    try:
-        return await _process(conn, claim, now=now, options=options)
-    except Exception as exc:
-        if _connection_lost(conn):
-            raise
-        return await _record_failure(conn, claim, exc, now=now, options=options)
+    return await _run_claim(conn, claims[0], now=now, options=options)
+
+
+async def process_batch(
+    conn: AsyncConnection[Any],
+    *,
+    now: datetime | None = None,
+    options: WorkerOptions = DEFAULT_OPTIONS,
+    pace_today: bool = False,
+) -> list[Outcome] | None:
+    """Claim up to ``options.batch_days`` days in one statement, compute and finish each in turn.
+
+    None when no day is claimable. With ``pace_today`` (the background worker) a day in progress
+    recomputed less than ``options.today_interval_s`` ago is left queued for a later round. Each day is finished in its own short transaction, as in
+    :func:`process_one`; a day that fails does not stop the others. A broken connection ends the
+    batch: the remaining claims end with the connection's backend and are taken over at once.
+    """
+    now = now if now is not None else datetime.now(UTC)
+    claims = await _claim(
+        conn, now=now, options=options, batch_days=options.batch_days, pace_today=pace_today
+    )
+    if not claims:
+        return None
+    outcomes: list[Outcome] = []
+    for index, claimed in enumerate(claims):
+        # The first was claimed just now; the later ones are renewed before their turn.
+        claim = claimed if index == 0 else await _renew(conn, claimed, now=now)
+        if claim is None:
+            continue
+        outcomes.append(await _run_claim(conn, claim, now=now, options=options))
+    return outcomes
 
 
 async def drain(
@@ -212,20 +300,27 @@ async def drain(
     on_progress: Callable[[int], None] | None = None,
     now: datetime | None = None,
     options: WorkerOptions = DEFAULT_OPTIONS,
+    pace_today: bool = False,
 ) -> int:
-    """Recompute dirty days until none is claimable; return how many were recomputed.
+    """Recompute dirty days, a batch at a time, until none is claimable; return how many were
+    recomputed.
 
     Days waiting for a retry or set aside are left for later, so a failing day never keeps the
-    others waiting. ``now`` stands for the wall clock (tests); it decides which days are still in
-    progress and when a retry is due.
+    others waiting. With ``pace_today`` (the background worker; an explicit drain such as
+    ``rehab analyze`` takes every day) so is a day in progress recomputed less than
+    ``options.today_interval_s`` ago: a later round takes it. ``now`` stands for the wall clock (tests); it decides which
+    days are still in progress and when a retry is due.
     """
     done = 0
     async with pool.connection() as conn:
-        while (outcome := await process_one(conn, now=now, options=options)) is not None:
-            if outcome == "recomputed":
-                done += 1
-                if on_progress is not None:
-                    on_progress(done)
+        while (
+            outcomes := await process_batch(conn, now=now, options=options, pace_today=pace_today)
+        ) is not None:
+            for outcome in outcomes:
+                if outcome == "recomputed":
+                    done += 1
+                    if on_progress is not None:
+                        on_progress(done)
     return done
 
 
@@ -251,7 +346,8 @@ async def _guarded(
 
 
 class Worker:
-    """Runs :func:`drain` whenever ingestion notifies, and every ``options.poll_s`` seconds.
+    """Runs :func:`drain` (``concurrency`` tasks of it) whenever ingestion notifies, and every
+    ``options.poll_s`` seconds.
 
     On start it queues the summaries of older analysis versions. Each round first queues the
     in-progress days that have ended (so a day is judged whole within a round of its end), and
@@ -265,10 +361,14 @@ class Worker:
         url: str,
         *,
         options: WorkerOptions = DEFAULT_OPTIONS,
+        concurrency: int = 1,
     ):
+        if concurrency < 1:
+            raise ValueError("a worker needs at least one task")
         self._pool = pool
         self._url = url
         self._options = options
+        self._concurrency = concurrency
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -298,7 +398,14 @@ class Worker:
                             if time.monotonic() - last_sweep >= _SWEEP_INTERVAL_S:
                                 await _guarded(conn, queue_missing_days)
                                 last_sweep = time.monotonic()
-                        await drain(self._pool, options=self._options)
+                        # Several tasks overlap one task's database waits with another's
+                        # analysis; each claims its own batches.
+                        await asyncio.gather(
+                            *(
+                                drain(self._pool, options=self._options, pace_today=True)
+                                for _ in range(self._concurrency)
+                            )
+                        )
                         # Wake on the first notification or after poll_s, whichever comes first.
                         async for _ in listener.notifies(timeout=poll_s, stop_after=1):
                             pass

@@ -36,6 +36,10 @@ class WorkerOptions:
     # Tunable default: a claim is taken over after 15 minutes even if its database backend still
     # exists (a day takes well under a second; a claim of a killed worker is taken over at once).
     claim_lease_s: float = 900.0
+    # How many dirty days one claim takes (REHAB_WORKER_BATCH_DAYS) and how often at most a day
+    # still in progress is recomputed (REHAB_WORKER_TODAY_INTERVAL_S; 0: at every change).
+    batch_days: int = _default("worker_batch_days")
+    today_interval_s: float = _default("worker_today_interval_s")
 
     def retry_delay(self, failures: int) -> timedelta:
         """The wait after the ``failures``-th failure (1, 2, …) before the next attempt."""
@@ -50,6 +54,8 @@ class WorkerOptions:
             digest_interval_s=settings.notify_digest_interval_s,
             max_attempts=settings.worker_max_attempts,
             retry_backoff_s=settings.worker_retry_backoff_s,
+            batch_days=settings.worker_batch_days,
+            today_interval_s=settings.worker_today_interval_s,
         )
 
 
