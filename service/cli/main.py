@@ -16,6 +16,7 @@ from collector.cli import HUB_COMMANDS, collect
 from collector.cli.simulate import simulate
 from service.api.problems import DatabaseTextFilter
 from service.cli import admin, bench, run
+from service.cli import worker as worker_cli
 from service.cli.analyze import analyze
 from service.cli.context import CliState, err_console
 from service.cli.imports import import_files
@@ -36,6 +37,7 @@ app.add_typer(admin.device_app, name="device")
 app.add_typer(admin.team_app, name="team")
 app.add_typer(bench.app, name="bench")
 run.register(app)
+worker_cli.register(app)
 # The home hub's commands build their own settings (collector/settings.py): a hub has no database.
 app.add_typer(collect.app, name="collect")
 app.command("simulate")(simulate)
