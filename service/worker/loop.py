@@ -59,7 +59,7 @@ def _claim_sql(*, batch_days: int, today_interval_s: float) -> sql.Composed:
     was computed less than that long ago waits (it stays queued, with one row however often it
     is dirtied); a day that has ended never waits. The statement takes ``now`` and ``stale``.
     """
-    today_wait = sql.SQL("")
+    today_wait: sql.Composable = sql.SQL("")
     if today_interval_s > 0:
         # Only a day with a recent in-progress summary looks at its patient's zone (CASE keeps
         # the order), so that one patient's bad zone never fails the claim of everyone's days.
