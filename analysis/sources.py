@@ -7,8 +7,9 @@ walking cadence, bike) and minute:
 
 1. the source (device, sensor) with the most data in that minute wins: steps, the larger count;
    heart rate, cadence and bike, the most samples;
-2. a tie goes to the source ranked first (the caller's stable order: the hub's own devices before
-   imported files, then device id, then sensor);
+2. a tie goes to the source ranked first (the caller's stable order; the worker ranks devices
+   that can upload, the hub's, before revoked ones such as imported files' devices, then by
+   device id, then by sensor);
 3. only the winner's values of that kind are used for that minute; two sources' values of one
    kind are never added up in one minute. Different kinds may come from different sources.
 
