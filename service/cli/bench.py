@@ -54,6 +54,29 @@ def bench_analysis(
         refresh.run(console, server_url=state.database_url(migrate=False), repeats=repeats)
 
 
+@app.command("growth")
+def bench_growth(
+    ctx: typer.Context,
+    stages: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--patient-months", min=1, help="Stored patient-months to measure at (repeatable)."
+        ),
+    ] = None,
+    repeats: Annotated[int, typer.Option(min=3, help="Runs of each operation per stage.")] = 50,
+) -> None:
+    """Refresh and /days of one patient at 10, 100, 1,000 patient-months, next to the first."""
+    from service.bench import growth  # noqa: PLC0415 - benchmarks load only when asked for
+
+    state: CliState = ctx.obj
+    growth.run(
+        console,
+        server_url=state.database_url(migrate=False),
+        stages=stages or growth.DEFAULT_STAGES,
+        repeats=repeats,
+    )
+
+
 @app.command("collector")
 def bench_collector(
     ctx: typer.Context,
