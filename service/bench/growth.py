@@ -8,7 +8,9 @@ alike), and every figure is printed next to the first stage's (the baseline, sam
 - the refresh of one patient-day (:func:`service.worker.recompute_day`: the day's minute rollups,
   the grid, ``analyse_day`` with three weeks of history, the stored summary), and
 - the ``GET /v1/patients/{id}/days`` query for 30 days (:func:`service.summaries.served_days`, the
-  route's whole database work; the HTTP layer does not depend on the database's size).
+  route's whole database work; the HTTP layer does not depend on the database's size), at the
+  client and, from ``EXPLAIN (ANALYZE)`` of the same query, inside PostgreSQL (a sub-millisecond
+  query's client time is mostly round trip and Python).
 
 What is stored, and why:
 
@@ -48,6 +50,7 @@ from service.bench.refresh import DAY, HISTORY_DAYS, TZ, _copy_day
 from service.bench.scratch import bench_patient, scratch_database
 from service.ingest.rollup import backfill_sql
 from service.summaries import served_days
+from service.summaries._store import _DAYS_SQL
 from service.worker import day_bounds, recompute_day
 
 __all__ = ["DEFAULT_STAGES", "run"]
@@ -78,6 +81,7 @@ class StageResult:
     fill_s: float
     refresh_ms: list[float]
     days_ms: list[float]
+    days_server_ms: list[float]
 
 
 def _add_patients(
@@ -175,14 +179,16 @@ def _counts(db_url: str) -> tuple[int, int, int]:
 
 async def _measure(
     targets: Sequence[tuple[str, uuid.UUID]], repeats: int
-) -> list[tuple[list[float], list[float]]]:
+) -> list[tuple[list[float], list[float], list[float]]]:
     """Time each target (database, patient) in alternating rounds, so that noise hits all alike."""
     first = DAY - timedelta(days=_DAYS_WINDOW - 1)
     conns = [await AsyncConnection.connect(url, autocommit=True) for url, _ in targets]
-    out: list[tuple[list[float], list[float]]] = [([], []) for _ in targets]
+    out: list[tuple[list[float], list[float], list[float]]] = [([], [], []) for _ in targets]
     try:
         for rnd in range(_WARMUP_ROUNDS + repeats):
-            for (_, patient_id), conn, (refresh, days) in zip(targets, conns, out, strict=True):
+            for (_, patient_id), conn, (refresh, days, server) in zip(
+                targets, conns, out, strict=True
+            ):
                 started = time.perf_counter()
                 async with conn.transaction():
                     await recompute_day(conn, patient_id=patient_id, tz=TZ, day=DAY)
@@ -193,9 +199,17 @@ async def _measure(
                 )
                 days_ms = (time.perf_counter() - started) * 1000
                 assert len(served) == _DAYS_WINDOW
+                # The same query's execution time inside PostgreSQL (no round trip, no client).
+                cur = await conn.execute(
+                    "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + _DAYS_SQL,
+                    {"patient": patient_id, "first": first, "last": DAY, "today": DAY},
+                )
+                plan = await cur.fetchone()
+                assert plan is not None
                 if rnd >= _WARMUP_ROUNDS:
                     refresh.append(refresh_ms)
                     days.append(days_ms)
+                    server.append(float(plan[0][0]["Execution Time"]))
     finally:
         for conn in conns:
             await conn.close()
@@ -214,7 +228,7 @@ def _table(results: Sequence[StageResult], repeats: int) -> Table:
     )
     for column in ("pt-months", "rollups", "summaries", "MiB", "fill s"):
         table.add_column(column, justify="right")
-    for column in ("refresh p50 ms", "p90", "x", "/days p50 ms", "p90", "x"):
+    for column in ("refresh p50 ms", "p90", "x", "/days p50 ms", "p90", "x", "in server", "x"):
         table.add_column(column, justify="right")
     for r in results:
         table.add_row(
@@ -229,6 +243,8 @@ def _table(results: Sequence[StageResult], repeats: int) -> Table:
             f"{_p(r.days_ms, 50):.2f}",
             f"{_p(r.days_ms, 90):.2f}",
             f"{_p(r.days_ms, 50) / _p(base.days_ms, 50):.2f}",
+            f"{_p(r.days_server_ms, 50):.3f}",
+            f"{_p(r.days_server_ms, 50) / _p(base.days_server_ms, 50):.2f}",
         )
     return table
 
@@ -259,8 +275,8 @@ def run(
         with console.status("measuring (alternating rounds)"):
             timings = asyncio.run(_measure(targets, repeats))
         results = [
-            StageResult(stage, *_counts(url), fill_s, refresh, days)
-            for (stage, fill_s), (url, _), (refresh, days) in zip(
+            StageResult(stage, *_counts(url), fill_s, refresh, days, server)
+            for (stage, fill_s), (url, _), (refresh, days, server) in zip(
                 filled, targets, timings, strict=True
             )
         ]
