@@ -77,6 +77,15 @@ def bench_growth(
     )
 
 
+@app.command("storage")
+def bench_storage(ctx: typer.Context) -> None:
+    """Bytes per patient-month raw and after compress_chunk (needs a TimescaleDB server)."""
+    from service.bench import storage  # noqa: PLC0415 - benchmarks load only when asked for
+
+    state: CliState = ctx.obj
+    storage.run(console, server_url=state.database_url(migrate=False))
+
+
 @app.command("collector")
 def bench_collector(
     ctx: typer.Context,
