@@ -116,6 +116,31 @@ async def test_one_statement_claims_a_batch_and_each_day_is_finished(db_url: str
         assert check.execute("SELECT count(*) FROM daily_summaries").fetchone() == (10,)
 
 
+async def test_a_day_queued_again_by_its_batch_neighbour_is_computed_once(db_url: str) -> None:
+    """The next day, queued again when this day's summary changes, is renewed before it is
+    computed: one computation covers it (not one, then another for the new generation)."""
+    first = _today() - timedelta(days=5)
+    async with await AsyncConnection.connect(db_url, autocommit=True) as conn:
+        team_id = await ensure_team(conn, "scale")
+        patient_id, _ = await _patient(conn, team_id, 0)
+        await conn.execute(
+            "UPDATE patients SET monitoring_from = %s WHERE id = %s", (first, patient_id)
+        )
+    async with make_pool(db_url, make_settings(db_url)) as pool:
+        async with pool.connection() as conn:
+            await queue_days(conn, patient_id=patient_id, first=first, last=first + timedelta(1))
+        assert await drain(pool) == 2
+        async with pool.connection() as conn:
+            # The first day's stored summary differs from what it computes to: it changes.
+            await conn.execute(
+                "UPDATE daily_summaries SET summary = '{}'::jsonb WHERE day = %s", (first,)
+            )
+            await queue_days(conn, patient_id=patient_id, first=first, last=first + timedelta(1))
+        assert await drain(pool) == 2
+    with psycopg.connect(db_url) as check:
+        assert check.execute("SELECT count(*) FROM dirty_days").fetchone() == (0,)
+
+
 async def test_today_is_recomputed_at_most_once_per_interval_and_an_ended_day_never_waits(
     db_url: str,
 ) -> None:
