@@ -138,6 +138,21 @@ async def _served_days(
     return await served_days(conn, patient_id=patient.id, first=first, last=last, today=today)
 
 
+async def served_range(
+    conn: Conn, patient: PatientRecord, first: date | None, last: date | None
+) -> tuple[date, date, list[bytes]]:
+    """The validated range ``first`` … ``last`` (default: the last 30 days) and its served days,
+    one per patient-local date up to the patient's today, oldest first.
+
+    The days, CSV and FHIR routes all read a range through this, so their range rules agree.
+    """
+    today = _today(patient)
+    first, last = _range(patient, first, last, today)
+    last = min(last, today)
+    served = await _served_days(conn, patient, first, last, today) if first <= last else []
+    return first, last, served
+
+
 @router.get(
     "/{patient_id}/days",
     description=_RANGE_DOC + _STATUSES_DOC,
@@ -152,10 +167,7 @@ async def days(
     to: ToQuery = None,
 ) -> Response:
     """Every patient-local day ``from`` … ``to`` (inclusive; default the last 30), with its status."""
-    today = _today(patient)
-    first, last = _range(patient, from_, to, today)
-    last = min(last, today)
-    served = await _served_days(conn, patient, first, last, today) if first <= last else []
+    _, _, served = await served_range(conn, patient, from_, to)
     return Response(b"[%s]" % b", ".join(served), media_type="application/json")
 
 

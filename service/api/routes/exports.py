@@ -14,8 +14,7 @@ from starlette.responses import Response
 
 from service.api.deps import Conn, ScopedPatient
 from service.api.problems import PROBLEM_RESPONSES
-from service.api.routes.days import FromQuery, ToQuery, _range, _today
-from service.summaries import served_days
+from service.api.routes.days import FromQuery, ToQuery, served_range
 
 __all__ = ["CSV_COLUMNS", "day_row", "router"]
 
@@ -121,14 +120,7 @@ async def days_csv(
     to: ToQuery = None,
 ) -> Response:
     """The patient's days as CSV (a header row, then one row per date)."""
-    today = _today(patient)
-    first, last = _range(patient, from_, to, today)
-    last = min(last, today)
-    served = (
-        await served_days(conn, patient_id=patient.id, first=first, last=last, today=today)
-        if first <= last
-        else []
-    )
+    first, last, served = await served_range(conn, patient, from_, to)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

@@ -10,9 +10,8 @@ from starlette.responses import Response
 
 from service.api.deps import Conn, ScopedPatient
 from service.api.problems import PROBLEM_RESPONSES
-from service.api.routes.days import FromQuery, ToQuery, _range, _today
+from service.api.routes.days import FromQuery, ToQuery, served_range
 from service.fhir import FHIR_JSON, build_bundle
-from service.summaries import served_days
 
 router = APIRouter(prefix="/v1/patients", tags=["export"], responses=PROBLEM_RESPONSES)
 
@@ -38,13 +37,6 @@ async def fhir_bundle(
     to: ToQuery = None,
 ) -> Response:
     """The patient's daily Observations as a FHIR R4 Bundle."""
-    today = _today(patient)
-    first, last = _range(patient, from_, to, today)
-    last = min(last, today)
-    served = (
-        await served_days(conn, patient_id=patient.id, first=first, last=last, today=today)
-        if first <= last
-        else []
-    )
+    _, _, served = await served_range(conn, patient, from_, to)
     bundle = build_bundle(patient=patient, documents=[orjson.loads(d) for d in served])
     return Response(orjson.dumps(bundle), media_type=FHIR_JSON)
