@@ -18,6 +18,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.web import (
+    _exports,
     _import_upload,
     _login,
     _me,
@@ -40,5 +41,6 @@ for _module in (
     _me,
     _me_checkin,
     _import_upload,
+    _exports,
 ):
     router.include_router(_module.router)

@@ -17,6 +17,7 @@ from service.patients import PatientRecord, list_plan_overrides
 from service.trajectory import trajectory_of
 from service.web._charts import hr_chart, progression_chart, steps_chart
 from service.web._data import DayPoint, device_status, hr_minutes, local_today, summaries
+from service.web._exports import export_links
 from service.web._guard import web_errors
 from service.web._html import Html, el, void
 from service.web._import_upload import upload_form
@@ -161,6 +162,7 @@ async def render_patient_page(
             class_="muted",
         ),
         hub_line(devices, now),
+        export_links(pid),
         class_="page-head",
     )
     banners = [

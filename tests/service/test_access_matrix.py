@@ -209,6 +209,12 @@ def test_a_route_without_an_access_rule_stops_the_app() -> None:
 
 
 # Valid forms of the page routes that take one (the CSRF token is added per caller).
+#: Page routes that answer a document rather than a page when access is granted.
+DOCUMENT_PAGES = {
+    "/patients/{pid}/report.pdf": "application/pdf",
+    "/patients/{pid}/days.csv": "text/csv",
+}
+
 FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/me/checkin"): {"pain_0_10": "2", "stretching_sessions": "1"},
     ("POST", "/patients/{pid}/alerts/{alert_id}/{verb}"): {"note": "called, resting"},
@@ -335,7 +341,14 @@ async def test_every_page_answers_per_policy(world: World) -> None:
             ):
                 failures.append(f"{method} {path} as {caller}: {response.status_code} {got}")
             if response.status_code != 303:
-                assert response.headers["content-type"].startswith("text/html"), (path, caller)
+                # Refusals are pages; a granted document route answers its document.
+                kind = (
+                    DOCUMENT_PAGES.get(path, "text/html") if response.status_code == 200 else None
+                )
+                assert response.headers["content-type"].startswith(kind or "text/html"), (
+                    path,
+                    caller,
+                )
             if caller in ("expired", "revoked"):
                 assert "expired" in (got or response.text), (method, path, caller)
             recorded = await _access_entries(audit, after=before, action=f"{method} {path}")
