@@ -38,6 +38,7 @@ FlagCode = Literal[
     "BELOW_TARGET_STREAK",
     "NO_DATA",
     "RESTING_HR_RISE",
+    "RECOVERY_BEHIND",
 ]
 FLAG_CODES: tuple[FlagCode, ...] = (
     "HR_OVER_LIMIT",
@@ -48,6 +49,8 @@ FLAG_CODES: tuple[FlagCode, ...] = (
     "BELOW_TARGET_STREAK",
     "NO_DATA",
     "RESTING_HR_RISE",
+    # Judged on a week since surgery, not on a day: raised by analysis.trajectory.
+    "RECOVERY_BEHIND",
 )
 EvidenceValue = str | int | float | bool | None
 

@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 
 from analysis._recovery_model import RecoveryModel, load_recovery
 from analysis.errors import InputError
-from analysis.flags import EvidenceValue
+from analysis.flags import EvidenceValue, Flag
 from analysis.plan import DAYS_PER_WEEK
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
     "DayFigures",
     "DaySteps",
     "Milestone",
-    "RecoveryFinding",
     "Trajectory",
     "TrajectoryWeek",
     "preoperative_baseline",
@@ -154,25 +153,6 @@ class Milestone:
     met_week: int | None
     due_week: int | None
     expected_by: date | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class RecoveryFinding:
-    """``RECOVERY_BEHIND``: the shape of a flag (code, severity, message, evidence)."""
-
-    code: str
-    severity: str
-    message: str
-    evidence: Mapping[str, EvidenceValue]
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-safe representation."""
-        return {
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-            "evidence": dict(self.evidence),
-        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -457,7 +437,7 @@ def _behind_now(
 
 def recovery_behind(
     *, trajectory: Trajectory, week: int, model: RecoveryModel | None = None
-) -> RecoveryFinding | None:
+) -> Flag | None:
     """``RECOVERY_BEHIND`` when its condition starts with the completed ``week``, else ``None``.
 
     It starts when ``week`` completes a run of ``behind_consecutive_weeks`` complete weeks below
@@ -506,7 +486,7 @@ def recovery_behind(
         "baseline_source": trajectory.baseline.source if trajectory.baseline else None,
         "recovery_version": trajectory.version,
     }
-    return RecoveryFinding(
-        code=RECOVERY_BEHIND, severity="info", message=message,
+    return Flag(
+        code="RECOVERY_BEHIND", severity="info", message=message,
         evidence=MappingProxyType(evidence),
     )  # fmt: skip

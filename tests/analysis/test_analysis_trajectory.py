@@ -67,7 +67,7 @@ def _trajectory(days: list[DaySteps], *, post_days: int, **kw: Any) -> analysis.
     )
 
 
-def _flags(t: analysis.Trajectory) -> dict[int, analysis.RecoveryFinding]:
+def _flags(t: analysis.Trajectory) -> dict[int, analysis.Flag]:
     out = {}
     for w in t.weeks:
         found = recovery_behind(trajectory=t, week=w.week)
