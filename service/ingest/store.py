@@ -12,11 +12,12 @@ The minute rollups (``sample_minutes``, migration 0018) get what the insert stor
 transaction: the whole batch on the COPY path, the rows ``INSERT … RETURNING`` gave back on the
 de-duplicating path, so a duplicate never counts twice (service.ingest.rollup).
 
-Lock order (the same for every writer; migration 0017 lists it): the patient's row, then sample
-rows in primary-key order (each table's rows sorted by (sensor, t), tables in the order of
-:data:`_KINDS`), then the rollup rows in (sensor, minute) order, then ``dirty_days`` rows in
-(patient_id, day) order, then the device's row. So two overlapping batches of one device, or a batch and the worker, never wait for each other in a
-circle. A transaction that still loses a deadlock or serialization race (another writer outside
+Lock order (the same for every writer; migration 0017 lists it): the patient's row, taken by the
+transaction's first statement, then sample rows in primary-key order (each table's rows sorted by
+(sensor, t), tables in the order of :data:`_KINDS`), then the rollup rows in (sensor, minute)
+order, then ``dirty_days`` rows in (patient_id, day) order, then the device's row. So two
+overlapping batches of one device, a batch and an edit of the patient, or a batch and the worker,
+never wait for each other in a circle. A transaction that still loses a deadlock or serialization race (another writer outside
 this order) is retried a few times; if it keeps losing, the caller gets the database error, which
 the API answers 503 with ``Retry-After``.
 """
@@ -229,10 +230,15 @@ async def _store_deduplicated(
     return sum(len(c) for c in stored), hours
 
 
+# The first statement of every ingest transaction: the patient's row, the lock order's first step
+# (migration 0017), before any sample or rollup row. FOR NO KEY UPDATE does not block the
+# foreign-key checks of other writers, nor the worker's FOR KEY SHARE; it does serialise the
+# batches of one patient's devices with each other and with an edit of the patient.
+_LOCK_PATIENT_SQL = "SELECT 1 FROM patients WHERE id = %s FOR NO KEY UPDATE"
+
 # What every stored batch finishes with, in one round trip:
-# - lock the patient's row first (FOR NO KEY UPDATE: it does not block the foreign-key checks of
-#   other writers), the lock order's first step, and lower the patient's monitoring start when
-#   the batch holds older samples (written only then);
+# - read the patient's row (locked by _LOCK_PATIENT_SQL at the start of the transaction) and
+#   lower the patient's monitoring start when the batch holds older samples (written only then);
 # - queue the patient-local days its new samples touch (and their neighbours), and every day
 #   without a summary between the patient's previous summarised or queued day and the batch's
 #   newest day, so that a gap is judged as soon as the data after it is. A batch of old data
@@ -260,7 +266,7 @@ _FINISH_SQL = (
     " FROM patients, LATERAL (SELECT (now() AT TIME ZONE %(tz)s)::date AS today,"
     "  (%(first)s::timestamptz AT TIME ZONE %(tz)s)::date AS first_day,"
     "  (%(last)s::timestamptz AT TIME ZONE %(tz)s)::date AS last_day) b"
-    " WHERE id = %(patient)s FOR NO KEY UPDATE OF patients),"
+    " WHERE id = %(patient)s),"
     " monitoring AS ("
     " UPDATE patients p SET monitoring_from = pt.from_day FROM pt WHERE p.id = %(patient)s"
     " AND (p.monitoring_from IS NULL OR p.monitoring_from > pt.from_day)),"
@@ -354,11 +360,13 @@ async def _store(
 ) -> IngestResult:
     try:
         async with conn.transaction():
+            await conn.execute(_LOCK_PATIENT_SQL, (patient_id,))
             hours = await _store_new(conn, device_id, per_table)
             accepted = batch.n_samples
             await _finish(conn, device_id, patient_id, tz, batch, accepted, hours, span)
     except errors.UniqueViolation:
         async with conn.transaction():
+            await conn.execute(_LOCK_PATIENT_SQL, (patient_id,))
             accepted, hours = await _store_deduplicated(conn, device_id, per_table)
             await _finish(conn, device_id, patient_id, tz, batch, accepted, hours, span)
     return IngestResult(accepted=accepted, duplicates=batch.n_samples - accepted)
