@@ -6,15 +6,17 @@ The builder is pure: it takes the patient and the served day documents (``GET /d
 
 Mapping (one Observation per patient, code and local day):
 
-- steps per day, LOINC 41950-7, UCUM ``/d``, category ``activity``: judged days only;
+- steps per day, LOINC 41950-7, UCUM ``/d``, category ``activity``, profile
+  ``pa-observation-time-measure``: judged days only;
 - exercise minutes per day (the aerobic minutes in sessions, the figure the plan judges), LOINC
-  55411-3, UCUM ``min/d``, category ``activity``: judged days only;
+  55411-3, UCUM ``min/d``, category ``activity``, profile ``pa-observation-activity-measure``
+  (the IG binds 55411-3 to its activity-based codes): judged days only;
 - resting heart rate, LOINC 40443-4 (with 8867-4, which the vital-signs heart-rate profile
-  requires), UCUM ``/min``, category ``vital-signs``: complete days whose resting rate was
-  measured that day (``resting_source`` ``estimated``; a setting or the recent days' median is
-  not that day's observation);
-- maximum heart rate of the day, LOINC 8873-2 (with 8867-4), UCUM ``/min``, ``vital-signs``:
-  complete days with heart rate.
+  requires), UCUM ``/min``, category ``vital-signs``, profile ``heartrate``: complete days whose
+  resting rate was measured that day (``resting_source`` ``estimated``; a setting or the recent
+  days' median is not that day's observation);
+- maximum heart rate of the day, LOINC 8873-2 (with 8867-4), UCUM ``/min``, ``vital-signs``,
+  profile ``heartrate``: complete days with heart rate.
 
 A day in progress (the patient's today) carries nothing: its totals can still grow. Every
 Observation's ``effectivePeriod`` is its local day, start and end with the patient's UTC offset.
@@ -26,7 +28,7 @@ repeated export updates the same resources instead of adding new ones.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -55,17 +57,45 @@ _LOINC = "http://loinc.org"
 _UCUM = "http://unitsofmeasure.org"
 _CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 _PA_CODES = "http://hl7.org/fhir/us/physical-activity/CodeSystem/pa-temporary-codes"
+# HL7 Physical Activity IG 1.0.0 (STU 1) profiles, canonical URLs as published: 41950-7 is in
+# its time-based value set (pa-observation-code-time), 55411-3 in its activity-based one
+# (pa-observation-code-activity).
 _PA_PROFILE = "http://hl7.org/fhir/us/physical-activity/StructureDefinition/"
+_PA_TIME_MEASURE = _PA_PROFILE + "pa-observation-time-measure"
+_PA_ACTIVITY_MEASURE = _PA_PROFILE + "pa-observation-activity-measure"
+# FHIR R4 vital-signs heart-rate profile; it requires the 8867-4 coding beside the measure's own.
 _VITALS_HEART_RATE = "http://hl7.org/fhir/StructureDefinition/heartrate"
 _HEART_RATE = {"system": _LOINC, "code": "8867-4", "display": "Heart rate"}
+_CATEGORY_DISPLAY = {"activity": "Activity", "vital-signs": "Vital Signs"}
 
 _JUDGED = frozenset({"pre_operative", "below", "on_track", "above"})
 _COMPLETE = _JUDGED | {"insufficient_data"}
 
 
+def _judged(field: str) -> Callable[[Mapping[str, Any]], float | None]:
+    def read(document: Mapping[str, Any]) -> float | None:
+        value: float | None = document.get(field)
+        return value if document.get("status") in _JUDGED else None
+
+    return read
+
+
+def _heart_rate(field: str, *, measured: bool) -> Callable[[Mapping[str, Any]], float | None]:
+    """``heart_rate[field]``; with ``measured``, only a rate estimated from the day itself."""
+
+    def read(document: Mapping[str, Any]) -> float | None:
+        heart_rate: Mapping[str, Any] = document.get("heart_rate") or {}
+        if measured and heart_rate.get("resting_source") != "estimated":
+            return None
+        value: float | None = heart_rate.get(field)
+        return value
+
+    return read
+
+
 @dataclass(frozen=True, kw_only=True)
 class Measure:
-    """One daily Observation kind: its LOINC code, unit and where it comes from."""
+    """One daily Observation kind: its LOINC code, unit, profile and where it comes from."""
 
     key: str
     loinc: str
@@ -73,46 +103,28 @@ class Measure:
     ucum: str
     unit: str
     category: str
-    profile: str | None
+    profile: str
+    read: Callable[[Mapping[str, Any]], float | None]
+
+    def value(self, document: Mapping[str, Any]) -> float | None:
+        """This measure's figure in a served day document; ``None`` when the day has none."""
+        return self.read(document) if document.get("status") in _COMPLETE else None
 
 
-MEASURES: tuple[Measure, ...] = (
-    Measure(
-        key="steps",
-        loinc="41950-7",
-        display="Number of steps in 24 hour Measured",
-        ucum="/d",
-        unit="steps/day",
-        category="activity",
-        profile=_PA_PROFILE + "pa-observation-steps-by-day",
-    ),
-    Measure(
-        key="exercise_minutes",
-        loinc="55411-3",
-        display="Exercise duration",
-        ucum="min/d",
-        unit="min/day",
-        category="activity",
-        profile=None,
-    ),
-    Measure(
-        key="resting_heart_rate",
-        loinc="40443-4",
-        display="Heart rate --resting",
-        ucum="/min",
-        unit="beats/minute",
-        category="vital-signs",
-        profile=_VITALS_HEART_RATE,
-    ),
-    Measure(
-        key="max_heart_rate",
-        loinc="8873-2",
-        display="Heart rate 24 hour maximum",
-        ucum="/min",
-        unit="beats/minute",
-        category="vital-signs",
-        profile=_VITALS_HEART_RATE,
-    ),
+_FIELDS = ("key", "loinc", "display", "ucum", "unit", "category", "profile", "read")
+# key, LOINC, display, UCUM, unit, category, profile, figure in the served day document
+_TABLE: tuple[tuple[Any, ...], ...] = (
+    ("steps", "41950-7", "Number of steps in 24 hour Measured", "/d", "steps/day",
+     "activity", _PA_TIME_MEASURE, _judged("steps")),
+    ("exercise_minutes", "55411-3", "Exercise duration", "min/d", "min/day",
+     "activity", _PA_ACTIVITY_MEASURE, _judged("aerobic_minutes")),
+    ("resting_heart_rate", "40443-4", "Heart rate --resting", "/min", "beats/minute",
+     "vital-signs", _VITALS_HEART_RATE, _heart_rate("resting_bpm", measured=True)),
+    ("max_heart_rate", "8873-2", "Heart rate 24 hour maximum", "/min", "beats/minute",
+     "vital-signs", _VITALS_HEART_RATE, _heart_rate("max_bpm", measured=False)),
+)  # fmt: skip
+MEASURES: tuple[Measure, ...] = tuple(
+    Measure(**dict(zip(_FIELDS, row, strict=True))) for row in _TABLE
 )
 
 
@@ -135,24 +147,6 @@ def _period(day: date, zone: ZoneInfo) -> dict[str, str]:
     }
 
 
-def _value(measure: Measure, document: Mapping[str, Any]) -> float | None:
-    status = document.get("status")
-    if status not in _COMPLETE:
-        return None
-    heart_rate: Mapping[str, Any] = document.get("heart_rate") or {}
-    if measure.key == "steps":
-        return document.get("steps") if status in _JUDGED else None
-    if measure.key == "exercise_minutes":
-        return document.get("aerobic_minutes") if status in _JUDGED else None
-    if measure.key == "resting_heart_rate":
-        if heart_rate.get("resting_source") != "estimated":
-            return None
-        value: float | None = heart_rate.get("resting_bpm")
-        return value
-    max_bpm: float | None = heart_rate.get("max_bpm")
-    return max_bpm
-
-
 def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(float(value), 1)
 
@@ -169,19 +163,20 @@ def _observation(
                 {
                     "system": _CATEGORY,
                     "code": measure.category,
-                    "display": "Activity" if measure.category == "activity" else "Vital Signs",
+                    "display": _CATEGORY_DISPLAY[measure.category],
                 }
             ]
         }
     ]
-    if measure.category == "activity":
+    if measure.category == "activity":  # the IG's second required category
         categories.append({"coding": [{"system": _PA_CODES, "code": "PhysicalActivity"}]})
     else:
-        coding.append(dict(_HEART_RATE))  # the vital-signs heart-rate profile's code
+        coding.append(dict(_HEART_RATE))
     subject = {"reference": f"urn:uuid:{patient.id}"}
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": resource_id,
+        "meta": {"profile": [measure.profile]},
         "identifier": [{"system": OBSERVATION_SYSTEM, "value": key}],
         "status": "final",
         "category": categories,
@@ -196,8 +191,6 @@ def _observation(
             "code": measure.ucum,
         },
     }
-    if measure.profile:
-        resource["meta"] = {"profile": [measure.profile]}
     return {"fullUrl": f"urn:uuid:{resource_id}", "resource": resource}
 
 
@@ -239,7 +232,7 @@ def build_bundle(
     for document in documents:
         day = date.fromisoformat(str(document["date"]))
         for measure in MEASURES:
-            value = _value(measure, document)
+            value = measure.value(document)
             if value is not None:
                 entries.append(_observation(measure, patient, day, value))
     stamp = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")

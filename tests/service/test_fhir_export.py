@@ -10,11 +10,14 @@ from tests.fixtures.service import World
 from tests.service.export_data import DAYS, WALK_MIN, seed_week
 
 RANGE = {"from": "2026-03-08", "to": "2026-03-12"}
+_PA = "http://hl7.org/fhir/us/physical-activity/StructureDefinition/"
+_HEART_RATE = "http://hl7.org/fhir/StructureDefinition/heartrate"
+# LOINC code: UCUM unit, category, profile (the Physical Activity IG's and the vital-signs one)
 EXPECTED = {
-    "41950-7": ("/d", "activity"),
-    "55411-3": ("min/d", "activity"),
-    "40443-4": ("/min", "vital-signs"),
-    "8873-2": ("/min", "vital-signs"),
+    "41950-7": ("/d", "activity", _PA + "pa-observation-time-measure"),
+    "55411-3": ("min/d", "activity", _PA + "pa-observation-activity-measure"),
+    "40443-4": ("/min", "vital-signs", _HEART_RATE),
+    "8873-2": ("/min", "vital-signs", _HEART_RATE),
 }
 
 
@@ -44,13 +47,16 @@ async def test_bundle_validates_and_maps_codes_units_and_days(world: World) -> N
     for obs in observations:
         loinc = obs["code"]["coding"][0]
         assert loinc["system"] == "http://loinc.org"
-        unit, category = EXPECTED[loinc["code"]]
+        unit, category, profile = EXPECTED[loinc["code"]]
+        assert obs["meta"]["profile"] == [profile]
         assert obs["valueQuantity"]["system"] == "http://unitsofmeasure.org"
         assert obs["valueQuantity"]["code"] == unit
         assert obs["category"][0]["coding"][0]["code"] == category
         assert obs["subject"]["reference"] == f"urn:uuid:{world.patient_id}"
         if category == "vital-signs":  # the heart-rate profile's code comes along
             assert {"8867-4"} <= {c["code"] for c in obs["code"]["coding"]}
+        else:  # the Physical Activity IG's two required categories
+            assert obs["category"][1]["coding"][0]["code"] == "PhysicalActivity"
         day = obs["effectivePeriod"]["start"][:10]
         by_code[f"{loinc['code']}/{day}"] = obs
     # Only the three days with data are complete days with figures; 03-08 and 03-12 are not.
