@@ -56,6 +56,13 @@ Data files (read-only, versioned): ``data/plan.json`` (:func:`load_plan`) and
 from __future__ import annotations
 
 from analysis._recovery_model import BandWeek, RecoveryModel, load_recovery, recovery_from_mapping
+from analysis.activities import (
+    ACTIVITY_KINDS,
+    ActivityKind,
+    DeclaredActivity,
+    DeclaredMasks,
+    declared_masks,
+)
 from analysis.config import Thresholds, load_thresholds, thresholds_from_mapping
 from analysis.engine import analyse_day
 from analysis.errors import AnalysisError, InputError, PlanError
@@ -99,10 +106,12 @@ from analysis.trajectory import (
 from analysis.weekly import WeekProgress, weekly_progress
 
 __all__ = [
+    "ACTIVITY_KINDS",
     "ANALYSIS_VERSION",
     "FLAG_CODES",
     "NSTEPS_PER_STEP",
     "RECOVERY_BEHIND",
+    "ActivityKind",
     "AnalysisError",
     "Approach",
     "BandWeek",
@@ -114,6 +123,8 @@ __all__ = [
     "DaySteps",
     "DaySummary",
     "DayTargets",
+    "DeclaredActivity",
+    "DeclaredMasks",
     "Flag",
     "FlagCode",
     "HeartRateModel",
@@ -142,6 +153,7 @@ __all__ = [
     "build_minute_grid",
     "build_minute_grid_from_minutes",
     "choose_sources",
+    "declared_masks",
     "detect_sessions",
     "heart_rate_model",
     "load_plan",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from types import MappingProxyType
 
@@ -10,6 +10,7 @@ import numpy as np
 
 from analysis import _day_rules, _history_rules
 from analysis._context import extend_grid
+from analysis.activities import DeclaredActivity, declared_masks
 from analysis.config import Thresholds, load_thresholds
 from analysis.flags import Flag, hr_over_limit_flag
 from analysis.grid import MinuteGrid
@@ -34,6 +35,7 @@ def analyse_day(
     previous_grid: MinuteGrid | None = None,
     next_grid: MinuteGrid | None = None,
     day_complete: bool = True,
+    activities: Sequence[DeclaredActivity] = (),
 ) -> DaySummary:
     """Analyse one patient-local day.
 
@@ -61,6 +63,11 @@ def analyse_day(
         ``in_progress``, the figures are those so far, and only the rules that can only grow
         during a day run (``HR_OVER_LIMIT``, ``SESSION_TOO_LONG``, ``DAILY_OVER_TARGET``,
         ``HIGH_IMPACT_BEFORE_CLEARANCE``).
+    activities
+        Activities declared by the patient's devices (a watch's cycling workout, a FIT ride)
+        that touch the day or its neighbours' context: a declared ride's worn minutes without
+        crank cadence are biking, a declared walk is walking (see :mod:`analysis.activities`).
+        Without any, the day is analysed as before.
 
     Returns
     -------
@@ -121,7 +128,9 @@ def analyse_day(
         next_grid=next_grid,
         context_min=th.sessions.neighbour_context_min,
     )
-    masks = activity_masks(wide, thresholds=th.sessions)
+    masks = activity_masks(
+        wide, thresholds=th.sessions, declared=declared_masks(wide, activities=activities)
+    )
     sessions = detect_sessions(
         wide,
         masks=masks,

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis._runs import fill_short_gaps, mask_runs
+from analysis.activities import DeclaredMasks
 from analysis.config import SessionThresholds
 from analysis.grid import SECONDS_PER_MINUTE, MinuteGrid
 
@@ -39,8 +40,8 @@ class Session:
     steps
         Steps inside the bout (rounded).
     cadence_mean_per_min, cadence_max_per_min
-        Mean and maximum cadence over the active minutes: steps/min on foot, crank
-        revolutions/min on the bike.
+        Mean and maximum cadence over the active minutes with cadence: steps/min on foot, crank
+        revolutions/min on the bike (0 when only a declared activity made them active).
     hr_mean_bpm, hr_max_bpm
         Mean (sample-weighted) and maximum heart rate, beats/min (``None`` without heart rate).
     minutes_above_limit
@@ -71,7 +72,9 @@ class ActivityMasks:
     running: BoolArray
 
 
-def activity_masks(grid: MinuteGrid, *, thresholds: SessionThresholds) -> ActivityMasks:
+def activity_masks(
+    grid: MinuteGrid, *, thresholds: SessionThresholds, declared: DeclaredMasks | None = None
+) -> ActivityMasks:
     """Classify each worn minute as on foot, on the bike, and running.
 
     Parameters
@@ -80,6 +83,10 @@ def activity_masks(grid: MinuteGrid, *, thresholds: SessionThresholds) -> Activi
         Minute grid (possibly extended with neighbouring days).
     thresholds
         Session thresholds (cadences in steps/min and rev/min).
+    declared
+        Minutes inside activities declared by a device (:func:`analysis.activities.
+        declared_masks`): they fill in where the kind's own sensor is missing (see
+        :mod:`analysis.activities`); ``None``: none.
 
     Returns
     -------
@@ -90,6 +97,14 @@ def activity_masks(grid: MinuteGrid, *, thresholds: SessionThresholds) -> Activi
         bike = grid.worn & (grid.bike_rpm >= thresholds.bike_min_rpm)
         foot = grid.worn & ~bike & (grid.cadence_spm >= thresholds.walk_min_cadence_spm)
         running = foot & ((grid.cadence_spm >= thresholds.running_min_cadence_spm) | grid.running)
+    if declared is None:
+        return ActivityMasks(foot=foot, bike=bike, running=running)
+    # A declared ride pedals where no crank cadence was measured, and wins over its steps.
+    bike = bike | (grid.worn & declared.bike & np.isnan(grid.bike_rpm))
+    on_foot = declared.walk | declared.run
+    foot = (foot | (grid.worn & on_foot & np.isnan(grid.cadence_spm))) & ~bike & ~declared.bike
+    # A declared walk is walking at any cadence; the on-foot minutes of a declared run run.
+    running = (running & foot & ~declared.walk) | (foot & declared.run)
     return ActivityMasks(foot=foot, bike=bike, running=running)
 
 
@@ -167,13 +182,17 @@ def _describe(
     idx = np.repeat(starts - bounds, lengths) + np.arange(int(lengths.sum()))
     bike_row = np.repeat(is_bike, lengths)
     act = np.where(bike_row, masks.bike[idx], masks.foot[idx])
-    cad = np.where(act, np.where(bike_row, grid.bike_rpm[idx], grid.cadence_spm[idx]), 0.0)
+    cad = np.where(act, np.where(bike_row, grid.bike_rpm[idx], grid.cadence_spm[idx]), np.nan)
+    # Minutes active by a declared activity alone have no cadence: the mean is over the others.
+    has_cad = np.isfinite(cad)
+    cad = np.where(has_cad, cad, 0.0)
     hr_count = grid.hr_count[idx]
     has_hr = hr_count > 0
     hr_mean = grid.hr_mean_bpm[idx]
     n_active = np.add.reduceat(act.astype(np.int64), bounds)
     n_running = np.add.reduceat((masks.running[idx] & ~bike_row).astype(np.int64), bounds)
     cad_sum = np.add.reduceat(cad, bounds)
+    cad_n = np.add.reduceat(has_cad.astype(np.int64), bounds)
     cad_max = np.maximum.reduceat(cad, bounds)
     steps = np.add.reduceat(grid.steps[idx], bounds)
     hr_n = np.add.reduceat(hr_count, bounds)
@@ -197,7 +216,7 @@ def _describe(
                 active_minutes=int(n_active[i]),
                 running_minutes=int(n_running[i]),
                 steps=round(float(steps[i])),
-                cadence_mean_per_min=float(cad_sum[i] / n_active[i]) if n_active[i] else 0.0,
+                cadence_mean_per_min=float(cad_sum[i] / cad_n[i]) if cad_n[i] else 0.0,
                 cadence_max_per_min=float(cad_max[i]),
                 hr_mean_bpm=float(hr_sum[i] / hr_n[i]) if hr_n[i] else None,
                 hr_max_bpm=float(hr_max[i]) if hr_n[i] else None,

@@ -28,7 +28,9 @@ _C = TypeVar("_C", bound=str)
 
 #: Version of the analysis code; stamped on every summary (derived data is recomputable).
 # 2.1.0: the heart rate's lowest minute mean (``min_bpm``); times stored once, as ISO-8601 UTC.
-ANALYSIS_VERSION = "analysis-2.1.0"
+# 2.2.0: activities declared by a device (a ride, a walk) inform session detection
+# (:mod:`analysis.activities`); a session's mean cadence is over its minutes with cadence.
+ANALYSIS_VERSION = "analysis-2.2.0"
 
 #: ``in_progress``: the day has not ended (only rules that can only grow during a day ran);
 #: ``insufficient_data``: too little wear to judge; ``pre_operative``: a valid day before surgery
