@@ -81,8 +81,15 @@ _COMMANDS = {
 
 
 async def _measure(
-    console: Console, *, n_devices: int, duration_s: float, work: Path, command: str
+    console: Console,
+    *,
+    n_devices: int,
+    duration_s: float,
+    work: Path,
+    command: str,
+    rehab: Path | None = None,
 ) -> int:
+    argv = (str(rehab), "collect", "run") if rehab else _COMMANDS[command]
     devices = simulated_devices(n_devices)
     with (
         _database_server() as server_url,
@@ -116,9 +123,7 @@ async def _measure(
         )
         log_path = work / "collect.log"
         with log_path.open("wb") as log:
-            process = await asyncio.create_subprocess_exec(
-                *_COMMANDS[command], env=env, stdout=log, stderr=log
-            )
+            process = await asyncio.create_subprocess_exec(*argv, env=env, stdout=log, stderr=log)
         try:
             deadline = time.monotonic() + _CONNECT_LIMIT_S
             while not all(p.device.connected for p in bluez.peripherals.values()):
@@ -140,9 +145,7 @@ async def _measure(
         with Outbox(state_dir / "outbox.sqlite3") as outbox:
             waiting = outbox.status().depth_samples
         await asyncio.to_thread(service.stop)
-    print_footprint(
-        console, footprint, what=f"{' '.join(_COMMANDS[command][-3:])}, {n_devices} devices at 1 Hz"
-    )
+    print_footprint(console, footprint, what=f"{' '.join(argv[-3:])}, {n_devices} devices at 1 Hz")
     console.print(
         f"{sent} notifications during the window ({sent / footprint.duration_s:.1f}/s); at the "
         f"end {stored} samples in PostgreSQL and {waiting} in the outbox (a partial batch younger "
@@ -157,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--devices", type=int, default=10)
     parser.add_argument("--duration-s", type=float, default=30.0)
     parser.add_argument("--command", choices=sorted(_COMMANDS), default="rehab")
+    parser.add_argument(
+        "--rehab",
+        type=Path,
+        help="the rehab console script to start instead, e.g. a hub-only install's"
+        " (python3 -m venv hub && hub/bin/pip install .)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rehab-footprint-") as tmp:
         return asyncio.run(
@@ -166,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                 duration_s=args.duration_s,
                 work=Path(tmp),
                 command=args.command,
+                rehab=args.rehab,
             )
         )
 
