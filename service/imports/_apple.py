@@ -4,7 +4,8 @@ Exports run to gigabytes, so the XML is parsed as a stream (``iterparse``) and e
 cleared once read; only the wire samples are kept. Read: ``HKQuantityTypeIdentifierHeartRate``
 records (``count/min``) as heart rate, ``HKQuantityTypeIdentifierStepCount`` records as the steps
 counted between their start and end (longer than an hour: split into hours, the count shared out
-in proportion), and walking and cycling ``Workout``s into the file's summary. Each
+in proportion), and walking, cycling and running ``Workout``s into the file's summary and as
+the activities their source declares (they inform session detection). Each
 ``sourceName`` (the watch, the phone) is its own source. Other record types are left out.
 """
 
@@ -17,7 +18,13 @@ from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree as ET
 
-from service.imports._model import FileSummary, ImportFileError, ParsedFile, wire_time
+from service.imports._model import (
+    FileSummary,
+    ImportFileError,
+    ParsedFile,
+    SourceSamples,
+    wire_time,
+)
 from wire import INTERVAL_MAX_S, HeartRate, Steps
 
 __all__ = ["parse_apple"]
@@ -28,7 +35,10 @@ _WORKOUTS = {
     "HKWorkoutActivityTypeWalking": "walking",
     "HKWorkoutActivityTypeHiking": "walking",
     "HKWorkoutActivityTypeCycling": "cycling",
+    "HKWorkoutActivityTypeRunning": "running",
 }
+# The workout's activity as a declared activity kind (analysis.activities).
+_KINDS = {"walking": "walk", "cycling": "bike", "running": "run"}
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"  # the export's "2019-10-01 08:00:05 +0200"
 
 
@@ -104,6 +114,8 @@ def parse_apple(path: Path, name: str) -> ParsedFile:
                     start = _time(element.get("startDate"), name, record)
                     end = _time(element.get("endDate"), name, record)
                     workouts.append((activity, start, (end - start).total_seconds()))
+                    source = _source(parsed, element)
+                    source.declare(_KINDS[activity], start, end, record)
     finally:
         stream.close()
         if archive is not None:
@@ -112,10 +124,14 @@ def parse_apple(path: Path, name: str) -> ParsedFile:
     return parsed
 
 
+def _source(parsed: ParsedFile, element: ET.Element) -> SourceSamples:
+    source_name = element.get("sourceName") or "Apple Health"
+    return parsed.source(f"apple:{source_name}", f"file import: {source_name} (Apple Health)")
+
+
 def _record(parsed: ParsedFile, element: ET.Element, n: int, kind: str) -> None:
     name = parsed.name
-    source_name = element.get("sourceName") or "Apple Health"
-    source = parsed.source(f"apple:{source_name}", f"file import: {source_name} (Apple Health)")
+    source = _source(parsed, element)
     record = f"Record #{n} ({kind.removeprefix('HKQuantityTypeIdentifier')})"
     value = _value(element.get("value"), name, record)
     end = _time(element.get("endDate"), name, record)

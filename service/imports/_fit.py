@@ -4,7 +4,9 @@ Activity files: every ``record`` message's heart rate; its cadence by the sport 
 the record falls in. Running, walking and hiking cadence is FIT's strides per minute (one foot;
 FIT profile, ``record.cadence`` in rpm), so steps per minute are twice it, stored as cadence
 samples; cycling cadence is crank revolutions per minute, stored with the power as bike samples,
-so a ride counts as biking without a bike sensor. Cadence of other sports (swimming, fitness
+so a ride counts as biking without a bike sensor. Each session's sport (running, walking, hiking,
+cycling) is declared as an activity from its start over its elapsed time, so that a ride
+recorded with heart rate only counts as biking too (analysis/activities.py). Cadence of other sports (swimming, fitness
 equipment) is left out. Monitoring files (``monitoring_b``, vivofit and other trackers): the
 cumulative step counts per activity type become per-interval steps; the daily summary messages
 (``duration_min`` set) are the device's own totals and are read as the file's summary, not stored.
@@ -28,6 +30,10 @@ _FIT_EPOCH = datetime(1989, 12, 31, tzinfo=UTC)
 # FIT sports whose record cadence is strides per minute of walking or running.
 _STRIDE_SPORTS = frozenset({"running", "walking", "hiking", "training", "generic_walking"})
 _CYCLING_SPORTS = frozenset({"cycling", "e_biking"})
+# A session's sport as a declared activity kind (analysis.activities); other sports declare none.
+_KINDS = {"running": "run", "walking": "walk", "hiking": "walk", "generic_walking": "walk"} | {
+    sport: "bike" for sport in _CYCLING_SPORTS
+}
 
 
 def _values(frame: fitdecode.FitDataMessage) -> dict[str, Any]:
@@ -90,6 +96,9 @@ def parse_fit(data: bytes, name: str) -> ParsedFile:
         for s in sessions
         if isinstance(s.get("start_time"), datetime)
     ]
+
+    for n, (start, end, sport) in enumerate(spans):
+        source.declare(_KINDS.get(sport), start, end, f"session message #{n} ({sport})")
 
     def sport_at(t: datetime) -> str:
         for start, end, sport in spans:

@@ -16,6 +16,7 @@ from service.errors import ValidationFailedError
 from wire import Sample
 
 __all__ = [
+    "Activity",
     "FileSummary",
     "ImportFileError",
     "ParsedFile",
@@ -48,18 +49,35 @@ class FileSummary:
     laps: tuple[tuple[float | None, float | None, float | None], ...] = ()
 
 
+@dataclass(frozen=True)
+class Activity:
+    """An activity the file declares (a workout, a session's sport): kind and aware interval."""
+
+    kind: str  # walk | bike | run (analysis.ACTIVITY_KINDS)
+    start: datetime
+    end: datetime
+    where: str
+
+
 @dataclass
 class SourceSamples:
-    """The samples of one source of a file, in file order, each with its location."""
+    """The samples of one source of a file, in file order, each with its location, and the
+    activities the source declares."""
 
     key: str  # stable: the same device in another file is the same source
     name: str  # shown as the device's name, e.g. "file import: Garmin fenix2 (FIT)"
     samples: list[Sample] = field(default_factory=list)
     where: list[str] = field(default_factory=list)
+    activities: list[Activity] = field(default_factory=list)
 
     def add(self, sample: Sample, where: str) -> None:
         self.samples.append(sample)
         self.where.append(where)
+
+    def declare(self, kind: str | None, start: datetime, end: datetime, where: str) -> None:
+        """Declare an activity of ``kind`` (``None``: a sport the analysis has no kind for)."""
+        if kind is not None and end > start:
+            self.activities.append(Activity(kind, start, end, where))
 
 
 @dataclass

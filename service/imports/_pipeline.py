@@ -38,7 +38,13 @@ from service.errors import ValidationFailedError
 from service.imports._apple import parse_apple
 from service.imports._fit import parse_fit
 from service.imports._fitbit import is_fitbit_name, parse_fitbit
-from service.imports._model import FileSummary, ImportFileError, ParsedFile, SourceSamples
+from service.imports._model import (
+    Activity,
+    FileSummary,
+    ImportFileError,
+    ParsedFile,
+    SourceSamples,
+)
 from service.imports._tracks import parse_gpx, parse_tcx
 from service.ingest import ParsedBatch, parse_batch, store_batch
 from service.ingest.store import STAGING_DDL
@@ -80,6 +86,8 @@ class SourceResult:
     device_id: UUID
     accepted: int
     duplicates: int
+    #: Activities the source declares (new or already stored): a workout, a session's sport.
+    activities: int = 0
 
 
 @dataclass(frozen=True)
@@ -142,20 +150,56 @@ def _cutoff_us(patient: PatientRecord, preoperative_days: int) -> int:
 
 
 def _from_cutoff(source: SourceSamples, cutoff_us: int) -> tuple[SourceSamples, int]:
-    """The source without its samples before ``cutoff_us``, and how many those were."""
+    """The source without its samples (and activities) before ``cutoff_us``, and how many
+    samples those were."""
+    cutoff = datetime.fromtimestamp(PG_EPOCH_S + cutoff_us / 1e6, UTC)
+    activities = [a for a in source.activities if a.start >= cutoff]
     if not source.samples:
-        return source, 0
+        return _copy(source, [], activities), 0
     try:
         t_us = times_us([s.t for s in source.samples])
     except ValidationFailedError:
         return source, 0  # bad times are reported by the ingest validation, record by record
     keep = np.flatnonzero(t_us >= cutoff_us).tolist()
     if len(keep) == len(source.samples):
-        return source, 0
-    kept = SourceSamples(key=source.key, name=source.name)
+        return _copy(source, keep, activities), 0
+    return _copy(source, keep, activities), len(source.samples) - len(keep)
+
+
+def _copy(source: SourceSamples, keep: list[int], activities: list[Activity]) -> SourceSamples:
+    kept = SourceSamples(key=source.key, name=source.name, activities=activities)
     kept.samples = [source.samples[i] for i in keep]
     kept.where = [source.where[i] for i in keep]
-    return kept, len(source.samples) - len(keep)
+    return kept
+
+
+# A declared activity, stored once per device, start and kind (migration 0021); its local days
+# are queued when it is new, so that a file imported again after that migration is re-judged.
+_ACTIVITY_SQL = (
+    "WITH new AS ("
+    " INSERT INTO declared_activities (device_id, patient_id, kind, start_t, end_t)"
+    " VALUES (%(device)s, %(patient)s, %(kind)s, %(start)s, %(end)s)"
+    " ON CONFLICT (device_id, start_t, kind) DO NOTHING RETURNING start_t, end_t)"
+    " INSERT INTO dirty_days (patient_id, day)"
+    " SELECT DISTINCT %(patient)s::uuid, d FROM new, patients p,"
+    " LATERAL (VALUES ((start_t AT TIME ZONE %(tz)s)::date),"
+    "  ((end_t AT TIME ZONE %(tz)s)::date)) v(d)"
+    " WHERE p.id = %(patient)s AND d >= p.monitoring_from"
+    " AND d <= (now() AT TIME ZONE %(tz)s)::date"
+    " ORDER BY 2"
+    " ON CONFLICT (patient_id, day) DO UPDATE SET queued_at = now(), generation = DEFAULT"
+)
+# Tunable default: the longest declared activity kept (migration 0021's CHECK); a workout left
+# running for longer is not a session.
+_ACTIVITY_MAX = timedelta(hours=24)
+
+
+def _check_activities(parsed: ParsedFile, source: SourceSamples) -> None:
+    for activity in source.activities:
+        if activity.end - activity.start > _ACTIVITY_MAX:
+            raise ImportFileError(
+                parsed.name, "an activity longer than 24 hours", record=activity.where
+            )
 
 
 def _validated(
@@ -239,7 +283,8 @@ async def import_parsed(
     for source in parsed.sources.values():
         kept, dropped = _from_cutoff(source, cutoff_us)
         before_surgery += dropped
-        if kept.samples:
+        if kept.samples or kept.activities:
+            _check_activities(parsed, kept)
             prepared.append((kept, _validated(parsed, kept, digest, now)))
     results: list[SourceResult] = []
     # The ingest staging tables (made by the pool's hook on pooled connections; not on others).
@@ -256,7 +301,24 @@ async def import_parsed(
                 duplicates += stored.duplicates
                 if progress is not None:
                     progress(batch.n_samples)
-            results.append(SourceResult(source.key, source.name, device_id, accepted, duplicates))
+            for activity in source.activities:
+                await conn.execute(
+                    _ACTIVITY_SQL,
+                    {
+                        "device": device_id,
+                        "patient": patient.id,
+                        "kind": activity.kind,
+                        "start": activity.start,
+                        "end": activity.end,
+                        "tz": patient.tz,
+                    },
+                )
+            results.append(
+                SourceResult(
+                    source.key, source.name, device_id, accepted, duplicates,
+                    len(source.activities),
+                )
+            )  # fmt: skip
     return ImportResult(
         file=parsed.name,
         format=parsed.format,

@@ -6,6 +6,8 @@ TCX: ``Trackpoint/HeartRateBpm/Value``; ``Trackpoint/Cadence`` is crank rpm (the
 steps per minute are twice it. GPX: the Garmin ``TrackPointExtension`` (v1 or v2) ``hr`` and
 ``cad``; ``cad`` is crank rpm on a track whose ``type`` names cycling and strides per minute on
 one that names running, walking or hiking; on a track of another or no type it is left out.
+A TCX activity's ``Sport`` and a GPX track's ``type`` that name biking, running or walking
+declare that activity over the span of its samples (analysis/activities.py).
 Times without an offset are read as UTC (both formats write UTC). Elements are matched by local
 name, so any namespace prefix works; the tree is parsed with the standard library's expat, which
 resolves no external entities and limits entity expansion.
@@ -31,6 +33,24 @@ __all__ = ["parse_gpx", "parse_tcx"]
 
 _CYCLING = ("cycl", "bik", "ride")
 _ON_FOOT = ("run", "walk", "hik")
+
+
+def _kind(sport: str) -> str | None:
+    """A sport or track type as a declared activity kind (analysis.activities), if it names one."""
+    lower = sport.lower()
+    if any(word in lower for word in _CYCLING):
+        return "bike"
+    if "run" in lower:
+        return "run"
+    return "walk" if any(word in lower for word in _ON_FOOT) else None
+
+
+def _declare(source: SourceSamples, kind: str | None, first: int, where: str) -> None:
+    """Declare ``kind`` over the source's samples from index ``first`` (first to last time)."""
+    if kind is None or len(source.samples) <= first:
+        return
+    times = [datetime.fromisoformat(s.t) for s in source.samples[first:]]
+    source.declare(kind, min(times), max(times), where)
 
 
 def _local(tag: str) -> str:
@@ -101,6 +121,7 @@ def parse_tcx(data: bytes, name: str) -> ParsedFile:
         unit = _text(activity, "Creator", "UnitId") or "none"
         key = f"tcx:unit:{unit}" if unit != "none" else f"tcx:{creator}"
         source = parsed.source(key, f"file import: {creator} (TCX)")
+        first = len(source.samples)
         for lap_no, lap in enumerate(e for e in activity if _local(e.tag) == "Lap"):
             where_lap = f"lap {lap_no}"
             laps.append(
@@ -113,6 +134,7 @@ def parse_tcx(data: bytes, name: str) -> ParsedFile:
             for point in _descendants(lap, "Trackpoint"):
                 _tcx_point(parsed, source, point, n_point, sport)
                 n_point += 1
+        _declare(source, _kind(sport), first, f"Activity #{len(sports) - 1} ({sport})")
     if not sports:
         raise ImportFileError(name, "a TCX file without an Activity")
     parsed.summary = FileSummary(sport="|".join(sports), laps=tuple(laps))
@@ -160,6 +182,7 @@ def parse_gpx(data: bytes, name: str) -> ParsedFile:
     for track in _descendants(root, "trk"):
         kind = (_text(track, "type") or "").lower()
         types.append(kind or "unknown")
+        first = len(source.samples)
         for point in _descendants(track, "trkpt"):
             record = f"trkpt #{n_point}"
             n_point += 1
@@ -184,5 +207,6 @@ def parse_gpx(data: bytes, name: str) -> ParsedFile:
                 source.add(Cadence(t=stamp, spm=2 * cad, running="run" in kind), where)
             else:
                 parsed.skip("cadence of a track without a cycling or walking type")
+        _declare(source, _kind(kind), first, f"trk #{len(types) - 1} ({kind or 'no type'})")
     parsed.summary = FileSummary(sport="|".join(types) or None)
     return parsed

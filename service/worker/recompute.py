@@ -1,4 +1,5 @@
-"""Recompute one patient-day: load its minute rollups, run the analysis, store the summary."""
+"""Recompute one patient-day: load its minute rollups and declared activities, run the analysis,
+store the summary."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from service.summaries import store_summary
 from service.worker.days import day_bounds
 from service.worker.options import DEFAULT_OPTIONS, WorkerOptions
 from service.worker.profile import history_window, load_history, load_profile
-from service.worker.samples import build_grid, load_day_samples
+from service.worker.samples import build_grid, load_day_activities, load_day_samples
 
 __all__ = ["ComputedDay", "compute_day", "load_day_samples", "recompute_day", "store_day"]
 
@@ -54,6 +55,7 @@ async def compute_day(
         samples, start_s=bounds.start_s - context_min * 60, n_minutes=context_min
     )
     next_grid = build_grid(samples, start_s=int(bounds.end.timestamp()), n_minutes=context_min)
+    activities = await load_day_activities(conn, patient_id=patient_id, bounds=bounds)
     patient = await load_profile(conn, patient_id)
     first, last = history_window(day)
     history = await load_history(conn, patient_id=patient_id, first=first, last=last)
@@ -67,6 +69,7 @@ async def compute_day(
         previous_grid=previous_grid,
         next_grid=next_grid,
         day_complete=day_complete,
+        activities=activities,
     )
     return ComputedDay(summary=summary)
 

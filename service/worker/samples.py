@@ -8,7 +8,8 @@ kind and minute (the one with the most data; ties: the hub's own devices before 
 files, then device id, then sensor), so the band and an imported watch file never count a
 walk's steps twice. :func:`load_raw_samples` reads the raw samples, rolled up per source in the
 same way (:func:`service.ingest.rollup.minute_rows`); the grid built from either is the same
-(tests/service/test_rollup_grid.py), and the benchmark times both.
+(tests/service/test_rollup_grid.py), and the benchmark times both. :func:`load_day_activities`
+reads the activities imported files declared (a ride, a walk), which inform session detection.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "DayMinutes",
     "build_grid",
     "build_grid_from_samples",
+    "load_day_activities",
     "load_day_samples",
     "load_raw_samples",
 ]
@@ -148,6 +150,23 @@ async def load_day_samples(
     )
     return DayMinutes(
         start_s=first_s, n_minutes=n, columns=_dense_minutes(rows, first_s=first_s, n=n)
+    )
+
+
+async def load_day_activities(
+    conn: AsyncConnection[Any], *, patient_id: UUID, bounds: DayBounds
+) -> tuple[analysis.DeclaredActivity, ...]:
+    """The activities declared by ``patient_id``'s devices (imported workouts and sessions,
+    migration 0021) that overlap ``bounds`` or its context window, oldest first."""
+    cur = await conn.execute(
+        "SELECT kind, extract(epoch FROM start_t)::float8, extract(epoch FROM end_t)::float8"
+        " FROM declared_activities WHERE patient_id = %s AND start_t < %s AND end_t > %s"
+        " ORDER BY start_t, kind, device_id",
+        (patient_id, bounds.end + CONTEXT, bounds.start - CONTEXT),
+    )
+    return tuple(
+        analysis.DeclaredActivity(kind=kind, start_s=start_s, end_s=end_s)
+        for kind, start_s, end_s in await cur.fetchall()
     )
 
 

@@ -123,13 +123,19 @@ def test_apple_health_export_zip_streams(tmp_path: Path) -> None:
     watch = parsed.sources["apple:Apple Watch"]
     phone = parsed.sources["apple:iPhone"]
     # Figures printed by the fixture's generator (fixtures/apple/SOURCE.txt).
-    assert len([s for s in watch.samples if isinstance(s, HeartRate)]) == 155
+    assert len([s for s in watch.samples if isinstance(s, HeartRate)]) == 245
     assert max(s.bpm for s in watch.samples if isinstance(s, HeartRate)) == 111
     assert sum(s.steps for s in watch.samples if isinstance(s, Steps)) == 2024
     phone_steps = [s for s in phone.samples if isinstance(s, Steps)]
     assert sum(s.steps for s in phone_steps) == 3554
     assert max(s.interval_s for s in phone_steps) == 3600  # the 2.5-hour record, in hours
     assert [w[0] for w in parsed.summary.workouts] == ["walking", "cycling"]
+    # The workouts are the watch's declared activities: 20 and 15 minutes.
+    assert [(a.kind, (a.end - a.start).total_seconds()) for a in watch.activities] == [
+        ("walk", 1200.0),
+        ("bike", 900.0),
+    ]
+    assert phone.activities == []
     assert parsed.skipped == {"other record types": 1}
 
 
