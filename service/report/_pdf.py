@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ _TITLE = ParagraphStyle(
     "title", parent=_STYLES["Title"], fontName=_BOLD, fontSize=15, spaceAfter=2, leading=18
 )
 _H2 = ParagraphStyle(
-    "h2", parent=_STYLES["Heading2"], fontName=_BOLD, fontSize=10.5, spaceBefore=6, spaceAfter=2
+    "h2", parent=_STYLES["Heading2"], fontName=_BOLD, fontSize=10.5, spaceBefore=4, spaceAfter=2
 )
 _BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontName=_FONT, fontSize=8, leading=10)
 _CELL = ParagraphStyle("cell", parent=_BODY, fontSize=_SIZE, leading=_SIZE + 1.5)
@@ -67,10 +67,38 @@ _STATUS = {
     "not_monitored": "not monitored",
 }
 _WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Tunable defaults: the most rows of each list that still let a busy week (7 days, every list
+# full) fit one A4 page; the rest is counted in an "and K more" line that points to the app.
+MAX_FLAG_ROWS = 6
+MAX_ALERT_ROWS = 4
+MAX_CHECKIN_ROWS = 4
+# Tunable defaults: characters of a flag message (one line of its column), an alert's message or
+# note, a check-in's note (two lines of theirs) shown in a cell; the whole text is on the
+# patient's page.
+_FLAG_CHARS = 80
+_NOTE_CHARS = 60
+# Tunable default: a day's flag codes that fit one line of the days table; more are counted.
+_DAY_FLAG_CODES = 2
+_SEVERITY_ORDER = {"urgent": 0, "warning": 1, "info": 2}
+_IN_APP = "the full list is on the patient's page in Rehab Monitor"
 
 
 def _p(text: str, style: ParagraphStyle = _CELL) -> Paragraph:
     return Paragraph(escape(text), style)
+
+
+def _short(text: str, limit: int = _NOTE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters at a word, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
+def _more(left_out: int, what: str) -> list[Any]:
+    """The line under a shortened list: how many rows were left out, and where they are."""
+    if left_out <= 0:
+        return []
+    return [_p(f"… and {left_out} more {what}: {_IN_APP}.", _BODY)]
 
 
 def _num(value: Any, digits: int = 0) -> str:
@@ -103,7 +131,7 @@ def _day_label(day: date) -> str:
 
 def _chart(report: WeekReport, width: float) -> Drawing:
     """Aerobic minutes per day as bars over the plan's daily range (green band)."""
-    height = 42 * mm
+    height = 36 * mm
     left, bottom, top = 22.0, 14.0, 8.0
     plot_w, plot_h = width - left - 6, height - bottom - top
     by_day = {d["date"]: d for d in report.days}
@@ -219,6 +247,14 @@ def _plan(report: WeekReport) -> Table:
     return _table(rows, [22 * mm, 158 * mm], header=False)
 
 
+def _day_flags(flags: Sequence[Mapping[str, Any]]) -> str:
+    """A day's flags in one line of the days table: the codes, or how many and how severe."""
+    if len(flags) <= _DAY_FLAG_CODES:
+        return ", ".join(f["code"] for f in flags) or "–"
+    urgent = sum(f["severity"] == "urgent" for f in flags)
+    return f"{len(flags)} flags" + (f", {urgent} urgent" if urgent else "") + " (below)"
+
+
 def _days(report: WeekReport) -> Table:
     rows: list[list[Any]] = [
         [
@@ -249,35 +285,51 @@ def _days(report: WeekReport) -> Table:
                 f"{t['aerobic_min_low']:.0f}–{t['aerobic_min_high']:.0f}" if t else "–",
                 f"{max(int(s['duration_min']) for s in sessions)} min" if sessions else "–",
                 f"{_num(hr.get('resting_bpm'))} / {_num(hr.get('max_bpm'))}" if stored else "–",
-                _p(", ".join(f["code"] for f in d.get("flags") or ()) or "–"),
+                _p(_day_flags(d.get("flags") or ())),
             ]
         )
     widths = [24, 19, 11, 12, 14, 12, 13, 21, 54]
     return _table(rows, [w * mm for w in widths])
 
 
-def _flags(report: WeekReport) -> list[Any]:
-    rows: list[list[Any]] = [["Day", "Flag", "Severity", "What the analysis found"]]
-    for d in report.days:
-        for f in d.get("flags") or ():
-            rows.append(
-                [
-                    _day_label(date.fromisoformat(d["date"])),
-                    f["code"],
-                    f["severity"],
-                    _p(f["message"]),
-                ]
-            )
-    if len(rows) == 1:
+def _flags(report: WeekReport, limit: int) -> list[Any]:
+    found = [(date.fromisoformat(d["date"]), f) for d in report.days for f in d.get("flags") or ()]
+    if not found:
         return [_p("No flags this week.", _BODY)]
-    return [_table(rows, [24 * mm, 42 * mm, 15 * mm, 99 * mm])]
+    # The most severe first, then by day: a shortened list keeps what matters most.
+    ranked = sorted(
+        range(len(found)),
+        key=lambda i: (_SEVERITY_ORDER.get(found[i][1]["severity"], 3), found[i][0], i),
+    )
+    shown = sorted(ranked[:limit])
+    rows: list[list[Any]] = [["Day", "Flag", "Severity", "What the analysis found"]]
+    for i in shown:
+        day, f = found[i]
+        rows.append(
+            [_day_label(day), f["code"], f["severity"], _p(_short(f["message"], _FLAG_CHARS))]
+        )
+    return [
+        _table(rows, [w * mm for w in (21, 47, 13, 99)]),
+        *_more(len(found) - len(shown), "flags"),
+    ]
 
 
-def _alerts(report: WeekReport) -> list[Any]:
+def _alerts(report: WeekReport, limit: int) -> list[Any]:
     if not report.alerts:
         return [_p("No alerts this week.", _BODY)]
     rows: list[list[Any]] = [["Alert", "Severity", "Days", "State", "Handled", "Note"]]
-    for item in report.alerts:
+    # Still to handle first (open, then cleared but not reviewed), the most severe first.
+    waiting = {"open": 0, "cleared": 1, "acknowledged": 2, "resolved": 3}
+    ranked = sorted(
+        range(len(report.alerts)),
+        key=lambda i: (
+            waiting.get(report.alerts[i].record.state, 4),
+            _SEVERITY_ORDER.get(report.alerts[i].record.severity, 3),
+            i,
+        ),
+    )
+    shown = [report.alerts[i] for i in sorted(ranked[:limit])]
+    for item in shown:
         a = item.record
         state: str = "cleared, not reviewed" if a.state == "cleared" else a.state
         if a.overdue:
@@ -298,40 +350,47 @@ def _alerts(report: WeekReport) -> list[Any]:
         )
         rows.append(
             [
-                _p(f"{a.rule}: {a.message}"),
+                _p(_short(f"{a.rule}: {a.message}")),
                 a.severity,
                 _p(days),
                 _p(state),
                 _p("; ".join(handled) or "not yet"),
-                _p(" / ".join(notes) or "–"),
+                _p(_short(" / ".join(notes)) or "–"),
             ]
         )
-    return [_table(rows, [47 * mm, 14 * mm, 20 * mm, 23 * mm, 36 * mm, 40 * mm])]
+    return [
+        _table(rows, [w * mm for w in (51, 13, 18, 18, 46, 34)]),
+        *_more(len(report.alerts) - len(shown), "alerts"),
+    ]
 
 
-def _checkins(report: WeekReport) -> list[Any]:
+def _checkins(report: WeekReport, limit: int) -> list[Any]:
     rows: list[list[Any]] = [
         ["Day", "Pain", "Stretching", "Strength", "Other activity", "Red flags", "Note"]
     ]
-    for d in report.days:
-        for c in d.get("checkins") or ():
-            activities = ", ".join(
-                f"{a['kind']} {a['minutes']} min" for a in c.get("activities") or ()
-            )
-            rows.append(
-                [
-                    _day_label(date.fromisoformat(d["date"])),
-                    "–" if c.get("pain_0_10") is None else f"{c['pain_0_10']}/10",
-                    "–" if c.get("stretching_sessions") is None else str(c["stretching_sessions"]),
-                    {True: "yes", False: "no"}.get(c.get("strength_session"), "–"),
-                    _p(activities or "–"),
-                    _p(", ".join(f.replace("_", " ") for f in c.get("red_flags") or ()) or "none"),
-                    _p(c.get("note") or ""),
-                ]
-            )
+    found = [(d, c) for d in report.days for c in d.get("checkins") or ()]
+    # Check-ins with red flags first, then the latest: a shortened list keeps what matters most.
+    ranked = sorted(range(len(found)), key=lambda i: (not found[i][1].get("red_flags"), -i))
+    shown = sorted(ranked[:limit])
+    for d, c in (found[i] for i in shown):
+        activities = ", ".join(f"{a['kind']} {a['minutes']} min" for a in c.get("activities") or ())
+        rows.append(
+            [
+                _day_label(date.fromisoformat(d["date"])),
+                "–" if c.get("pain_0_10") is None else f"{c['pain_0_10']}/10",
+                "–" if c.get("stretching_sessions") is None else str(c["stretching_sessions"]),
+                {True: "yes", False: "no"}.get(c.get("strength_session"), "–"),
+                _p(activities or "–"),
+                _p(", ".join(f.replace("_", " ") for f in c.get("red_flags") or ()) or "none"),
+                _p(_short(c.get("note") or "")),
+            ]
+        )
     if len(rows) == 1:
         return [_p("No check-ins this week.", _BODY)]
-    return [_table(rows, [24 * mm, 10 * mm, 16 * mm, 15 * mm, 29 * mm, 33 * mm, 53 * mm])]
+    return [
+        _table(rows, [w * mm for w in (21, 9, 15, 13, 22, 47, 53)]),
+        *_more(len(found) - len(shown), "check-ins"),
+    ]
 
 
 def _header(report: WeekReport) -> list[Any]:
@@ -351,7 +410,21 @@ def _header(report: WeekReport) -> list[Any]:
 
 
 def render_pdf(report: WeekReport) -> bytes:
-    """The report as PDF bytes (A4; one page where the week's alerts and check-ins fit)."""
+    """The report as PDF bytes: one A4 page. The flags, alerts and check-ins beyond
+    :data:`MAX_FLAG_ROWS`, :data:`MAX_ALERT_ROWS` and :data:`MAX_CHECKIN_ROWS` are counted in a
+    line that points to the patient's page (the most severe, the ones still to handle and those
+    with red flags are kept); should a week still not fit, the lists are shortened a row at a
+    time until it does."""
+    limits = [MAX_FLAG_ROWS, MAX_ALERT_ROWS, MAX_CHECKIN_ROWS]
+    while True:
+        pdf, pages = _build(report, *limits)
+        if pages == 1 or max(limits) == 1:
+            return pdf
+        limits = [max(1, n - 1) for n in limits]
+
+
+def _build(report: WeekReport, flags: int, alerts: int, checkins: int) -> tuple[bytes, int]:
+    """The PDF with at most this many rows of each list, and its number of pages."""
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
@@ -377,12 +450,12 @@ def render_pdf(report: WeekReport) -> bytes:
         story.append(_p(f"Days after {shown_to.isoformat()} have not happened yet.", _BODY))
     story += [
         _p("Flags of the week", _H2),
-        *_flags(report),
+        *_flags(report, flags),
         _p("Alerts and how they were handled", _H2),
-        *_alerts(report),
+        *_alerts(report, alerts),
         _p("Check-ins (pain, stretching, strength, red flags)", _H2),
-        *_checkins(report),
+        *_checkins(report, checkins),
         Spacer(1, 2 * mm),
     ]
     doc.build(story)
-    return out.getvalue()
+    return out.getvalue(), int(doc.page)

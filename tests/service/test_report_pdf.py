@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from psycopg import AsyncConnection
 
-from service.report import report_week
+from service.patients import get_patient
+from service.report import WeekReport, load_week, render_pdf, report_week
+from service.report._pdf import MAX_ALERT_ROWS, MAX_CHECKIN_ROWS, MAX_FLAG_ROWS
 from tests.fixtures.service import World
 from tests.service.export_data import seed_week
 
@@ -99,3 +103,73 @@ async def test_report_is_the_care_teams_and_checks_its_date(world: World) -> Non
     assert far.status_code == 422
     # A week without any data still renders (no days, no alerts, no check-ins).
     assert (await _report(world, "2026-02-01")).startswith(b"%PDF-")
+
+
+def _busy(report: WeekReport) -> WeekReport:
+    """The seeded week made as busy as a week gets: every day judged with five flags and three
+    check-ins (one with red flags), and twenty alert episodes."""
+    base = report.days[0]
+    flag = base.get("flags") or []
+    template = {
+        "code": "HR_OVER_LIMIT",
+        "severity": "warning",
+        "message": "Heart rate above the limit of 112 bpm for 6 consecutive minutes during a walk"
+        " (peak 131 bpm at 10:42); the phase allows 60 % of the heart-rate reserve.",
+    }
+    codes = [("HR_OVER_LIMIT", "warning"), ("SESSION_TOO_LONG", "info"),
+             ("DAILY_OVER_TARGET", "warning"), ("RESTING_HR_RISE", "urgent"),
+             ("HIGH_IMPACT_BEFORE_CLEARANCE", "urgent")]  # fmt: skip
+    days = []
+    for i in range(7):
+        day = report.first + timedelta(days=i)
+        flags = [{**(flag[0] if flag else template), **template, "code": c, "severity": s}
+                 for c, s in codes]  # fmt: skip
+        checkins = [
+            {
+                "pain_0_10": 3 + k,
+                "stretching_sessions": 2,
+                "strength_session": k % 2 == 0,
+                "activities": [{"kind": "swimming", "minutes": 20}],
+                "red_flags": ["numbness_or_weakness", "bladder_or_bowel_change"] if k == 0 else [],
+                "note": f"day {i + 1}, check-in {k + 1}: the left leg aches after the long walk"
+                " and the stairs; slept badly, took the prescribed pain relief twice.",
+            }
+            for k in range(3)
+        ]
+        days.append({**base, "date": day.isoformat(), "flags": flags, "checkins": checkins})
+    first = report.alerts[0].record
+    states = ("acknowledged", "open", "open")
+    records = [
+        replace(first, id=first.id + k, rule=c, severity=s, state=states[k % 3])
+        for k, (c, s) in enumerate(codes[k % 5] for k in range(20))
+    ]
+    alerts = [replace(report.alerts[0], record=r) for r in records]
+    return replace(report, days=days, alerts=alerts, today=report.last)
+
+
+@needs_poppler
+async def test_a_busy_week_fits_one_page_and_says_what_was_left_out(
+    world: World, tmp_path: Path
+) -> None:
+    await seed_week(world)
+    async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
+        patient = await get_patient(conn, world.patient_id)
+        assert patient is not None
+        report = await load_week(conn, patient=patient, week_of=date(2026, 3, 11))
+    busy = _busy(report)
+    pdf = tmp_path / "busy.pdf"
+    pdf.write_bytes(render_pdf(busy))
+    text, info, _ = _read_back(pdf, tmp_path)
+    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE), info
+    n_flags, n_checkins = 7 * 5, 7 * 3
+    assert f"and {n_flags - MAX_FLAG_ROWS} more flags" in text
+    assert f"and {20 - MAX_ALERT_ROWS} more alerts" in text
+    assert f"and {n_checkins - MAX_CHECKIN_ROWS} more check-ins" in text
+    assert text.count("the full list is on the patient's page in Rehab Monitor") == 3
+    # What is kept: the urgent flags first, every check-in with red flags.
+    assert text.count("bladder or bowel change") == MAX_CHECKIN_ROWS
+    assert "RESTING_HR_RISE" in text
+    assert "HIGH_IMPACT_BEFORE_CLEARANCE" in text
+    # The days table stays whole: all seven days.
+    for i in range(7):
+        assert (busy.first + timedelta(days=i)).isoformat() in text
