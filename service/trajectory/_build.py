@@ -1,13 +1,13 @@
 """A patient's recovery trajectory from the stored daily summaries, and its RECOVERY_BEHIND alert.
 
-The summaries are read through :mod:`service.summaries` (their documents' ``date``, ``steps``,
-``aerobic_minutes`` and ``status``); the entered baseline from ``patient_baselines``.
+The summaries are read through :mod:`service.summaries` (their briefs' ``date``, ``steps``,
+``aerobic_minutes`` and ``judged``); the entered baseline from ``patient_baselines``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -17,7 +17,7 @@ from psycopg import AsyncConnection
 import analysis
 from service.alerts import alert_target, raise_alert
 from service.patients import PatientRecord, get_patient
-from service.summaries import summary_documents
+from service.summaries import DayBrief, summary_briefs
 from service.trajectory._baselines import entered_baseline
 from service.worker.days import local_day
 
@@ -26,8 +26,6 @@ __all__ = ["on_day_stored", "patient_today", "team_trajectories", "trajectory_of
 log = logging.getLogger(__name__)
 
 _MODEL = analysis.load_recovery()
-# Statuses of days that were not judged (analysis.summary: in progress, too little wear).
-_UNJUDGED = frozenset({"in_progress", "insufficient_data"})
 # The trajectory reads the days from the baseline window before surgery to today; a year after
 # surgery covers any rehabilitation (tunable default).
 _AFTER_SURGERY = timedelta(days=366)
@@ -38,15 +36,12 @@ def patient_today(patient: PatientRecord) -> date:
     return local_day(datetime.now(UTC), patient.tz)
 
 
-def _figures(documents: Sequence[tuple[date, Mapping[str, Any]]]) -> list[analysis.DaySteps]:
+def _figures(briefs: Sequence[DayBrief]) -> list[analysis.DaySteps]:
     return [
         analysis.DaySteps(
-            date=day,
-            steps=int(doc.get("steps") or 0),
-            aerobic_minutes=int(doc.get("aerobic_minutes") or 0),
-            judged=str(doc.get("status", "in_progress")) not in _UNJUDGED,
+            date=b.date, steps=b.steps, aerobic_minutes=b.aerobic_minutes, judged=b.judged
         )
-        for day, doc in documents
+        for b in briefs
     ]
 
 
@@ -63,7 +58,7 @@ async def team_trajectories(
         return {}
     todays = {p.id: patient_today(p) for p in patients}
     windows = {p.id: _window(p, todays[p.id]) for p in patients}
-    documents = await summary_documents(
+    briefs = await summary_briefs(
         conn,
         patient_ids=[p.id for p in patients],
         first=min(w[0] for w in windows.values()),
@@ -73,7 +68,7 @@ async def team_trajectories(
     out = {}
     for p in patients:
         first, last = windows[p.id]
-        days = [(d, doc) for d, doc in documents.get(p.id, []) if first <= d <= last]
+        days = [b for b in briefs.get(p.id, []) if first <= b.date <= last]
         out[p.id] = analysis.recovery_trajectory(
             summaries=_figures(days),
             surgery_date=p.surgery_date,
@@ -92,12 +87,12 @@ async def trajectory_of(
     if today is None:
         return (await team_trajectories(conn, [patient]))[patient.id]
     first = patient.surgery_date - timedelta(days=_MODEL.baseline_window_days)
-    documents = await summary_documents(
+    briefs = await summary_briefs(
         conn, patient_ids=[patient.id], first=first, last=today - timedelta(days=1)
     )
     entered = await entered_baseline(conn, [patient.id])
     return analysis.recovery_trajectory(
-        summaries=_figures(documents[patient.id]),
+        summaries=_figures(briefs[patient.id]),
         surgery_date=patient.surgery_date,
         surgery_type=patient.surgery_type,
         approach=patient.approach,

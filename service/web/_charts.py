@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from service.web._data import DayPoint
+import analysis
 from service.web._html import Html, el, join
 from service.web._svg import (
     PAD_B,
@@ -38,6 +38,11 @@ __all__ = [
 ]
 
 _KINDS = ("walking", "biking", "running")
+
+
+def _by_kind(day: analysis.DaySummary, kind: str) -> int:
+    """The day's aerobic minutes of ``kind`` (0 when none)."""
+    return int(day.aerobic_minutes_by_kind.get(kind, 0))
 
 
 def sparkline(values: Sequence[int | None], *, target_min: float | None) -> Html:
@@ -72,10 +77,10 @@ def sparkline(values: Sequence[int | None], *, target_min: float | None) -> Html
     )
 
 
-def _week_labels(days: Sequence[DayPoint], surgery_date: date, step: float) -> Html:
+def _week_labels(days: Sequence[analysis.DaySummary], surgery_date: date, step: float) -> Html:
     marks = []
     for i, d in enumerate(days):
-        since = (d.day - surgery_date).days
+        since = (d.date - surgery_date).days
         if since % 7 == 0:
             x = PAD_L + i * step
             marks.append(
@@ -89,7 +94,7 @@ def _week_labels(days: Sequence[DayPoint], surgery_date: date, step: float) -> H
     return join(marks)
 
 
-def progression_chart(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
+def progression_chart(days: Sequence[analysis.DaySummary], *, surgery_date: date) -> Html:
     """Daily aerobic minutes (walking, biking, running stacked) against the plan's target band."""
     if not days:
         return el(
@@ -99,37 +104,36 @@ def progression_chart(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
         )
     # 10 min floor keeps an empty axis readable; 10 % headroom above the tallest bar or band.
     top = 1.1 * max(
-        [float(d.aerobic_min) for d in days]
-        + [float(d.targets.get("aerobic_min_high") or 0) for d in days]
+        [float(d.aerobic_minutes) for d in days]
+        + [d.targets.aerobic_min_high for d in days]
         + [10.0]
     )
     step = slot_width(len(days))
     band, bars = [], []
     for i, d in enumerate(days):
         x = PAD_L + i * step
-        low, high = d.targets.get("aerobic_min_low"), d.targets.get("aerobic_min_high")
-        if low is not None and high is not None:
-            y_hi, y_lo = scale(float(high), top), scale(float(low), top)
-            band.append(rect(x=x, y=y_hi, width=step, height=max(y_lo - y_hi, 1), cls="band"))
+        y_hi = scale(d.targets.aerobic_min_high, top)
+        y_lo = scale(d.targets.aerobic_min_low, top)
+        band.append(rect(x=x, y=y_hi, width=step, height=max(y_lo - y_hi, 1), cls="band"))
         base = 0
         for kind in _KINDS:
-            n = d.by_kind(kind)
+            n = _by_kind(d, kind)
             if n:
                 bars.append(
                     column(x=x, slot=step, low=base, high=base + n, top=top, cls=f"bar {kind}")
                 )
                 base += n
-    first, last = days[0].day, days[-1].day
+    first, last = days[0].date, days[-1].date
     label = f"Daily aerobic minutes from {first} to {last} against the plan's target band"
     rows = [
         (
-            d.day.isoformat(),
-            (d.day - surgery_date).days // 7 + 1,
-            d.by_kind("walking"),
-            d.by_kind("biking"),
-            d.by_kind("running"),
-            d.aerobic_min,
-            f"{fmt(d.targets.get('aerobic_min_low'))}–{fmt(d.targets.get('aerobic_min_high'))}",
+            d.date.isoformat(),
+            (d.date - surgery_date).days // 7 + 1,
+            _by_kind(d, "walking"),
+            _by_kind(d, "biking"),
+            _by_kind(d, "running"),
+            d.aerobic_minutes,
+            f"{fmt(d.targets.aerobic_min_low)}–{fmt(d.targets.aerobic_min_high)}",
             d.status.replace("_", " "),
         )
         for d in days
@@ -161,32 +165,25 @@ def progression_chart(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
     )
 
 
-def steps_chart(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
+def steps_chart(days: Sequence[analysis.DaySummary], *, surgery_date: date) -> Html:
     """Daily steps as bars."""
     if not days:
         return el("p", "No steps recorded yet.", class_="empty")
     # 1,000 steps floor and 10 % headroom (tunable defaults).
-    top = 1.1 * max([int(d.summary.get("steps") or 0) for d in days] + [1000])
+    top = 1.1 * max([d.steps for d in days] + [1000])
     step = slot_width(len(days))
     bars = [
         column(
             x=PAD_L + i * step,
             slot=step,
             low=0,
-            high=int(d.summary.get("steps") or 0),
+            high=d.steps,
             top=top,
             cls="bar steps",
         )
         for i, d in enumerate(days)
     ]
-    rows = [
-        (
-            d.day.isoformat(),
-            int(d.summary.get("steps") or 0),
-            int(d.summary.get("wear_minutes") or 0),
-        )
-        for d in days
-    ]
+    rows = [(d.date.isoformat(), d.steps, d.wear_minutes) for d in days]
     return el(
         "figure",
         svg("Daily steps", y_axis(top, ""), _week_labels(days, surgery_date, step), join(bars)),
@@ -195,32 +192,30 @@ def steps_chart(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
     )
 
 
-def hr_chart(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
+def hr_chart(days: Sequence[analysis.DaySummary], *, surgery_date: date) -> Html:
     """Resting, mean and maximum heart rate per day, with minutes above the limit."""
     if not days:
         return el("p", "No heart rate recorded yet.", class_="empty")
     top = 200.0  # beats/min: above any limit the plan sets (Tanaka 2001 HRmax for adults < 200)
     step = slot_width(len(days))
     xs = [PAD_L + (i + 0.5) * step for i in range(len(days))]
-    lines = [
-        polyline([(x, d.heart_rate.get(key)) for x, d in zip(xs, days, strict=True)], top, cls)
-        for key, cls in (
-            ("resting_bpm", "resting"),
-            ("mean_bpm", "mean"),
-            ("max_bpm", "max"),
-            ("limit_bpm", "limit"),
-        )
-    ]
-    rows = [
+    # Per day: resting, mean, maximum and the limit (the lines, in this order).
+    values = [
         (
-            d.day.isoformat(),
-            d.heart_rate.get("resting_bpm"),
-            d.heart_rate.get("mean_bpm"),
-            d.heart_rate.get("max_bpm"),
-            d.heart_rate.get("limit_bpm"),
-            d.heart_rate.get("minutes_above_limit"),
+            d.heart_rate.resting_bpm,
+            d.heart_rate.mean_bpm,
+            d.heart_rate.max_bpm,
+            d.heart_rate.limit_bpm,
         )
         for d in days
+    ]
+    lines = [
+        polyline([(x, v[i]) for x, v in zip(xs, values, strict=True)], top, cls)
+        for i, cls in enumerate(("resting", "mean", "max", "limit"))
+    ]
+    rows = [
+        (d.date.isoformat(), *v, d.heart_rate.minutes_above_limit)
+        for d, v in zip(days, values, strict=True)
     ]
     return el(
         "figure",

@@ -9,8 +9,9 @@ from starlette.responses import Response
 
 from service.api.deps import Conn, PageUser, ScopedPatient
 from service.checkins import checkins_for_days
+from service.summaries import stored_summaries
 from service.trajectory import trajectory_of
-from service.web._data import local_today, summaries
+from service.web._data import local_today
 from service.web._guard import web_errors
 from service.web._html import Html, el
 from service.web._import_upload import upload_form
@@ -33,12 +34,12 @@ async def me(
     """The patient's day: goal, progress, week, what is allowed, check-in and reminders."""
     today = local_today(patient)
     days = (
-        await summaries(
+        await stored_summaries(
             conn, patient_ids=[patient.id], first=today - timedelta(days=13), last=today
         )
     )[patient.id]
-    today_point = next((d for d in days if d.day == today), None)
-    last_complete = next((d for d in reversed(days) if d.day < today), None)
+    today_point = next((d for d in days if d.date == today), None)
+    last_complete = next((d for d in reversed(days) if d.date < today), None)
     reported = (await checkins_for_days(conn, patient_id=patient.id, first=today, last=today)).get(
         today, []
     )

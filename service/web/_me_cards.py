@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import analysis
 from service.patients import PatientRecord
-from service.web._data import DayPoint
+from service.summaries import DayBrief
 from service.web._html import Html, el
 
 __all__ = [
@@ -43,40 +44,30 @@ _COMING = ("", "coming", "coming")
 _OVER_CODES = frozenset({"DAILY_OVER_TARGET", "SESSION_TOO_LONG"})
 
 
-def _longest_min(point: DayPoint) -> float:
-    return max(
-        (float(s.get("duration_min") or 0) for s in point.summary.get("sessions") or ()),
-        default=0.0,
-    )
-
-
-def over_plan(point: DayPoint | None) -> bool:
+def over_plan(point: analysis.DaySummary | DayBrief | None) -> bool:
     """Whether the day went over the plan: too many minutes, a too-long session or a flag saying so."""
     if point is None:
         return False
-    t = point.targets
-    if t.get("before_surgery"):
+    day = point if isinstance(point, DayBrief) else DayBrief.of(point)
+    if day.before_surgery:
         return False  # the plan starts on the surgery day
-    high, longest = t.get("aerobic_min_high"), t.get("max_session_min")
-    codes = {str(f.get("code")) for f in point.summary.get("flags") or ()}
     return (
-        point.status == "above"
-        or bool(codes & _OVER_CODES)
-        or (high is not None and point.aerobic_min > float(high))
-        or (longest is not None and _longest_min(point) > float(longest))
+        day.status == "above"
+        or bool(day.flag_codes & _OVER_CODES)
+        or day.aerobic_minutes > day.aerobic_min_high
+        or day.longest_session_min > day.max_session_min
     )
 
 
-def _advice(point: DayPoint, *, today: bool) -> Html:
+def _advice(point: analysis.DaySummary, *, today: bool) -> Html:
     """Kind, plain advice after doing more than the plan: rest, split walks, less tomorrow."""
-    t = point.targets
-    high, longest = t.get("aerobic_min_high"), t.get("max_session_min")
+    high, longest = point.targets.aerobic_min_high, point.targets.max_session_min
     facts = []
-    if high is not None and point.aerobic_min > float(high):
-        facts.append(f"{point.aerobic_min} minutes against a plan of at most {float(high):g}")
-    if longest is not None and _longest_min(point) > float(longest):
+    if point.aerobic_minutes > high:
+        facts.append(f"{point.aerobic_minutes} minutes against a plan of at most {high:g}")
+    if point.longest_session_min > longest:
         facts.append(
-            f"one session of {_longest_min(point):g} minutes, longer than the {float(longest):g} "
+            f"one session of {point.longest_session_min:g} minutes, longer than the {longest:g} "
             "minutes your plan allows at a time"
         )
     when = "Today you have" if today else "Yesterday you"
@@ -94,7 +85,7 @@ def _advice(point: DayPoint, *, today: bool) -> Html:
             el(
                 "li",
                 "Split long walks into shorter ones"
-                + (f" of at most {float(longest):g} minutes" if longest else "")
+                + (f" of at most {longest:g} minutes" if longest else "")
                 + ", with a rest between them.",
             ),
             el("li", "Do a little less tomorrow: more too soon can slow healing."),
@@ -105,26 +96,30 @@ def _advice(point: DayPoint, *, today: bool) -> Html:
     )
 
 
-def day_messages(point: DayPoint | None) -> list[str]:
+def day_messages(point: analysis.DaySummary | None) -> list[str]:
     """The patient-worded messages of the day's flags, without repeats."""
     if point is None:
         return []
     out: list[str] = []
-    for f in point.summary.get("flags") or ():
-        message = str(f.get("message") or "").strip()
+    for f in point.flags:
+        message = f.message.strip()
         if message and message not in out:
             out.append(message)
     return out
 
 
 def goal_card(
-    today_point: DayPoint | None, latest: DayPoint | None, *, last_complete: DayPoint | None = None
+    today_point: analysis.DaySummary | None,
+    latest: analysis.DaySummary | None,
+    *,
+    last_complete: analysis.DaySummary | None = None,
 ) -> Html:
     """Today's goal and progress: in progress until the day ends, advice (never praise) when over."""
     shown = today_point or latest
-    targets = shown.targets if shown is not None else {}
-    low, high = targets.get("aerobic_min_low"), targets.get("aerobic_min_high")
-    longest = targets.get("max_session_min")
+    targets = shown.targets if shown is not None else None
+    low = targets.aerobic_min_low if targets else None
+    high = targets.aerobic_min_high if targets else None
+    longest = targets.max_session_min if targets else None
     if low is None or high is None:
         goal = el("p", "Your care team's plan appears here once your band has sent its first day.")
     else:
@@ -151,13 +146,11 @@ def goal_card(
             yesterday,
         )
         return el("div", goal, progress)
-    done = today_point.aerobic_min
+    done = today_point.aerobic_minutes
     top = max(float(high or 0), done, 1)
     if over_plan(today_point):
         note: Html = _advice(today_point, today=True)
-    elif any(
-        f.get("severity") in ("warning", "urgent") for f in today_point.summary.get("flags") or ()
-    ):
+    elif any(f.severity in ("warning", "urgent") for f in today_point.flags):
         note = el("p", "Please read the notes on today below.", class_="muted")
     elif low is not None and done >= float(low):
         note = el(
@@ -193,9 +186,9 @@ def goal_card(
     )
 
 
-def streak_days(days: list[DayPoint], today: date) -> int:
+def streak_days(days: list[analysis.DaySummary], today: date) -> int:
     """Days in a row within the plan (``on_track`` only), ending today or yesterday."""
-    by_day = {d.day: d for d in days}
+    by_day = {d.date: d for d in days}
     day = (
         today
         if today in by_day and by_day[today].status == "on_track"
@@ -208,10 +201,10 @@ def streak_days(days: list[DayPoint], today: date) -> int:
     return streak
 
 
-def week_card(days: list[DayPoint], patient: PatientRecord, today: date) -> Html:
+def week_card(days: list[analysis.DaySummary], patient: PatientRecord, today: date) -> Html:
     since = (today - patient.surgery_date).days
     week_start = patient.surgery_date + timedelta(days=since // 7 * 7)
-    by_day = {d.day: d for d in days}
+    by_day = {d.date: d for d in days}
     cells = []
     for i in range(7):
         day = week_start + timedelta(days=i)
@@ -220,7 +213,7 @@ def week_card(days: list[DayPoint], patient: PatientRecord, today: date) -> Html
             mark, label, cls = _COMING
         elif over_plan(point):
             mark, label, cls = _DAY_MARKS["above"]
-        elif day == today and (point is None or not point.summary.get("judged", False)):
+        elif day == today and (point is None or not point.judged):
             mark, label, cls = _DAY_MARKS["in_progress"]
         elif point is None:
             mark, label, cls = _NO_DATA

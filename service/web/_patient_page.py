@@ -9,14 +9,16 @@ from fastapi import APIRouter, Request
 from psycopg import AsyncConnection
 from starlette.responses import Response
 
+import analysis
 from service.accounts import Principal
 from service.alerts import AlertFilter, list_alerts
 from service.api.deps import Conn, PageUser, ScopedPatient
 from service.checkins import checkins_for_days
 from service.patients import PatientRecord, list_plan_overrides
+from service.summaries import stored_summaries
 from service.trajectory import trajectory_of
 from service.web._charts import hr_chart, progression_chart, steps_chart
-from service.web._data import DayPoint, device_status, hr_minutes, local_today, summaries
+from service.web._data import device_status, hr_minutes, local_today
 from service.web._exports import export_links
 from service.web._guard import web_errors
 from service.web._html import Html, el, void
@@ -73,13 +75,13 @@ def _section(title: str, body: Html, *, section_id: str, live: str | None = None
     )
 
 
-def _day_picker(days: list[DayPoint], chosen: date | None, patient_id: str) -> Html:
+def _day_picker(days: list[analysis.DaySummary], chosen: date | None, patient_id: str) -> Html:
     options = [
         el(
             "option",
-            f"{d.day} ({len(d.summary.get('sessions') or [])} sessions)",
-            value=d.day.isoformat(),
-            selected=d.day == chosen,
+            f"{d.date} ({len(d.sessions)} sessions)",
+            value=d.date.isoformat(),
+            selected=d.date == chosen,
         )
         for d in reversed(days)
     ]
@@ -111,10 +113,12 @@ async def render_patient_page(
     today = local_today(patient, now)
     chart_range = chart_range if chart_range in RANGES else "all"
     all_days = (
-        await summaries(conn, patient_ids=[patient.id], first=patient.surgery_date, last=today)
+        await stored_summaries(
+            conn, patient_ids=[patient.id], first=patient.surgery_date, last=today
+        )
     )[patient.id]
     span = RANGES[chart_range][1]
-    days = [d for d in all_days if span is None or d.day > today - timedelta(days=span)]
+    days = [d for d in all_days if span is None or d.date > today - timedelta(days=span)]
     devices = (await device_status(conn, [patient.id])).get(patient.id)
     alerts = await list_alerts(
         conn, AlertFilter(team_ids=None, patient_id=patient.id, limit=_ALERTS)
@@ -125,9 +129,9 @@ async def render_patient_page(
     )
     overrides = await list_plan_overrides(conn, patient_id=patient.id)
     trajectory = await trajectory_of(conn, patient)
-    by_day = {d.day: d for d in all_days}
+    by_day = {d.date: d for d in all_days}
     # Default: the latest day with sessions (today is often still empty), else the latest day.
-    with_sessions = [d for d in all_days if d.summary.get("sessions")]
+    with_sessions = [d for d in all_days if d.sessions]
     latest = with_sessions[-1] if with_sessions else (days[-1] if days else None)
     point = by_day.get(chosen_day) if chosen_day else latest
     if point is not None:
@@ -202,12 +206,12 @@ async def render_patient_page(
         ),
         _section(
             "Sessions of a day",
-            Html(_day_picker(all_days, point.day if point else None, pid) + timeline),
+            Html(_day_picker(all_days, point.date if point else None, pid) + timeline),
             section_id="sessions",
         ),
         _section(
             "Flags, last 14 days",
-            flags_section([d for d in days if d.day > today - timedelta(days=_FLAG_DAYS)]),
+            flags_section([d for d in days if d.date > today - timedelta(days=_FLAG_DAYS)]),
             section_id="flags",
             live="flags",
         ),

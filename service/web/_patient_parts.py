@@ -9,7 +9,7 @@ from typing import Any
 import analysis
 from service.alerts import AlertRecord
 from service.checkins import CheckinRecord
-from service.web._data import DayPoint, DeviceStatus
+from service.web._data import DeviceStatus
 from service.web._html import Html, el, void
 from service.web._triage import rule_words
 
@@ -97,17 +97,11 @@ def hub_line(device: DeviceStatus | None, now: datetime) -> Html:
     )
 
 
-def weekly_table(days: Sequence[DayPoint], *, surgery_date: date) -> Html:
-    """Weekly progress since surgery (as ``GET /v1/patients/{id}/progress``) as a table."""
-    parsed = []
-    for d in days:
-        if d.summary.get("analysis_version") != analysis.ANALYSIS_VERSION:
-            continue
-        try:
-            parsed.append(analysis.summary_from_dict(d.summary))
-        except (analysis.InputError, KeyError, TypeError, ValueError):
-            continue
-    weeks = analysis.weekly_progress(summaries=parsed, surgery_date=surgery_date)
+def weekly_table(days: Sequence[analysis.DaySummary], *, surgery_date: date) -> Html:
+    """Weekly progress since surgery (as ``GET /v1/patients/{id}/progress``: summaries of the
+    current analysis version) as a table."""
+    current = [d for d in days if d.analysis_version == analysis.ANALYSIS_VERSION]
+    weeks = analysis.weekly_progress(summaries=current, surgery_date=surgery_date)
     if not weeks:
         return el("p", "No analysed weeks yet.", class_="empty")
     head = (
@@ -250,29 +244,25 @@ def _evidence(evidence: Mapping[str, Any]) -> Html:
     )
 
 
-def flags_section(days: Sequence[DayPoint]) -> Html:
+def flags_section(days: Sequence[analysis.DaySummary]) -> Html:
     """Flags of ``days``, newest first, with their evidence and what they mean."""
     items = []
     for d in reversed(days):
-        for flag in d.summary.get("flags") or ():
-            code = str(flag.get("code"))
+        for flag in d.flags:
+            code = flag.code
             items.append(
                 el(
                     "li",
-                    el(
-                        "span",
-                        flag.get("severity", "info"),
-                        class_=f"badge {flag.get('severity', 'info')}",
-                    ),
+                    el("span", flag.severity, class_=f"badge {flag.severity}"),
                     el(
                         "strong",
-                        f" {d.day.isoformat()}: {clinician_wording(code, flag.get('evidence') or {})}",
+                        f" {d.date.isoformat()}: {clinician_wording(code, flag.evidence)}",
                     ),
                     el("p", FLAG_EXPLANATIONS.get(code, code), class_="muted"),
                     el(
                         "details",
                         el("summary", f"Evidence ({code})"),
-                        _evidence(flag.get("evidence") or {}),
+                        _evidence(flag.evidence),
                     ),
                     class_="flag",
                 )

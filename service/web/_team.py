@@ -55,8 +55,8 @@ def ago(at: datetime | None, now: datetime) -> str:
 
 def _today_cell(row: PatientRow) -> Html:
     point = row.today_point or (row.days[-1] if row.days else None)
-    targets = point.targets if point else {}
-    low, high = targets.get("aerobic_min_low"), targets.get("aerobic_min_high")
+    low = point.aerobic_min_low if point else None
+    high = point.aerobic_min_high if point else None
     goal = f"{low:g}–{high:g} min" if low is not None and high is not None else "no plan yet"
     if row.today_point is None:
         return el(
@@ -65,15 +65,13 @@ def _today_cell(row: PatientRow) -> Html:
             el("br"),
             el("small", f"target {goal}"),
         )
-    minutes = row.today_point.aerobic_min
+    minutes = row.today_point.aerobic_minutes
     return el(
         "td",
         el("strong", f"{minutes} min"),
         f" of {goal}",
         el("br"),
-        el("small", "in progress", class_="muted")
-        if not row.today_point.summary.get("judged", False)
-        else None,
+        el("small", "in progress", class_="muted") if not row.today_point.judged else None,
         el(
             "meter",
             value=minutes,
@@ -166,9 +164,9 @@ def _row(
     recovery: Mapping[UUID, analysis.Trajectory] | None = None,
 ) -> Html:
     p = row.patient
-    values = {d.day: d.aerobic_min for d in row.days}
+    values = {d.date: d.aerobic_minutes for d in row.days}
     spark = [values.get(row.today - timedelta(days=i)) for i in range(SPARK_DAYS - 1, -1, -1)]
-    latest = row.days[-1].targets if row.days else {}
+    target_min = row.days[-1].aerobic_min_low if row.days else None
     return el(
         "tr",
         _name_cell(row, namesakes),
@@ -180,7 +178,7 @@ def _row(
             el("small", f" (week {row.days_since_surgery // 7 + 1})"),
         ),
         _today_cell(row),
-        el("td", sparkline(spark, target_min=latest.get("aerobic_min_low"))),
+        el("td", sparkline(spark, target_min=target_min)),
         recovery_cell((recovery or {}).get(p.id)),
         _alerts_cell(row),
         _data_cell(row, now),

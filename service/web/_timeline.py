@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from service.web._data import DayPoint
+import analysis
 from service.web._html import Html, el, join
 from service.web._svg import (
     PAD_B,
@@ -31,7 +31,7 @@ _GAP_S = 90
 
 
 def session_timeline(
-    point: DayPoint, *, hr: Sequence[tuple[datetime, float]], zone: ZoneInfo
+    point: analysis.DaySummary, *, hr: Sequence[tuple[datetime, float]], zone: ZoneInfo
 ) -> Html:
     """One day's sessions on a 24-hour axis with the per-minute heart rate over them."""
     start_s, n_min = point.day_start_s, point.n_minutes
@@ -43,11 +43,11 @@ def session_timeline(
     sessions = point.sessions
     blocks = [
         rect(
-            x=x_of(x["start_s"]),
+            x=x_of(x.start_s),
             y=PAD_T,
-            width=max(x_of(x["end_s"]) - x_of(x["start_s"]), 2),
+            width=max(x_of(x.end_s) - x_of(x.start_s), 2),
             height=H - PAD_T - PAD_B,
-            cls=f"session {x.get('kind', 'walking')}",
+            cls=f"session {x.kind}",
         )
         for x in sessions
     ]
@@ -62,7 +62,7 @@ def session_timeline(
         previous = t
     line = polyline(points, top, "mean")
     # Hour ticks from the local clock, so that 23- and 25-hour days are drawn right.
-    midnight = datetime.combine(point.day, time(0), tzinfo=zone)
+    midnight = datetime.combine(point.date, time(0), tzinfo=zone)
     hours = [
         el(
             "text",
@@ -73,22 +73,22 @@ def session_timeline(
         )
         for h in range(0, 24, 3)
     ]
-    limit = point.heart_rate.get("limit_bpm")
-    limit_line = hline(float(limit), top, "line limit") if limit else None
+    limit = point.heart_rate.limit_bpm
+    limit_line = hline(limit, top, "line limit") if limit else None
     rows = [
         (
-            datetime.fromtimestamp(x["start_s"], tz=zone).strftime("%H:%M"),
-            x.get("kind"),
-            x.get("duration_min"),
-            x.get("active_minutes"),
-            x.get("steps"),
-            x.get("hr_mean_bpm"),
-            x.get("hr_max_bpm"),
-            x.get("minutes_above_limit"),
+            datetime.fromtimestamp(x.start_s, tz=zone).strftime("%H:%M"),
+            x.kind,
+            x.duration_min,
+            x.active_minutes,
+            x.steps,
+            x.hr_mean_bpm,
+            x.hr_max_bpm,
+            x.minutes_above_limit,
         )
         for x in sessions
     ]
-    label = f"Sessions of {point.day} ({len(sessions)}) with heart rate, local time {zone.key}"
+    label = f"Sessions of {point.date} ({len(sessions)}) with heart rate, local time {zone.key}"
     return el(
         "figure",
         svg(
@@ -114,7 +114,7 @@ def session_timeline(
             f" minute (broken where the band sent none); hours in {zone.key}.",
         ),
         chart_table(
-            f"Sessions of {point.day}",
+            f"Sessions of {point.date}",
             (
                 "start",
                 "kind",

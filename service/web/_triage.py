@@ -17,8 +17,8 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from service.patients import PatientRecord
-from service.summaries import summary_briefs
-from service.web._data import DayPoint, DeviceStatus, device_status, local_today
+from service.summaries import DayBrief, summary_briefs
+from service.web._data import DeviceStatus, device_status, local_today
 from service.web._me_cards import over_plan
 
 __all__ = [
@@ -139,7 +139,7 @@ class PatientRow:
 
     patient: PatientRecord
     today: date
-    days: tuple[DayPoint, ...]
+    days: tuple[DayBrief, ...]
     alerts: tuple[AlertBrief, ...] = ()
     device: DeviceStatus | None = None
     team_name: str = ""
@@ -151,11 +151,11 @@ class PatientRow:
         return (self.today - self.patient.surgery_date).days
 
     @property
-    def today_point(self) -> DayPoint | None:
-        return next((d for d in self.days if d.day == self.today), None)
+    def today_point(self) -> DayBrief | None:
+        return next((d for d in self.days if d.date == self.today), None)
 
     @property
-    def latest_judged(self) -> DayPoint | None:
+    def latest_judged(self) -> DayBrief | None:
         return next(
             (d for d in reversed(self.days) if d.status in ("below", "on_track", "above")), None
         )
@@ -259,7 +259,7 @@ class PatientRow:
         if over_plan(today):
             out.append(Reason(text="Over the plan today (day in progress)", level="warning"))
         elif latest is not None and over_plan(latest):
-            out.append(Reason(text=f"Over the plan on {short_day(latest.day)}", level="warning"))
+            out.append(Reason(text=f"Over the plan on {short_day(latest.date)}", level="warning"))
         elif latest is not None and latest.status == "below":
             run = self._below_since()
             out.append(Reason(text=f"Below target since {short_day(run)}", level="info"))
@@ -276,11 +276,11 @@ class PatientRow:
 
     def _below_since(self) -> date:
         judged = [d for d in self.days if d.status in ("below", "on_track", "above")]
-        since = judged[-1].day
+        since = judged[-1].date
         for d in reversed(judged):
             if d.status != "below":
                 break
-            since = d.day
+            since = d.date
         return since
 
 
@@ -335,10 +335,10 @@ async def team_rows(
     todays = {p.id: local_today(p, now) for p in patients}
     first = min(todays.values()) - timedelta(days=SPARK_DAYS)
     briefs = await summary_briefs(conn, patient_ids=ids, first=first, last=max(todays.values()))
-    days: dict[UUID, list[DayPoint]] = {pid: [] for pid in ids}
+    days: dict[UUID, list[DayBrief]] = {pid: [] for pid in ids}
     for pid, items in briefs.items():
         since = todays[pid] - timedelta(days=SPARK_DAYS)
-        days[pid] = [DayPoint(day=day, summary=brief) for day, brief in items if since < day]
+        days[pid] = [d for d in items if since < d.date]
     alerts = await _alerts(conn, ids)
     devices = await device_status(conn, ids)
     cur = await conn.execute(
@@ -382,7 +382,7 @@ def _sort_key(sort: str) -> Any:
         "record": lambda r: (r.patient.record_number is None, r.patient.record_number or ""),
         "team": lambda r: (r.team_name.lower(), need_rank(r)),
         "surgery": lambda r: (r.days_since_surgery, need_rank(r)),
-        "today": lambda r: (r.today_point.aerobic_min if r.today_point else -1, need_rank(r)),
+        "today": lambda r: (r.today_point.aerobic_minutes if r.today_point else -1, need_rank(r)),
         "alerts": lambda r: (
             -r.overdue,
             -r.count(severity="urgent"),

@@ -7,12 +7,13 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-import orjson
 from psycopg import AsyncConnection
 
 import analysis
 from service.alerts import on_day_summarised
+from service.summaries import store_summary, summary_document
 from tests.fixtures.service import World
+from tests.fixtures.summaries import day_summary
 
 SURGERY = date(2026, 3, 2)  # the world's patient: fusion, open
 BASE = 8_000
@@ -39,23 +40,18 @@ async def _summarise(
     async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
         for _ in range(times):
             for day, steps in days:
-                doc: dict[str, Any] = {
-                    "date": day.isoformat(),
-                    "steps": steps,
-                    "aerobic_minutes": 20,
-                    "status": "on_track",
-                    "flags": [],
-                    "heart_rate": {},
-                }
-                await conn.execute(
-                    "INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes,"
-                    " active_minutes, aerobic_minutes, status, flag_codes, summary,"
-                    " analysis_version) VALUES (%s, %s, %s, 900, 20, 20, 'on_track', '{}',"
-                    " %s::jsonb, %s) ON CONFLICT (patient_id, day) DO NOTHING",
-                    (world.patient_id, day, steps, orjson.dumps(doc).decode(),
-                     analysis.ANALYSIS_VERSION),
-                )  # fmt: skip
-                await on_day_summarised(conn, patient_id=world.patient_id, day=day, summary=doc)
+                before = day < SURGERY
+                summary = day_summary(
+                    day,
+                    minutes=20,
+                    steps=steps,
+                    status="pre_operative" if before else "on_track",
+                    before_surgery=before,
+                )
+                await store_summary(conn, patient_id=world.patient_id, day=day, summary=summary)
+                await on_day_summarised(
+                    conn, patient_id=world.patient_id, day=day, summary=summary_document(summary)
+                )
 
 
 async def _trajectory(world: World, token: str) -> dict[str, Any]:

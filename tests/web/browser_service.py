@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ import httpx
 import psycopg
 from psycopg import AsyncConnection
 
+import analysis
 from service.accounts import create_user
 from service.demo import DEMO_TEAM
 from service.patients import PatientIn, add_device, add_patient
@@ -135,24 +136,24 @@ OVER_DOER = "Olive Overdo"
 OVER_DOER_MRN = "MRN-4711"
 OVER_DOER_EMAIL = "olive@demo.example"
 OVER_DOER_PASSWORD = "olive walks far too much"
-_OVER = {
-    "code": "DAILY_OVER_TARGET",
-    "severity": "warning",
-    "message": "Doing much more than planned can slow healing: rest for the rest of today.",
-    "evidence": {"aerobic_minutes": 75, "aerobic_min_high": 20, "week": 2, "over_ratio": 1.5},
-}
-_TOO_LONG = {
-    "code": "SESSION_TOO_LONG",
-    "severity": "warning",
-    "message": "Split long walks into shorter ones, with a rest between them.",
-    "evidence": {
+_OVER = analysis.Flag(
+    code="DAILY_OVER_TARGET",
+    severity="warning",
+    message="Doing much more than planned can slow healing: rest for the rest of today.",
+    evidence={"aerobic_minutes": 75, "aerobic_min_high": 20, "week": 2, "over_ratio": 1.5},
+)
+_TOO_LONG = analysis.Flag(
+    code="SESSION_TOO_LONG",
+    severity="warning",
+    message="Split long walks into shorter ones, with a rest between them.",
+    evidence={
         "session_kind": "walking",
         "duration_min": 75,
         "max_session_min": 20,
         "week": 2,
         "sessions_over": 1,
     },
-}
+)
 
 
 async def _seed_over_doer(db_url: str) -> str:
@@ -206,7 +207,7 @@ async def _seed_over_doer(db_url: str) -> str:
                 minutes=40,
                 status="in_progress",
                 sessions_min=(40,),
-                flags=(dict(_TOO_LONG, evidence={**_TOO_LONG["evidence"], "duration_min": 40}),),
+                flags=(replace(_TOO_LONG, evidence={**_TOO_LONG.evidence, "duration_min": 40}),),
             ),
         )
         yesterday = today - timedelta(days=1)

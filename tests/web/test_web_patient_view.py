@@ -7,21 +7,22 @@ from zoneinfo import ZoneInfo
 
 from psycopg import AsyncConnection
 
+import analysis
 from tests.fixtures.service import World
 from tests.web.web_helpers import csrf_of, day_summary, store_day, web_login
 
-OVER = {
-    "code": "DAILY_OVER_TARGET",
-    "severity": "warning",
-    "message": "Doing much more than planned can slow healing: rest for the rest of today.",
-    "evidence": {"aerobic_minutes": 75, "aerobic_min_high": 20, "week": 2},
-}
-TOO_LONG = {
-    "code": "SESSION_TOO_LONG",
-    "severity": "warning",
-    "message": "Split long walks into shorter ones.",
-    "evidence": {"duration_min": 75, "max_session_min": 20, "week": 2},
-}
+OVER = analysis.Flag(
+    code="DAILY_OVER_TARGET",
+    severity="warning",
+    message="Doing much more than planned can slow healing: rest for the rest of today.",
+    evidence={"aerobic_minutes": 75, "aerobic_min_high": 20, "week": 2},
+)
+TOO_LONG = analysis.Flag(
+    code="SESSION_TOO_LONG",
+    severity="warning",
+    message="Split long walks into shorter ones.",
+    evidence={"duration_min": 75, "max_session_min": 20, "week": 2},
+)
 
 
 def _today() -> datetime:
@@ -60,7 +61,7 @@ async def test_over_the_plan_gets_advice_never_praise(world: World) -> None:
     assert "75 minutes against a plan of at most 20" in page
     assert "Please rest for the rest of today." in page
     assert "Split long walks" in page
-    assert OVER["message"] in page  # the patient-worded flag messages of the day
+    assert OVER.message in page  # the patient-worded flag messages of the day
     assert "0 days in a row" in page  # the over-target day breaks the streak
     assert 'class="day over-plan"' in page
     # Only on-track days earn the tick: two of them this week at most, never the over days.

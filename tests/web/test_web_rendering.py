@@ -4,38 +4,31 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from analysis.flags import iso_utc
+import analysis
 from service.patients import PatientRecord
+from service.summaries import DayBrief
 from service.web._charts import progression_chart, sparkline
-from service.web._data import DayPoint, DeviceStatus
+from service.web._data import DeviceStatus
 from service.web._html import Html, el, esc
 from service.web._team import ago, team_table
 from service.web._timeline import session_timeline
 from service.web._triage import AlertBrief, ListQuery, PatientRow, need_rank, select_rows
+from tests.fixtures.summaries import day_summary
 
 SURGERY = date(2026, 5, 4)
 
 
-def _summary(day: date, *, walking: int, biking: int, status: str = "on_track") -> dict[str, Any]:
-    return {
-        "date": day.isoformat(),
-        "day_start": iso_utc(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()),
-        "n_minutes": 1440,
-        "steps": 4000,
-        "aerobic_minutes": walking + biking,
-        "aerobic_minutes_by_kind": {"walking": walking, "biking": biking, "running": 0},
-        "sessions": [],
-        "heart_rate": {"resting_bpm": 60.0, "mean_bpm": 75.0, "max_bpm": 118.0, "limit_bpm": 110.0},
-        "targets": {"aerobic_min_low": 10, "aerobic_min_high": 15, "max_session_min": 15},
-        "status": status,
-        "flags": [],
-    }
+def _summary(
+    day: date, *, walking: int, biking: int, status: analysis.DayStatus = "on_track"
+) -> analysis.DaySummary:
+    return day_summary(
+        day, minutes=walking + biking, biking=biking, status=status, low=10, high=15, max_session=15
+    )
 
 
 def _patient(name: str) -> PatientRecord:
@@ -60,13 +53,7 @@ def test_text_is_escaped_and_markup_is_kept() -> None:
 
 
 def test_progression_chart_stacks_walking_and_biking_and_tables_the_numbers() -> None:
-    days = [
-        DayPoint(
-            day=SURGERY + timedelta(days=i),
-            summary=_summary(SURGERY + timedelta(days=i), walking=8 + i, biking=i % 3),
-        )
-        for i in range(10)
-    ]
+    days = [_summary(SURGERY + timedelta(days=i), walking=8 + i, biking=i % 3) for i in range(10)]
     html = progression_chart(days, surgery_date=SURGERY)
     assert html.count('class="bar walking"') == 10
     assert html.count('class="bar biking"') == 6  # biking 0 on every third day draws nothing
@@ -88,13 +75,15 @@ def test_session_timeline_places_sessions_on_the_local_day() -> None:
     day = date(2026, 3, 29)  # Europe/Berlin springs forward: a 23-hour day
     zone = ZoneInfo("Europe/Berlin")
     start = datetime(2026, 3, 29, tzinfo=zone)
-    summary = _summary(day, walking=20, biking=0)
-    summary |= {"day_start": iso_utc(start.timestamp()), "n_minutes": 1380}
     noon = int(datetime(2026, 3, 29, 12, tzinfo=zone).timestamp())
-    summary["sessions"] = [
-        {"kind": "walking", "start": iso_utc(noon), "end": iso_utc(noon + 1200), "duration_min": 20}
-    ]
-    html = session_timeline(DayPoint(day=day, summary=summary), hr=[], zone=zone)
+    built = day_summary(day, minutes=20, status="on_track", sessions_min=(20,))
+    summary = replace(
+        built,
+        day_start_s=int(start.timestamp()),
+        n_minutes=1380,
+        sessions=(replace(built.sessions[0], start_s=noon, end_s=noon + 1200),),
+    )
+    html = session_timeline(summary, hr=[], zone=zone)
     assert "<td>12:00</td><td>walking</td><td>20</td>" in html
     assert "1 session(s)" in html
 
@@ -114,7 +103,7 @@ def _row(
     today: date,
     *,
     alerts: tuple[AlertBrief, ...] = (),
-    status: str | None,
+    status: analysis.DayStatus | None,
     walking: int = 5,
     enrolled_days_ago: int = 30,
     record_number: str | None = None,
@@ -123,9 +112,8 @@ def _row(
         ()
         if status is None
         else (
-            DayPoint(
-                day=today - timedelta(days=1),
-                summary=_summary(today, walking=walking, biking=0, status=status),
+            DayBrief.of(
+                _summary(today - timedelta(days=1), walking=walking, biking=0, status=status)
             ),
         )
     )

@@ -19,14 +19,21 @@ async def _store(world: World, *, slow: bool, pre_days: int, weeks: int) -> None
     model = analysis.load_recovery()
     async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
         for back in range(pre_days, 0, -1):
-            doc = day_summary(SURGERY - timedelta(days=back), minutes=30, status="on_track")
-            doc["steps"] = BASE
-            await store_day(conn, world.patient_id, doc)
+            day = SURGERY - timedelta(days=back)
+            await store_day(
+                conn,
+                world.patient_id,
+                day_summary(
+                    day, minutes=30, steps=BASE, status="pre_operative", before_surgery=True
+                ),
+            )
         for i in range(7 * weeks):
             band = model.band_week(band="open", week=i // 7 + 1)
             pct = band.low_pct * 0.7 if slow else band.expected_pct
-            doc = day_summary(SURGERY + timedelta(days=i), minutes=20, status="on_track")
-            doc["steps"] = round(BASE * pct / 100)
+            steps = round(BASE * pct / 100)
+            doc = day_summary(
+                SURGERY + timedelta(days=i), minutes=20, steps=steps, status="on_track"
+            )
             await store_day(conn, world.patient_id, doc)
 
 
