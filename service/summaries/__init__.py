@@ -6,7 +6,8 @@ analysis version too). Every read and write of the table's documents goes throug
 worker stores a day (:func:`store_summary`) and reads its history (:func:`load_summaries`); the
 days, sessions and progress routes read theirs (:func:`served_days`, :func:`sessions_json`,
 :func:`load_summaries`); the pages read typed summaries (:func:`stored_summaries`), the
-clinic report typed days with their check-ins (:func:`day_records`), the care team's list and
+clinic report and the CSV export typed days with their check-ins (:func:`day_records`,
+:func:`served_day_record`), the care team's list and
 the recovery trajectories their :class:`DayBrief` (:func:`summary_briefs`). ``GET /days`` is described in the OpenAPI by
 :data:`ServedDay`: a stored summary with the day's check-ins, or a placeholder
 ``{date, status, checkins}``.
@@ -25,6 +26,7 @@ from service.summaries._store import (
     DayRecord,
     day_records,
     load_summaries,
+    served_day_record,
     served_days,
     sessions_json,
     store_summary,
@@ -41,6 +43,7 @@ __all__ = [
     "UnsummarisedStatus",
     "day_records",
     "load_summaries",
+    "served_day_record",
     "served_days",
     "sessions_json",
     "store_summary",

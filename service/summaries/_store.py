@@ -34,6 +34,7 @@ __all__ = [
     "DayRecord",
     "day_records",
     "load_summaries",
+    "served_day_record",
     "served_days",
     "sessions_json",
     "store_summary",
@@ -235,7 +236,8 @@ class DayRecord:
     checkins: tuple[CheckinRecord, ...]
 
 
-def _day_record(text: bytes) -> DayRecord:
+def served_day_record(text: bytes) -> DayRecord:
+    """The :class:`DayRecord` of one served day's JSON text (an item of :func:`served_days`)."""
     item = orjson.loads(text)
     checkins = tuple(CheckinRecord.model_validate(c) for c in item.pop("checkins"))
     summary = None
@@ -260,4 +262,4 @@ async def day_records(
     """Each date ``first`` … ``last`` as :func:`served_days` serves it, decoded (for the clinic
     report)."""
     served = await served_days(conn, patient_id=patient_id, first=first, last=last, today=today)
-    return [_day_record(text) for text in served]
+    return [served_day_record(text) for text in served]

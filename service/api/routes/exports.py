@@ -1,20 +1,23 @@
-"""CSV export of the daily summaries for research: ``GET /v1/patients/{id}/days.csv``."""
+"""CSV export of the daily summaries for research: ``GET /v1/patients/{id}/days.csv``.
+
+Each served day is read typed (:func:`service.summaries.served_day_record`: the decoded
+``analysis.DaySummary``, or the status of a date without one, and the day's check-ins).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
 from service.api.deps import Conn, ScopedPatient
 from service.api.problems import PROBLEM_RESPONSES
 from service.api.routes.days import FromQuery, ToQuery, served_range
+from service.summaries import DayRecord, served_day_record
 
 __all__ = ["CSV_COLUMNS", "day_row", "router"]
 
@@ -59,46 +62,41 @@ def _figure(value: Any) -> str:
     return str(value)
 
 
-def day_row(document: Mapping[str, Any]) -> list[str]:
-    """The CSV cells of one served day document (:data:`CSV_COLUMNS`). Only codes and numbers:
-    no free text (notes, messages) reaches the file, so no cell can start a spreadsheet formula."""
-    status = str(document["status"])
-    hr: Mapping[str, Any] = document.get("heart_rate") or {}
-    targets: Mapping[str, Any] = document.get("targets") or {}
-    kinds: Mapping[str, Any] = document.get("aerobic_minutes_by_kind") or {}
-    sessions = document.get("sessions")
-    stored = "steps" in document
+def day_row(day: DayRecord) -> list[str]:
+    """The CSV cells of one served day (:data:`CSV_COLUMNS`). Only codes and numbers: no free
+    text (notes, messages) reaches the file, so no cell can start a spreadsheet formula."""
     values: dict[str, Any] = {
-        "date": document["date"],
-        "status": status,
-        "judged": "true" if status in _JUDGED else "false",
-        "steps": document.get("steps"),
-        "wear_minutes": document.get("wear_minutes"),
-        "active_minutes": document.get("active_minutes"),
-        "aerobic_minutes": document.get("aerobic_minutes"),
-        "walking_minutes": kinds.get("walking"),
-        "biking_minutes": kinds.get("biking"),
-        "running_minutes": kinds.get("running"),
-        "sessions": len(sessions) if stored and sessions is not None else None,
-        "longest_session_min": (
-            max((int(s.get("duration_min", 0)) for s in sessions), default=0)
-            if stored and sessions is not None
-            else None
-        ),
-        "resting_hr_bpm": hr.get("resting_bpm"),
-        "resting_source": hr.get("resting_source"),
-        "mean_hr_bpm": hr.get("mean_bpm"),
-        "max_hr_bpm": hr.get("max_bpm"),
-        "hr_limit_bpm": hr.get("limit_bpm"),
-        "plan_week": targets.get("week"),
-        "plan_phase": targets.get("phase"),
-        "target_low_min": targets.get("aerobic_min_low"),
-        "target_high_min": targets.get("aerobic_min_high"),
-        "flags": ";".join(str(f["code"]) for f in document.get("flags") or ()) if stored else None,
-        "checkins": len(document.get("checkins") or ()),
-        "analysis_version": document.get("analysis_version"),
+        "date": day.date.isoformat(),
+        "status": day.status,
+        "judged": "true" if day.status in _JUDGED else "false",
+        "checkins": len(day.checkins),
     }
-    return [_figure(values[c]) for c in CSV_COLUMNS]
+    s = day.summary
+    if s is not None:
+        hr, t, kinds = s.heart_rate, s.targets, s.aerobic_minutes_by_kind
+        values |= {
+            "steps": s.steps,
+            "wear_minutes": s.wear_minutes,
+            "active_minutes": s.active_minutes,
+            "aerobic_minutes": s.aerobic_minutes,
+            "walking_minutes": kinds.get("walking"),
+            "biking_minutes": kinds.get("biking"),
+            "running_minutes": kinds.get("running"),
+            "sessions": len(s.sessions),
+            "longest_session_min": s.longest_session_min,
+            "resting_hr_bpm": hr.resting_bpm,
+            "resting_source": hr.resting_source,
+            "mean_hr_bpm": hr.mean_bpm,
+            "max_hr_bpm": hr.max_bpm,
+            "hr_limit_bpm": hr.limit_bpm,
+            "plan_week": t.week,
+            "plan_phase": t.phase,
+            "target_low_min": t.aerobic_min_low,
+            "target_high_min": t.aerobic_min_high,
+            "flags": ";".join(f.code for f in s.flags),
+            "analysis_version": s.analysis_version,
+        }
+    return [_figure(values.get(c)) for c in CSV_COLUMNS]
 
 
 @router.get(
@@ -125,7 +123,7 @@ async def days_csv(
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for text in served:
-        writer.writerow(day_row(orjson.loads(text)))
+        writer.writerow(day_row(served_day_record(text)))
     name = f"days-{patient.id}-{first.isoformat()}-{last.isoformat()}.csv"
     return Response(
         out.getvalue(),
