@@ -15,6 +15,12 @@ walking cadence, bike) and minute:
 
 A minute covered by one source only is unchanged, so a patient with one device gets the grid
 the raw samples give.
+
+Per minute rather than per bout: a walk's minutes may come from different sources, which leans
+high by the sources' disagreement (the Apple fixture's walk: 2,082 steps against 2,000, 2,024 and
+2,054 from each device alone), but one source per contiguous bout lets a coarse record that
+covers a walk (a phone's hour, spread evenly) replace the walk's minute-level cadence and lose
+its session; the plan judges the session minutes (README, "Import and export").
 """
 
 from __future__ import annotations
