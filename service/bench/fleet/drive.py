@@ -1,0 +1,435 @@
+"""The load generator: hubs, dashboards, the staleness poller, progress; and the whole run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import signal
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import numpy as np
+import psycopg
+from rich.console import Console
+
+import wire
+from analysis.config import load_thresholds
+from analysis.simulate import simulate_days
+from collector.wire import format_time
+from service.bench.fleet.http import HttpError, Pool
+from service.bench.fleet.options import DAYS_ROUTE, TEAM_ROUTE, FleetOptions
+from service.bench.fleet.processes import CpuMeter, processes
+from service.bench.fleet.provision import Fleet, provision
+from service.bench.fleet.results import (
+    DayTrack,
+    FleetResult,
+    Latencies,
+    State,
+    fleet_table,
+    verdict,
+)
+from service.bench.scratch import scratch_database
+from service.settings import Settings
+
+__all__ = ["run"]
+
+# Distinct simulated days the hubs replay (tunable default; each hub starts at its own offset).
+_PROFILES = 64
+# Tunable default: a hub's upload is late by up to 5 s (uniform) after its phase.
+_JITTER_S = 5.0
+# Heart-rate noise added to the simulator's 10 s samples interpolated to 1 Hz, beats/min
+# (tunable default, below the simulator's own 3 bpm noise).
+_HR_1HZ_NOISE_BPM = 1.5
+# Connections of the bounded pools (tunable defaults): uploads, and dashboard requests apart,
+# so that a dashboard request never waits for a connection behind uploads in this process.
+_UPLOAD_CONNECTIONS = 64
+_DASHBOARD_CONNECTIONS = 32
+# Tunable defaults: poll for new summaries every 2 s; a progress line every 30 s.
+_POLL_S = 2.0
+_PROGRESS_S = 30.0
+# A summary transaction is short; look back this far behind the newest computed_at seen, so that
+# one that started before the last poll and committed after it is still read.
+_POLL_OVERLAP_S = 60.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    bpm: np.ndarray  # int, 60 per worn minute (1 Hz)
+    steps: np.ndarray  # int, one per worn minute
+
+
+def profiles(seed: int, count: int) -> list[Profile]:
+    """The worn minutes of ``count`` simulated days: heart rate at 1 Hz and steps per minute."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(count):
+        (day,) = simulate_days(
+            seed=seed * 1000 + k,
+            n_days=1,
+            first_day_start_s=0,
+            daily_walk_min=float(rng.uniform(10, 40)),  # tunable default spread of walking
+            non_wear_day_probability=0.0,
+        )
+        grid = day.build_grid()
+        worn = np.flatnonzero(grid.hr_count > 0)
+        seconds = (worn[:, None] * 60 + np.arange(60)[None, :]).ravel().astype(np.float64)
+        samples = day.samples
+        bpm = np.interp(seconds, samples["hr_t_s"], samples["hr_bpm"])
+        bpm += rng.normal(0.0, _HR_1HZ_NOISE_BPM, size=bpm.size)
+        bpm = np.clip(np.round(bpm), wire.BPM_MIN, wire.BPM_MAX).astype(np.int64)
+        out.append(Profile(bpm=bpm, steps=np.round(grid.steps[worn]).astype(np.int64)))
+    return out
+
+
+class _Bench:
+    def __init__(
+        self, console: Console, options: FleetOptions, fleet: Fleet, url: str, db_url: str
+    ) -> None:
+        self.console = console
+        self.o = options
+        self.fleet = fleet
+        host, port = url.removeprefix("http://").split(":")
+        self.uploads = Pool(host, int(port), _UPLOAD_CONNECTIONS)
+        self.dash = Pool(host, int(port), _DASHBOARD_CONNECTIONS)
+        self.db_url = db_url
+        self.state = State()
+        self.rng = np.random.default_rng(options.seed)
+        self.profiles = profiles(options.seed, min(_PROFILES, options.hubs))
+        n = options.hubs
+        self.profile_of = self.rng.integers(0, len(self.profiles), size=n)
+        self.offset = [
+            int(self.rng.integers(0, self.profiles[int(k)].steps.size)) for k in self.profile_of
+        ]
+        self.phase = self.rng.uniform(0.0, options.period_s, size=n)
+        self.auth = [f"Authorization: Bearer {t}\r\n".encode() for t in fleet.device_tokens]
+        self.index = {p: i for i, p in enumerate(fleet.patient_ids)}
+        self.encoder = msgspec.json.Encoder()
+        self.tasks: set[asyncio.Task[None]] = set()
+        # The wear rule's shortest non-wear gap: an empty run shorter than this at the start of
+        # the day counts as worn (analysis.grid.wear_mask).
+        self.wear_gap_min = load_thresholds().wear.non_wear_min_gap_min
+        # Set by the poller when every accepted batch has been seen summarised.
+        self.all_seen = asyncio.Event()
+
+    # ---------------------------------------------------------------- hubs
+
+    def _body(self, hub: int, k: int, times: list[str]) -> tuple[bytes, int]:
+        """The batch of hub ``hub``'s ``k``-th period (``times``: its seconds, then its end)."""
+        p = self.o.period_s
+        profile = self.profiles[int(self.profile_of[hub])]
+        worn = profile.steps.size
+        # Position in the replayed day, in seconds: the hub's offset plus the periods sent.
+        second = (self.offset[hub] * 60 + k * p) % (worn * 60)
+        minute = second // 60
+        bpm = profile.bpm[second : second + p]
+        samples: list[wire.Sample] = [wire.HeartRate(t=times[j], bpm=int(bpm[j])) for j in range(p)]
+        steps = round(float(profile.steps[minute]) * p / 60)
+        samples.append(wire.Steps(t=times[p], steps=steps, interval_s=p))
+        return self.encoder.encode(wire.Batch(batch_id=uuid.uuid4(), samples=samples)), steps
+
+    async def _upload(
+        self, hub: int, k: int, window_start: int, times: list[str], due: float
+    ) -> None:
+        st = self.state
+        body, steps = self._body(hub, k, times)
+        st.samples_produced += self.o.period_s + 1
+        st.batches_sent += 1
+        sent = time.time()
+        st.lateness_ms.append((sent - due) * 1000)
+        try:
+            status, payload = await self.uploads.request(
+                "POST", "/v1/ingest", self.auth[hub] + b"Content-Type: application/json\r\n", body
+            )
+        except HttpError as exc:
+            st.upload.errors[str(exc)] += 1
+            return
+        accepted_at = time.time()
+        if status != 200:
+            st.upload.errors[str(status)] += 1
+            return
+        st.upload.ms.append((accepted_at - sent) * 1000)
+        st.batches_accepted += 1
+        st.samples_accepted += int(msgspec.json.decode(payload)["accepted"])
+        # The patient-day (UTC) and minute of the day of the batch's last sample.
+        last = window_start + self.o.period_s - 1
+        day = datetime.fromtimestamp(last, UTC).date()
+        minute = (last % 86_400) // 60
+        track = st.days.get((hub, day))
+        if track is None:
+            track = st.days[(hub, day)] = DayTrack(first_minute=minute)
+        # Every uploaded minute has heart rate; a short empty run before the first one is worn.
+        lead = track.first_minute if track.first_minute < self.wear_gap_min else 0
+        track.steps += steps
+        track.need_wear.append(minute - track.first_minute + 1 + lead)
+        track.need_steps.append(track.steps)
+        track.accepted_at.append(accepted_at)
+        self.all_seen.clear()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _hubs(self, start: float, end: float) -> None:
+        """Every hub once per period, at its phase plus jitter, from ``start`` to ``end``."""
+        p = self.o.period_s
+        times: dict[int, list[str]] = {}  # the seconds of each period and its end, shared
+        # (send time, hub, k): hub's k-th upload is due at start + phase + k·p plus jitter and
+        # holds the last whole period before start + phase + k·p.
+        jitter = self.rng.uniform(0.0, _JITTER_S, size=(self.o.hubs,))
+        due = [(start + float(self.phase[h]) + float(jitter[h]), h, 0) for h in range(self.o.hubs)]
+        heapq.heapify(due)
+        while due and due[0][0] < end:
+            at, hub, k = heapq.heappop(due)
+            window = int((start + float(self.phase[hub]) + k * p) // p) * p - p
+            if window not in times:
+                times.pop(window - 2 * p, None)
+                times[window] = [format_time(window + j) for j in range(p + 1)]
+            self.state.batches_planned += 1
+            delay = at - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._spawn(self._upload(hub, k, window, times[window], at))
+            next_at = start + float(self.phase[hub]) + (k + 1) * p
+            heapq.heappush(due, (next_at + float(self.rng.uniform(0.0, _JITTER_S)), hub, k + 1))
+
+    # ---------------------------------------------------------------- dashboards
+
+    async def _dashboard(self, start: float, end: float, into: dict[str, Latencies]) -> None:
+        rng = np.random.default_rng(self.o.seed + 1)
+        interval = 1.0 / self.o.dashboard_rps
+        into.setdefault(DAYS_ROUTE, Latencies())
+        into.setdefault(TEAM_ROUTE, Latencies())
+        k = 0
+        while True:
+            due = start + k * interval
+            if due >= end:
+                return
+            delay = due - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if rng.random() < self.o.team_share:
+                team = int(rng.integers(0, len(self.fleet.clinician_tokens)))
+                token = self.fleet.clinician_tokens[team]
+                route, path = TEAM_ROUTE, "/team"
+                headers = f"Cookie: rehab_session={token}\r\nAccept: text/html\r\n".encode()
+            else:
+                patient = int(rng.integers(0, self.o.hubs))
+                token = self.fleet.clinician_tokens[self.fleet.team_of[patient]]
+                route = DAYS_ROUTE
+                path = f"/v1/patients/{self.fleet.patient_ids[patient]}/days"
+                headers = f"Authorization: Bearer {token}\r\nAccept: application/json\r\n".encode()
+            self._spawn(self._get(into[route], path, headers, due))
+            k += 1
+
+    async def _get(self, into: Latencies, path: str, headers: bytes, due: float) -> None:
+        try:
+            status, _ = await self.dash.request("GET", path, headers)
+        except HttpError as exc:
+            into.errors[str(exc)] += 1
+            return
+        if status != 200:
+            into.errors[str(status)] += 1
+            return
+        into.ms.append((time.time() - due) * 1000)
+
+    # ---------------------------------------------------------------- staleness and CPU
+
+    async def _poll(self, conn: psycopg.AsyncConnection[Any], since: float) -> float:
+        """Read summaries stored since ``since``; match them to batches; the newest time seen."""
+        cur = await conn.execute(
+            "SELECT patient_id, day, wear_minutes, steps, extract(epoch FROM computed_at)::float8"
+            " FROM daily_summaries WHERE computed_at > to_timestamp(%s)",
+            (since,),
+        )
+        newest = since
+        for patient_id, day, wear, steps, computed_at in await cur.fetchall():
+            newest = max(newest, computed_at)
+            hub = self.index.get(patient_id)
+            track = self.state.days.get((hub, day)) if hub is not None else None
+            if track is None:
+                continue
+            while (
+                track.seen < len(track.accepted_at)
+                and wear >= track.need_wear[track.seen]
+                and steps >= track.need_steps[track.seen]
+            ):
+                # computed_at is the storing transaction's start; it may precede the client's
+                # receipt of the upload's response by a few milliseconds.
+                self.state.staleness_s.append(max(0.0, computed_at - track.accepted_at[track.seen]))
+                track.seen += 1
+        if not self.state.unseen():
+            self.all_seen.set()
+        return newest
+
+    async def _backend_pids(self, conn: psycopg.AsyncConnection[Any]) -> list[int]:
+        cur = await conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in await cur.fetchall()]
+
+    async def _poller(
+        self, conn: psycopg.AsyncConnection[Any], meter: CpuMeter, stop: asyncio.Event
+    ) -> None:
+        since = time.time() - _POLL_OVERLAP_S
+        while not stop.is_set():
+            newest = await self._poll(conn, since)
+            since = max(since, newest - _POLL_OVERLAP_S)
+            meter.see_backends(await self._backend_pids(conn))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), _POLL_S)
+
+    def _progress(self, label: str) -> None:
+        st = self.state
+        errors = sum(st.upload.errors.values()) + sum(
+            sum(r.errors.values()) for r in st.dashboard.values()
+        )
+        dash = [v for r in st.dashboard.values() for v in r.ms[-5000:]]
+        p99 = f"{np.percentile(dash, 99):.1f} ms" if dash else "–"
+        self.console.print(
+            f"{label}: {st.batches_accepted:,} of {st.batches_sent:,} uploads accepted, "
+            f"{errors} errors, {len(st.staleness_s):,} batches seen summarised, "
+            f"{st.unseen():,} waiting (oldest {st.oldest_unseen_s(time.time()):.0f} s), "
+            f"dashboard p99 {p99} (recent)",
+            highlight=False,
+        )
+
+    async def _reporter(self, stop: asyncio.Event, label: str) -> None:
+        started = time.time()
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), _PROGRESS_S)
+            if not stop.is_set():
+                self._progress(f"{label} {time.time() - started:4.0f} s")
+
+    async def main(self, meter: CpuMeter) -> FleetResult:
+        o = self.o
+        async with await psycopg.AsyncConnection.connect(self.db_url, autocommit=True) as conn:
+            # Baseline: the dashboard mix on the idle service (connections warm first).
+            idle: dict[str, Latencies] = {}
+            warm: dict[str, Latencies] = {}
+            now = time.time()
+            await self._dashboard(now, now + 1.0, warm)
+            await self._drain_tasks()
+            now = time.time()
+            self.console.print(
+                f"idle baseline: {o.dashboard_rps:g} dashboard req/s for {o.baseline_s:g} s"
+            )
+            await self._dashboard(now, now + o.baseline_s, idle)
+            await self._drain_tasks()
+
+            self.console.print(
+                f"fleet: {o.hubs:,} hubs, one batch each per {o.period_s} s for "
+                f"{o.minutes:g} min, with {o.dashboard_rps:g} dashboard req/s; a line every "
+                f"{_PROGRESS_S:g} s"
+            )
+            stop = asyncio.Event()
+            start = time.time()
+            end = start + o.minutes * 60
+            meter.start(await self._backend_pids(conn))
+            self.state.dashboard = {}
+            poller = asyncio.create_task(self._poller(conn, meter, stop))
+            reporter = asyncio.create_task(self._reporter(stop, "fleet"))
+            await asyncio.gather(
+                self._hubs(start, end), self._dashboard(start, end, self.state.dashboard)
+            )
+            await self._drain_tasks()
+            fleet_s = time.time() - start
+            # Opened by the poller on its own connection: the meter's backend list is current.
+            meter.stop(await self._backend_pids(conn))
+            cpu = meter.figures(fleet_s)
+            loaded = self.state.dashboard
+            self.console.print(
+                f"uploads done; waiting up to {o.drain_s:g} s for the last batches' summaries"
+            )
+            drain_start = time.time()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.all_seen.wait(), o.drain_s)
+            drained_s = time.time() - drain_start
+            stop.set()
+            await asyncio.gather(poller, reporter)
+            # A last look, for the summaries stored since the poller's last round.
+            await self._poll(conn, start - _POLL_OVERLAP_S)
+        self.uploads.close()
+        self.dash.close()
+        st = self.state
+        gen = cpu[-1].seconds or 0.0
+        return FleetResult(
+            options=o,
+            provision_s=self.fleet.seconds,
+            fleet_s=fleet_s,
+            batches_planned=st.batches_planned,
+            batches_sent=st.batches_sent,
+            batches_accepted=st.batches_accepted,
+            samples_produced_per_s=st.samples_produced / fleet_s,
+            samples_accepted_per_s=st.samples_accepted / fleet_s,
+            upload_errors=dict(st.upload.errors),
+            upload_p50_ms=st.upload.pct(50),
+            upload_p99_ms=st.upload.pct(99),
+            lateness_p99_ms=float(np.percentile(st.lateness_ms, 99)) if st.lateness_ms else 0.0,
+            staleness_s=st.staleness_s,
+            never_summarised=st.unseen(),
+            drained_s=drained_s,
+            idle=idle,
+            loaded=loaded,
+            dashboard_rps=sum(len(r.ms) + sum(r.errors.values()) for r in loaded.values())
+            / fleet_s,
+            cpu=cpu,
+            generator_cpu_per_upload_ms=1000 * gen / max(st.batches_sent, 1),
+        )
+
+    async def _drain_tasks(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks))
+
+
+def run(
+    console: Console, *, server_url: str, settings: Settings, options: FleetOptions
+) -> FleetResult:
+    """Provision the fleet in a scratch database, serve it, drive it, print the table."""
+    # SIGTERM stops the run as Ctrl-C does: subprocesses stopped, scratch database dropped.
+    if threading.current_thread() is not threading.main_thread():  # signals: main thread only
+        return _run(console, server_url=server_url, settings=settings, options=options)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(console, server_url=server_url, settings=settings, options=options)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(
+    console: Console, *, server_url: str, settings: Settings, options: FleetOptions
+) -> FleetResult:
+    with scratch_database(server_url) as db_url:
+        console.print(f"provisioning {options.hubs:,} patients, devices and tokens (COPY)")
+        fleet = provision(db_url, hubs=options.hubs, team_size=options.team_size, seed=options.seed)
+        console.print(
+            f"provisioned in {fleet.seconds:.1f} s ({len(fleet.clinician_tokens)} care team(s) of "
+            f"up to {options.team_size}); starting rehab serve and {options.workers} rehab worker"
+        )
+        with processes(db_url, options.workers) as (url, procs):
+            bench = _Bench(console, options, fleet, url, db_url)
+            result = asyncio.run(bench.main(CpuMeter(procs)))
+            for p in procs:
+                if p.process.poll() is not None:
+                    console.print(f"{p.name} exited during the run: {p.log_tail()}")
+    console.print(fleet_table(result, settings))
+    console.print(
+        "Staleness: from an upload's acceptance to the computed_at of the first stored summary "
+        "whose wear minutes and steps include the batch (summaries read every "
+        f"{_POLL_S:g} s). CPU over the fleet's {result.fleet_s:.0f} s; % of one core.",
+        highlight=False,
+    )
+    console.print(verdict(result), highlight=False)
+    return result
