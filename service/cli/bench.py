@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.context import CliState, console
+from service.cli.context import CliState, console, fail
 
 app = typer.Typer(help="Benchmarks (figures next to an in-run baseline).", no_args_is_help=True)
 
@@ -138,4 +138,80 @@ def bench_api(
         clients=clients,
         requests_per_client=requests_per_client,
         seed=seed,
+    )
+
+
+@app.command("fleet")
+def bench_fleet(
+    ctx: typer.Context,
+    hubs: Annotated[
+        int, typer.Option(help="Simulated home hubs, each its own patient and token.")
+    ] = 1000,
+    minutes: Annotated[float, typer.Option(help="Minutes of uploads (fractions allowed).")] = 5.0,
+    workers: Annotated[
+        int, typer.Option(help="rehab worker processes besides rehab serve's built-in worker.")
+    ] = 1,
+    dashboard_rps: Annotated[
+        float, typer.Option(help="Dashboard requests per second (/days and /team).")
+    ] = 100.0,
+    seed: Annotated[int, typer.Option(help="Seed of the hubs' days, phases and jitter.")] = 0,
+    drain_s: Annotated[
+        float,
+        typer.Option("--drain-s", help="Seconds to wait after the uploads for the last summaries."),
+    ] = 120.0,
+    baseline_s: Annotated[
+        float,
+        typer.Option(
+            "--baseline-s", help="Seconds of dashboard traffic on the idle service first."
+        ),
+    ] = 15.0,
+    team_size: Annotated[
+        int, typer.Option(help="Patients per care team (one clinician each).")
+    ] = 100,
+    team_share: Annotated[
+        float, typer.Option(help="Share of dashboard requests that are the /team page.")
+    ] = 0.1,
+    period_s: Annotated[
+        int,
+        typer.Option(
+            "--period-s",
+            hidden=True,
+            help="Upload period in seconds, a divisor of 60 (shorter only for tests).",
+        ),
+    ] = 60,
+) -> None:
+    """N hubs uploading once a minute through the API, dashboards at 100 req/s: staleness, CPU."""
+    from service.bench import fleet  # noqa: PLC0415 - benchmarks load only when asked for
+
+    checks = [
+        (hubs >= 1, "--hubs must be at least 1"),
+        (minutes > 0, "--minutes must be more than 0"),
+        (workers >= 0, "--workers must be 0 or more"),
+        (dashboard_rps > 0, "--dashboard-rps must be more than 0"),
+        (drain_s >= 0, "--drain-s must be 0 or more"),
+        (baseline_s > 0, "--baseline-s must be more than 0"),
+        (team_size >= 1, "--team-size must be at least 1"),
+        (0 <= team_share <= 1, "--team-share must be between 0 and 1"),
+        (1 <= period_s <= 60 and 60 % period_s == 0, "--period-s must divide 60"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise fail(message)
+    state: CliState = ctx.obj
+    fleet.run(
+        console,
+        server_url=state.database_url(migrate=False),
+        settings=state.settings,
+        options=fleet.FleetOptions(
+            hubs=hubs,
+            minutes=minutes,
+            workers=workers,
+            dashboard_rps=dashboard_rps,
+            seed=seed,
+            drain_s=drain_s,
+            baseline_s=baseline_s,
+            period_s=period_s,
+            team_size=team_size,
+            team_share=team_share,
+        ),
     )
