@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,20 @@ def _short(text: str, limit: int = _NOTE_CHARS) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """How much of the lists a rendering shows: everything (``rows`` ``None``), or at most
+    ``rows`` flags, alerts and check-ins with long texts cut."""
+
+    rows: tuple[int, int, int] | None = None
+
+    def cut(self, text: str, limit: int = _NOTE_CHARS) -> str:
+        return text if self.rows is None else _short(text, limit)
+
+    def limit(self, which: int, n: int) -> int:
+        return n if self.rows is None else self.rows[which]
 
 
 def _more(left_out: int, what: str) -> list[Any]:
@@ -247,15 +262,15 @@ def _plan(report: WeekReport) -> Table:
     return _table(rows, [22 * mm, 158 * mm], header=False)
 
 
-def _day_flags(flags: Sequence[Mapping[str, Any]]) -> str:
-    """A day's flags in one line of the days table: the codes, or how many and how severe."""
-    if len(flags) <= _DAY_FLAG_CODES:
+def _day_flags(flags: Sequence[Mapping[str, Any]], fit: _Fit) -> str:
+    """A day's flags in the days table: the codes, or (condensed) how many and how severe."""
+    if fit.rows is None or len(flags) <= _DAY_FLAG_CODES:
         return ", ".join(f["code"] for f in flags) or "–"
     urgent = sum(f["severity"] == "urgent" for f in flags)
     return f"{len(flags)} flags" + (f", {urgent} urgent" if urgent else "") + " (below)"
 
 
-def _days(report: WeekReport) -> Table:
+def _days(report: WeekReport, fit: _Fit) -> Table:
     rows: list[list[Any]] = [
         [
             "Day",
@@ -285,14 +300,14 @@ def _days(report: WeekReport) -> Table:
                 f"{t['aerobic_min_low']:.0f}–{t['aerobic_min_high']:.0f}" if t else "–",
                 f"{max(int(s['duration_min']) for s in sessions)} min" if sessions else "–",
                 f"{_num(hr.get('resting_bpm'))} / {_num(hr.get('max_bpm'))}" if stored else "–",
-                _p(_day_flags(d.get("flags") or ())),
+                _p(_day_flags(d.get("flags") or (), fit)),
             ]
         )
     widths = [24, 19, 11, 12, 14, 12, 13, 21, 54]
     return _table(rows, [w * mm for w in widths])
 
 
-def _flags(report: WeekReport, limit: int) -> list[Any]:
+def _flags(report: WeekReport, fit: _Fit) -> list[Any]:
     found = [(date.fromisoformat(d["date"]), f) for d in report.days for f in d.get("flags") or ()]
     if not found:
         return [_p("No flags this week.", _BODY)]
@@ -301,20 +316,20 @@ def _flags(report: WeekReport, limit: int) -> list[Any]:
         range(len(found)),
         key=lambda i: (_SEVERITY_ORDER.get(found[i][1]["severity"], 3), found[i][0], i),
     )
-    shown = sorted(ranked[:limit])
+    shown = sorted(ranked[: fit.limit(0, len(found))])
     rows: list[list[Any]] = [["Day", "Flag", "Severity", "What the analysis found"]]
     for i in shown:
         day, f = found[i]
         rows.append(
-            [_day_label(day), f["code"], f["severity"], _p(_short(f["message"], _FLAG_CHARS))]
+            [_day_label(day), f["code"], f["severity"], _p(fit.cut(f["message"], _FLAG_CHARS))]
         )
     return [
-        _table(rows, [w * mm for w in (21, 47, 13, 99)]),
+        _table(rows, [w * mm for w in (23, 45, 15, 97)]),
         *_more(len(found) - len(shown), "flags"),
     ]
 
 
-def _alerts(report: WeekReport, limit: int) -> list[Any]:
+def _alerts(report: WeekReport, fit: _Fit) -> list[Any]:
     if not report.alerts:
         return [_p("No alerts this week.", _BODY)]
     rows: list[list[Any]] = [["Alert", "Severity", "Days", "State", "Handled", "Note"]]
@@ -328,7 +343,7 @@ def _alerts(report: WeekReport, limit: int) -> list[Any]:
             i,
         ),
     )
-    shown = [report.alerts[i] for i in sorted(ranked[:limit])]
+    shown = [report.alerts[i] for i in sorted(ranked[: fit.limit(1, len(ranked))])]
     for item in shown:
         a = item.record
         state: str = "cleared, not reviewed" if a.state == "cleared" else a.state
@@ -350,28 +365,28 @@ def _alerts(report: WeekReport, limit: int) -> list[Any]:
         )
         rows.append(
             [
-                _p(_short(f"{a.rule}: {a.message}")),
+                _p(fit.cut(f"{a.rule}: {a.message}")),
                 a.severity,
                 _p(days),
                 _p(state),
                 _p("; ".join(handled) or "not yet"),
-                _p(_short(" / ".join(notes)) or "–"),
+                _p(fit.cut(" / ".join(notes)) or "–"),
             ]
         )
     return [
-        _table(rows, [w * mm for w in (51, 13, 18, 18, 46, 34)]),
+        _table(rows, [47 * mm, 14 * mm, 20 * mm, 23 * mm, 36 * mm, 40 * mm]),
         *_more(len(report.alerts) - len(shown), "alerts"),
     ]
 
 
-def _checkins(report: WeekReport, limit: int) -> list[Any]:
+def _checkins(report: WeekReport, fit: _Fit) -> list[Any]:
     rows: list[list[Any]] = [
         ["Day", "Pain", "Stretching", "Strength", "Other activity", "Red flags", "Note"]
     ]
     found = [(d, c) for d in report.days for c in d.get("checkins") or ()]
     # Check-ins with red flags first, then the latest: a shortened list keeps what matters most.
     ranked = sorted(range(len(found)), key=lambda i: (not found[i][1].get("red_flags"), -i))
-    shown = sorted(ranked[:limit])
+    shown = sorted(ranked[: fit.limit(2, len(found))])
     for d, c in (found[i] for i in shown):
         activities = ", ".join(f"{a['kind']} {a['minutes']} min" for a in c.get("activities") or ())
         rows.append(
@@ -382,13 +397,13 @@ def _checkins(report: WeekReport, limit: int) -> list[Any]:
                 {True: "yes", False: "no"}.get(c.get("strength_session"), "–"),
                 _p(activities or "–"),
                 _p(", ".join(f.replace("_", " ") for f in c.get("red_flags") or ()) or "none"),
-                _p(_short(c.get("note") or "")),
+                _p(fit.cut(c.get("note") or "")),
             ]
         )
     if len(rows) == 1:
         return [_p("No check-ins this week.", _BODY)]
     return [
-        _table(rows, [w * mm for w in (21, 9, 15, 13, 22, 47, 53)]),
+        _table(rows, [w * mm for w in (21, 9, 16, 15, 22, 44, 53)]),
         *_more(len(found) - len(shown), "check-ins"),
     ]
 
@@ -410,21 +425,23 @@ def _header(report: WeekReport) -> list[Any]:
 
 
 def render_pdf(report: WeekReport) -> bytes:
-    """The report as PDF bytes: one A4 page. The flags, alerts and check-ins beyond
-    :data:`MAX_FLAG_ROWS`, :data:`MAX_ALERT_ROWS` and :data:`MAX_CHECKIN_ROWS` are counted in a
-    line that points to the patient's page (the most severe, the ones still to handle and those
-    with red flags are kept); should a week still not fit, the lists are shortened a row at a
-    time until it does."""
-    limits = [MAX_FLAG_ROWS, MAX_ALERT_ROWS, MAX_CHECKIN_ROWS]
-    while True:
-        pdf, pages = _build(report, *limits)
-        if pages == 1 or max(limits) == 1:
-            return pdf
-        limits = [max(1, n - 1) for n in limits]
+    """The report as PDF bytes: one A4 page. A week that does not fit whole is condensed: the
+    flags, alerts and check-ins beyond :data:`MAX_FLAG_ROWS`, :data:`MAX_ALERT_ROWS` and
+    :data:`MAX_CHECKIN_ROWS` are counted in a line that points to the patient's page (the most
+    severe, the ones still to handle and those with red flags are kept) and long texts are cut;
+    should it still not fit, the lists are shortened a row at a time until it does."""
+    pdf, pages = _build(report, _Fit())
+    limits = (MAX_FLAG_ROWS, MAX_ALERT_ROWS, MAX_CHECKIN_ROWS)
+    while pages > 1:
+        pdf, pages = _build(report, _Fit(limits))
+        if max(limits) == 1:
+            break
+        limits = (max(1, limits[0] - 1), max(1, limits[1] - 1), max(1, limits[2] - 1))
+    return pdf
 
 
-def _build(report: WeekReport, flags: int, alerts: int, checkins: int) -> tuple[bytes, int]:
-    """The PDF with at most this many rows of each list, and its number of pages."""
+def _build(report: WeekReport, fit: _Fit) -> tuple[bytes, int]:
+    """The PDF showing what ``fit`` allows, and its number of pages."""
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
@@ -444,17 +461,17 @@ def _build(report: WeekReport, flags: int, alerts: int, checkins: int) -> tuple[
         _p("Aerobic minutes against the plan's daily range", _H2),
         _chart(report, doc.width),
         _p("Days", _H2),
-        _days(report) if report.days else _p("No day of this week has started yet.", _BODY),
+        _days(report, fit) if report.days else _p("No day of this week has started yet.", _BODY),
     ]
     if report.last > shown_to and report.days:
         story.append(_p(f"Days after {shown_to.isoformat()} have not happened yet.", _BODY))
     story += [
         _p("Flags of the week", _H2),
-        *_flags(report, flags),
+        *_flags(report, fit),
         _p("Alerts and how they were handled", _H2),
-        *_alerts(report, alerts),
+        *_alerts(report, fit),
         _p("Check-ins (pain, stretching, strength, red flags)", _H2),
-        *_checkins(report, checkins),
+        *_checkins(report, fit),
         Spacer(1, 2 * mm),
     ]
     doc.build(story)
