@@ -122,3 +122,11 @@ def test_an_activity_must_end_after_it_starts() -> None:
         DeclaredActivity(kind="bike", start_s=_at(10), end_s=_at(10))
     with pytest.raises(InputError):
         DeclaredActivity(kind="swim", start_s=_at(10), end_s=_at(11))  # type: ignore[arg-type]
+
+
+def test_a_minute_counts_when_at_least_half_of_it_is_inside() -> None:
+    grid = _grid(hr=(_at(8), _at(12), 110))
+    # 10:00:40 to 10:20:20: a third of 10:00 and of 10:20 is inside: the 19 minutes 10:01-10:19.
+    ride = DeclaredActivity(kind="bike", start_s=_at(10) + 40, end_s=_at(10, 20) + 20)
+    (session,) = _analyse(grid, ride).sessions
+    assert (session.start_s, session.end_s, session.active_minutes) == (_at(10, 1), _at(10, 20), 19)
