@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from service.api.deps import Conn, PageUser, ScopedPatient
-from service.api.routes.days import FromQuery, ToQuery
+from service.api.routes.days import ServedRangeQuery
 from service.api.routes.exports import days_csv
 from service.api.routes.report import weekly_report
 from service.web._html import Html, el
@@ -35,15 +35,10 @@ async def report_pdf(
 
 @router.get("/patients/{pid}/days.csv")
 async def days_as_csv(
-    pid: UUID,
-    conn: Conn,
-    user: PageUser,
-    patient: ScopedPatient,
-    from_: FromQuery = None,
-    to: ToQuery = None,
+    pid: UUID, user: PageUser, patient: ScopedPatient, served: ServedRangeQuery
 ) -> Response:
     """The patient's days ``from`` … ``to`` as CSV (default: the last 30 days)."""
-    return await days_csv(patient.id, patient, conn, from_, to)
+    return await days_csv(patient.id, patient, served)
 
 
 def export_links(patient_id: str) -> Html:

@@ -1,12 +1,18 @@
-"""Daily summaries, sessions and weekly progress of a patient (all patient-local days)."""
+"""Daily summaries, sessions and weekly progress of a patient (all patient-local days).
+
+A range of days is one dependency: :data:`RangeQuery` (the ``from`` and ``to`` parameters, their
+bounds and docs) and :data:`ServedRangeQuery` (that range's served days), shared by the days,
+sessions, CSV and FHIR routes.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from starlette.responses import Response
 
@@ -104,9 +110,7 @@ def _today(patient: PatientRecord) -> date:
     return local_day(datetime.now(UTC), patient.tz)
 
 
-def _range(
-    patient: PatientRecord, first: date | None, last: date | None, today: date | None = None
-) -> tuple[date, date]:
+def _range(first: date | None, last: date | None, today: date) -> tuple[date, date]:
     """A validated day range (default: the last 30 local days of the patient)."""
     for name, value in (("from", first), ("to", last)):
         if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
@@ -114,7 +118,7 @@ def _range(
                 f"{name} must be a date between {EARLIEST_DAY} and {LATEST_DAY} (YYYY-MM-DD)",
                 errors=[{"loc": ["query", name], "msg": "out of range"}],
             )
-    last = last or today or _today(patient)
+    last = last or today
     first = first or max(EARLIEST_DAY, last - timedelta(days=29))
     if first > last:
         raise ValidationFailedError(
@@ -132,25 +136,57 @@ FromQuery = Annotated[date | None, Query(alias="from", description="First day, Y
 ToQuery = Annotated[date | None, Query(description="Last day, YYYY-MM-DD (inclusive).")]
 
 
+@dataclass(frozen=True, kw_only=True)
+class DayRange:
+    """A request's validated ``from`` … ``to`` (inclusive; default: the last 30 local days) and
+    the patient's today, read once."""
+
+    first: date
+    last: date
+    today: date
+
+
+async def _day_range(
+    patient: ScopedPatient, from_: FromQuery = None, to: ToQuery = None
+) -> DayRange:
+    today = _today(patient)
+    first, last = _range(from_, to, today)
+    return DayRange(first=first, last=last, today=today)
+
+
+RangeQuery = Annotated[DayRange, Depends(_day_range)]
+"""The ``from`` and ``to`` query parameters of the days, sessions, CSV and FHIR routes (and the
+page's CSV): declared, bounded and documented once, so their range rules agree."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServedRange:
+    """The range of a :data:`RangeQuery` up to the patient's today and its served days, one per
+    patient-local date, oldest first (JSON text, as ``GET /days`` serves them)."""
+
+    first: date
+    last: date
+    days: list[bytes]
+
+
 async def _served_days(
     conn: Conn, patient: PatientRecord, first: date, last: date, today: date
 ) -> list[bytes]:
     return await served_days(conn, patient_id=patient.id, first=first, last=last, today=today)
 
 
-async def served_range(
-    conn: Conn, patient: PatientRecord, first: date | None, last: date | None
-) -> tuple[date, date, list[bytes]]:
-    """The validated range ``first`` … ``last`` (default: the last 30 days) and its served days,
-    one per patient-local date up to the patient's today, oldest first.
+async def _served_range(conn: Conn, patient: ScopedPatient, days: RangeQuery) -> ServedRange:
+    last = min(days.last, days.today)
+    served = (
+        await _served_days(conn, patient, days.first, last, days.today)
+        if days.first <= last
+        else []
+    )
+    return ServedRange(first=days.first, last=last, days=served)
 
-    The days, CSV and FHIR routes all read a range through this, so their range rules agree.
-    """
-    today = _today(patient)
-    first, last = _range(patient, first, last, today)
-    last = min(last, today)
-    served = await _served_days(conn, patient, first, last, today) if first <= last else []
-    return first, last, served
+
+ServedRangeQuery = Annotated[ServedRange, Depends(_served_range)]
+"""A :data:`RangeQuery` read: the days, CSV and FHIR routes serve the same days of a range."""
 
 
 @router.get(
@@ -159,16 +195,9 @@ async def served_range(
     response_model=list[ServedDay],
     responses={200: {"content": {"application/json": {"example": _DAYS_EXAMPLE}}}},
 )
-async def days(
-    patient_id: UUID,
-    patient: ScopedPatient,
-    conn: Conn,
-    from_: FromQuery = None,
-    to: ToQuery = None,
-) -> Response:
+async def days(patient_id: UUID, served: ServedRangeQuery) -> Response:
     """Every patient-local day ``from`` … ``to`` (inclusive; default the last 30), with its status."""
-    _, _, served = await served_range(conn, patient, from_, to)
-    return Response(b"[%s]" % b", ".join(served), media_type="application/json")
+    return Response(b"[%s]" % b", ".join(served.days), media_type="application/json")
 
 
 @router.get(
@@ -191,15 +220,10 @@ async def one_day(patient_id: UUID, day: date, patient: ScopedPatient, conn: Con
 
 @router.get("/{patient_id}/sessions")
 async def sessions(
-    patient_id: UUID,
-    patient: ScopedPatient,
-    conn: Conn,
-    from_: FromQuery = None,
-    to: ToQuery = None,
+    patient_id: UUID, patient: ScopedPatient, conn: Conn, days: RangeQuery
 ) -> Response:
     """Walking, biking and running sessions of the days ``from`` … ``to``, each with its day."""
-    first, last = _range(patient, from_, to)
-    text = await sessions_json(conn, patient_id=patient.id, first=first, last=last)
+    text = await sessions_json(conn, patient_id=patient.id, first=days.first, last=days.last)
     return Response(text, media_type="application/json")
 
 

@@ -14,9 +14,9 @@ from uuid import UUID
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from service.api.deps import Conn, ScopedPatient
+from service.api.deps import ScopedPatient
 from service.api.problems import PROBLEM_RESPONSES
-from service.api.routes.days import FromQuery, ToQuery, served_range
+from service.api.routes.days import ServedRangeQuery
 from service.summaries import DayRecord, served_day_record
 
 __all__ = ["CSV_COLUMNS", "day_row", "router"]
@@ -110,21 +110,14 @@ def day_row(day: DayRecord) -> list[str]:
     responses={200: {"content": {"text/csv": {}}, "description": "CSV with a header row"}},
     response_class=Response,
 )
-async def days_csv(
-    patient_id: UUID,
-    patient: ScopedPatient,
-    conn: Conn,
-    from_: FromQuery = None,
-    to: ToQuery = None,
-) -> Response:
+async def days_csv(patient_id: UUID, patient: ScopedPatient, served: ServedRangeQuery) -> Response:
     """The patient's days as CSV (a header row, then one row per date)."""
-    first, last, served = await served_range(conn, patient, from_, to)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for text in served:
+    for text in served.days:
         writer.writerow(day_row(served_day_record(text)))
-    name = f"days-{patient.id}-{first.isoformat()}-{last.isoformat()}.csv"
+    name = f"days-{patient.id}-{served.first.isoformat()}-{served.last.isoformat()}.csv"
     return Response(
         out.getvalue(),
         media_type="text/csv",

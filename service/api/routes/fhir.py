@@ -8,9 +8,9 @@ import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from service.api.deps import Conn, ScopedPatient
+from service.api.deps import ScopedPatient
 from service.api.problems import PROBLEM_RESPONSES
-from service.api.routes.days import FromQuery, ToQuery, served_range
+from service.api.routes.days import ServedRangeQuery
 from service.fhir import FHIR_JSON, build_bundle
 
 router = APIRouter(prefix="/v1/patients", tags=["export"], responses=PROBLEM_RESPONSES)
@@ -30,13 +30,8 @@ complete days. Identifiers are stable, so a repeated export updates rather than 
     response_class=Response,
 )
 async def fhir_bundle(
-    patient_id: UUID,
-    patient: ScopedPatient,
-    conn: Conn,
-    from_: FromQuery = None,
-    to: ToQuery = None,
+    patient_id: UUID, patient: ScopedPatient, served: ServedRangeQuery
 ) -> Response:
     """The patient's daily Observations as a FHIR R4 Bundle."""
-    _, _, served = await served_range(conn, patient, from_, to)
-    bundle = build_bundle(patient=patient, documents=[orjson.loads(d) for d in served])
+    bundle = build_bundle(patient=patient, documents=[orjson.loads(d) for d in served.days])
     return Response(orjson.dumps(bundle), media_type=FHIR_JSON)
