@@ -152,7 +152,7 @@ async def test_fit_run_with_heart_rate_only_is_a_running_session(db_url: str) ->
     assert "HIGH_IMPACT_BEFORE_CLEARANCE" in {f["code"] for f in summary["flags"]}
 
 
-async def test_fit_ride_counts_its_minutes_without_crank_cadence(db_url: str) -> None:
+async def test_fit_ride_with_crank_cadence_is_judged_by_it(db_url: str) -> None:
     # 2011-11-02 12:54:19-13:32:02 UTC, cycling with crank cadence; timer 2,261.85 s (37.7 min).
     day = date(2011, 11, 2)
     patient_id, _ = await _import(db_url, FIT_RIDE, date(2011, 10, 1))
