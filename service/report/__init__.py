@@ -1,7 +1,7 @@
 """The weekly clinic report: the week since surgery as one PDF page for a clinic visit.
 
-:func:`load_week` reads the patient, the plan and clearances in force, the week's served days
-(summaries and check-ins, :func:`service.summaries.served_days`) and its alerts with who handled
+:func:`load_week` reads the patient, the plan and clearances in force, the week's days (typed
+summaries and check-ins, :func:`service.summaries.day_records`) and its alerts with who handled
 them; :func:`render_pdf` draws them with reportlab (pure Python, no system libraries).
 """
 

@@ -8,13 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import orjson
 from psycopg import AsyncConnection
 
 import analysis
 from service.alerts import AlertFilter, AlertRecord, list_alerts
 from service.patients import PatientRecord
-from service.summaries import served_days
+from service.summaries import DayRecord, day_records
 from service.worker.days import local_day
 from service.worker.profile import load_profile
 
@@ -47,7 +46,7 @@ class WeekReport:
     plan_day: date
     clearances: Mapping[str, date | None]
     override_note: str
-    days: Sequence[Mapping[str, Any]]
+    days: Sequence[DayRecord]
     alerts: Sequence[ReportAlert]
     generated_at: datetime
 
@@ -79,12 +78,11 @@ async def load_week(
     today = local_day(now, patient.tz)
     week, first, last = report_week(surgery_date=patient.surgery_date, week_of=week_of)
     shown_last = min(last, today)
-    served = (
-        await served_days(conn, patient_id=patient.id, first=first, last=shown_last, today=today)
+    days = (
+        await day_records(conn, patient_id=patient.id, first=first, last=shown_last, today=today)
         if first <= shown_last
         else []
     )
-    days = [orjson.loads(text) for text in served]
     # The plan in force on the week's last day (or today, in the current week).
     plan_day = max(first, shown_last)
     profile = await load_profile(conn, patient.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,6 +19,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+import analysis
 from service.report._data import WeekReport
 
 __all__ = ["render_pdf"]
@@ -149,13 +150,11 @@ def _chart(report: WeekReport, width: float) -> Drawing:
     height = 36 * mm
     left, bottom, top = 22.0, 14.0, 8.0
     plot_w, plot_h = width - left - 6, height - bottom - top
-    by_day = {d["date"]: d for d in report.days}
+    by_day = {d.date: d.summary for d in report.days if d.summary is not None}
     days = [report.first + timedelta(days=i) for i in range(7)]
     highs = [float(report.targets.aerobic_min_high)]
-    for d in report.days:
-        if d.get("targets"):
-            highs.append(float(d["targets"]["aerobic_min_high"]))
-        highs.append(float(d.get("aerobic_minutes") or 0))
+    for s in by_day.values():
+        highs += [s.targets.aerobic_min_high, float(s.aerobic_minutes)]
     scale_max = max(10.0, max(highs) * 1.15)
     drawing = Drawing(width, height)
 
@@ -164,13 +163,12 @@ def _chart(report: WeekReport, width: float) -> Drawing:
 
     slot = plot_w / 7
     for i, day in enumerate(days):
-        doc = by_day.get(day.isoformat(), {})
-        targets = doc.get("targets") or {}
-        low = float(targets.get("aerobic_min_low", report.targets.aerobic_min_low))
-        high = float(targets.get("aerobic_min_high", report.targets.aerobic_min_high))
+        summary = by_day.get(day)
+        targets = summary.targets if summary else report.targets
+        low, high = targets.aerobic_min_low, targets.aerobic_min_high
         x = left + i * slot
         drawing.add(Rect(x, y(low), slot, y(high) - y(low), fillColor=_BAND, strokeColor=None))
-        minutes = doc.get("aerobic_minutes")
+        minutes = summary.aerobic_minutes if summary else None
         if minutes is not None:
             bar_h = y(float(minutes)) - bottom
             drawing.add(
@@ -262,11 +260,11 @@ def _plan(report: WeekReport) -> Table:
     return _table(rows, [22 * mm, 158 * mm], header=False)
 
 
-def _day_flags(flags: Sequence[Mapping[str, Any]], fit: _Fit) -> str:
+def _day_flags(flags: Sequence[analysis.Flag], fit: _Fit) -> str:
     """A day's flags in the days table: the codes, or (condensed) how many and how severe."""
     if fit.rows is None or len(flags) <= _DAY_FLAG_CODES:
-        return ", ".join(f["code"] for f in flags) or "–"
-    urgent = sum(f["severity"] == "urgent" for f in flags)
+        return ", ".join(f.code for f in flags) or "–"
+    urgent = sum(f.severity == "urgent" for f in flags)
     return f"{len(flags)} flags" + (f", {urgent} urgent" if urgent else "") + " (below)"
 
 
@@ -285,22 +283,22 @@ def _days(report: WeekReport, fit: _Fit) -> Table:
         ]
     ]
     for d in report.days:
-        day = date.fromisoformat(d["date"])
-        t = d.get("targets") or {}
-        hr = d.get("heart_rate") or {}
-        sessions = d.get("sessions") or []
-        stored = "steps" in d
+        s = d.summary
+        if s is None:
+            rows.append([_day_label(d.date), _STATUS.get(d.status, d.status), *["–"] * 6, _p("–")])
+            continue
+        t, hr = s.targets, s.heart_rate
         rows.append(
             [
-                _day_label(day),
-                _STATUS.get(d["status"], d["status"]),
-                f"{d['steps']:,}" if stored else "–",
-                _num(d["wear_minutes"] / 60, 1) if stored else "–",
-                f"{d['aerobic_minutes']} min" if stored else "–",
-                f"{t['aerobic_min_low']:.0f}–{t['aerobic_min_high']:.0f}" if t else "–",
-                f"{max(int(s['duration_min']) for s in sessions)} min" if sessions else "–",
-                f"{_num(hr.get('resting_bpm'))} / {_num(hr.get('max_bpm'))}" if stored else "–",
-                _p(_day_flags(d.get("flags") or (), fit)),
+                _day_label(d.date),
+                _STATUS.get(d.status, d.status),
+                f"{s.steps:,}",
+                _num(s.wear_minutes / 60, 1),
+                f"{s.aerobic_minutes} min",
+                f"{t.aerobic_min_low:.0f}–{t.aerobic_min_high:.0f}",
+                f"{s.longest_session_min} min" if s.sessions else "–",
+                f"{_num(hr.resting_bpm)} / {_num(hr.max_bpm)}",
+                _p(_day_flags(s.flags, fit)),
             ]
         )
     widths = [24, 19, 11, 12, 14, 12, 13, 21, 54]
@@ -308,21 +306,19 @@ def _days(report: WeekReport, fit: _Fit) -> Table:
 
 
 def _flags(report: WeekReport, fit: _Fit) -> list[Any]:
-    found = [(date.fromisoformat(d["date"]), f) for d in report.days for f in d.get("flags") or ()]
+    found = [(d.date, f) for d in report.days if d.summary for f in d.summary.flags]
     if not found:
         return [_p("No flags this week.", _BODY)]
     # The most severe first, then by day: a shortened list keeps what matters most.
     ranked = sorted(
         range(len(found)),
-        key=lambda i: (_SEVERITY_ORDER.get(found[i][1]["severity"], 3), found[i][0], i),
+        key=lambda i: (_SEVERITY_ORDER.get(found[i][1].severity, 3), found[i][0], i),
     )
     shown = sorted(ranked[: fit.limit(0, len(found))])
     rows: list[list[Any]] = [["Day", "Flag", "Severity", "What the analysis found"]]
     for i in shown:
         day, f = found[i]
-        rows.append(
-            [_day_label(day), f["code"], f["severity"], _p(fit.cut(f["message"], _FLAG_CHARS))]
-        )
+        rows.append([_day_label(day), f.code, f.severity, _p(fit.cut(f.message, _FLAG_CHARS))])
     return [
         _table(rows, [w * mm for w in (23, 45, 15, 97)]),
         *_more(len(found) - len(shown), "flags"),
@@ -383,21 +379,21 @@ def _checkins(report: WeekReport, fit: _Fit) -> list[Any]:
     rows: list[list[Any]] = [
         ["Day", "Pain", "Stretching", "Strength", "Other activity", "Red flags", "Note"]
     ]
-    found = [(d, c) for d in report.days for c in d.get("checkins") or ()]
+    found = [(d, c) for d in report.days for c in d.checkins]
     # Check-ins with red flags first, then the latest: a shortened list keeps what matters most.
-    ranked = sorted(range(len(found)), key=lambda i: (not found[i][1].get("red_flags"), -i))
+    ranked = sorted(range(len(found)), key=lambda i: (not found[i][1].red_flags, -i))
     shown = sorted(ranked[: fit.limit(2, len(found))])
     for d, c in (found[i] for i in shown):
-        activities = ", ".join(f"{a['kind']} {a['minutes']} min" for a in c.get("activities") or ())
+        activities = ", ".join(f"{a.kind} {a.minutes} min" for a in c.activities)
         rows.append(
             [
-                _day_label(date.fromisoformat(d["date"])),
-                "–" if c.get("pain_0_10") is None else f"{c['pain_0_10']}/10",
-                "–" if c.get("stretching_sessions") is None else str(c["stretching_sessions"]),
-                {True: "yes", False: "no"}.get(c.get("strength_session"), "–"),
+                _day_label(d.date),
+                "–" if c.pain_0_10 is None else f"{c.pain_0_10}/10",
+                str(c.stretching_sessions),
+                "yes" if c.strength_session else "no",
                 _p(activities or "–"),
-                _p(", ".join(f.replace("_", " ") for f in c.get("red_flags") or ()) or "none"),
-                _p(fit.cut(c.get("note") or "")),
+                _p(", ".join(f.replace("_", " ") for f in c.red_flags) or "none"),
+                _p(fit.cut(c.note)),
             ]
         )
     if len(rows) == 1:
