@@ -137,7 +137,9 @@ class _Bench:
         self, hub: int, k: int, window_start: int, times: list[str], due: float
     ) -> None:
         st = self.state
+        encoding = time.thread_time()
         body, steps = self._body(hub, k, times)
+        st.encode_cpu_s += time.thread_time() - encoding
         st.samples_produced += self.o.period_s + 1
         st.batches_sent += 1
         sent = time.time()
@@ -361,6 +363,7 @@ class _Bench:
         self.dash.close()
         st = self.state
         gen = cpu[-1].seconds or 0.0
+        dashboard_sent = sum(len(r.ms) + sum(r.errors.values()) for r in loaded.values())
         return FleetResult(
             options=o,
             provision_s=self.fleet.seconds,
@@ -379,10 +382,10 @@ class _Bench:
             drained_s=drained_s,
             idle=idle,
             loaded=loaded,
-            dashboard_rps=sum(len(r.ms) + sum(r.errors.values()) for r in loaded.values())
-            / fleet_s,
+            dashboard_rps=dashboard_sent / fleet_s,
             cpu=cpu,
-            generator_cpu_per_upload_ms=1000 * gen / max(st.batches_sent, 1),
+            generator_cpu_per_request_ms=1000 * gen / max(st.batches_sent + dashboard_sent, 1),
+            encode_cpu_per_upload_ms=1000 * st.encode_cpu_s / max(st.batches_sent, 1),
         )
 
     async def _drain_tasks(self) -> None:
