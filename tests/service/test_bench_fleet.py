@@ -102,6 +102,7 @@ def test_a_tiny_fleet_is_uploaded_summarised_and_measured(
         (["--dashboard-rps", "0"], "--dashboard-rps must be more than 0"),
         (["--drain-s", "-1"], "--drain-s must be 0 or more"),
         (["--period-s", "7"], "--period-s must divide 60"),
+        (["--no-serve-worker", "--workers", "0"], "--no-serve-worker needs --workers 1 or more"),
     ],
 )
 def test_bad_options_are_one_line_errors(pg_server_url: str, args: list[str], message: str) -> None:

@@ -56,6 +56,9 @@ _PROGRESS_S = 30.0
 # A summary transaction is short; look back this far behind the newest computed_at seen, so that
 # one that started before the last poll and committed after it is still read.
 _POLL_OVERLAP_S = 60.0
+# Tunable default: at most this long for the workers' first sweep before the idle baseline (the
+# sweep runs at a worker's start; 10,000 new patients' first days take a few minutes).
+_SETTLE_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -311,9 +314,42 @@ class _Bench:
             if not stop.is_set():
                 self._progress(f"{label} {time.time() - started:4.0f} s")
 
+    async def _settle(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Wait for the workers' first sweep: a summary of today for every patient, none queued.
+
+        Otherwise the idle baseline would be measured while the workers summarise every new
+        patient's first day.
+        """
+        started = time.time()
+        reported = started
+        while time.time() - started < _SETTLE_TIMEOUT_S:
+            cur = await conn.execute(
+                "SELECT (SELECT count(*) FROM daily_summaries),"
+                " (SELECT count(*) FROM dirty_days WHERE failed_at IS NULL)"
+            )
+            row = await cur.fetchone()
+            assert row is not None
+            summarised, queued = int(row[0]), int(row[1])
+            if summarised >= self.o.hubs and not queued:
+                self.console.print(
+                    f"the workers' first sweep is done ({time.time() - started:.0f} s)"
+                )
+                return
+            if time.time() - reported >= _PROGRESS_S:
+                reported = time.time()
+                self.console.print(
+                    f"waiting for the workers' first sweep: {summarised:,} of {self.o.hubs:,} "
+                    f"patients summarised, {queued:,} days queued"
+                )
+            await asyncio.sleep(_POLL_S)
+        self.console.print(
+            f"the workers' first sweep is not done after {_SETTLE_TIMEOUT_S:g} s; going on"
+        )
+
     async def main(self, meter: CpuMeter) -> FleetResult:
         o = self.o
         async with await psycopg.AsyncConnection.connect(self.db_url, autocommit=True) as conn:
+            await self._settle(conn)
             # Baseline: the dashboard mix on the idle service (connections warm first).
             idle: dict[str, Latencies] = {}
             warm: dict[str, Latencies] = {}
@@ -421,7 +457,10 @@ def _run(
             f"provisioned in {fleet.seconds:.1f} s ({len(fleet.clinician_tokens)} care team(s) of "
             f"up to {options.team_size}); starting rehab serve and {options.workers} rehab worker"
         )
-        with processes(db_url, options.workers) as (url, procs):
+        with processes(db_url, options.workers, serve_worker=options.serve_worker) as (
+            url,
+            procs,
+        ):
             bench = _Bench(console, options, fleet, url, db_url)
             result = asyncio.run(bench.main(CpuMeter(procs)))
             for p in procs:

@@ -42,3 +42,4 @@ class FleetOptions:
     period_s: int = 60
     team_size: int = DEFAULT_TEAM_SIZE
     team_share: float = DEFAULT_TEAM_SHARE
+    serve_worker: bool = True  # rehab serve's built-in worker

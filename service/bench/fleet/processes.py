@@ -64,13 +64,15 @@ def _spawn(name: str, args: list[str], env: dict[str, str], ready_line: bytes | 
 
 
 @contextlib.contextmanager
-def processes(db_url: str, workers: int) -> Iterator[tuple[str, list[Proc]]]:
-    """``rehab serve`` (built-in worker on) and ``workers`` ``rehab worker`` processes."""
+def processes(
+    db_url: str, workers: int, *, serve_worker: bool = True
+) -> Iterator[tuple[str, list[Proc]]]:
+    """``rehab serve`` (its built-in worker on or off) and ``workers`` ``rehab worker``s."""
     port = _free_port()
     env = {
         **os.environ,
         "REHAB_DATABASE_URL": db_url,
-        "REHAB_RUN_WORKER": "true",
+        "REHAB_RUN_WORKER": "true" if serve_worker else "false",
         # No notification targets exist in the scratch database.
         "REHAB_RUN_NOTIFIER": "false",
         "REHAB_LOG_LEVEL": "WARNING",

@@ -142,8 +142,9 @@ def _errors(counter: dict[str, int]) -> str:
 def fleet_table(r: FleetResult, settings: Settings) -> Table:
     o = r.options
     table = Table(
-        title=f"rehab bench fleet: {o.hubs:,} hubs for {o.minutes:g} min, rehab serve (built-in "
-        f"worker) + {o.workers} rehab worker process(es); worker batches of "
+        title=f"rehab bench fleet: {o.hubs:,} hubs for {o.minutes:g} min, rehab serve "
+        f"({'with' if o.serve_worker else 'without'} its built-in worker) + {o.workers} rehab "
+        "worker process(es); worker batches of "
         f"{settings.worker_batch_days} days, today at most every "
         f"{settings.worker_today_interval_s:g} s"
     )
