@@ -171,6 +171,13 @@ def bench_fleet(
     team_share: Annotated[
         float, typer.Option(help="Share of dashboard requests that are the /team page.")
     ] = 0.1,
+    serve_worker: Annotated[
+        bool,
+        typer.Option(
+            "--serve-worker/--no-serve-worker",
+            help="Run rehab serve's built-in worker (default) or leave the days to --workers.",
+        ),
+    ] = True,
     period_s: Annotated[
         int,
         typer.Option(
@@ -192,6 +199,7 @@ def bench_fleet(
         (baseline_s > 0, "--baseline-s must be more than 0"),
         (team_size >= 1, "--team-size must be at least 1"),
         (0 <= team_share <= 1, "--team-share must be between 0 and 1"),
+        (serve_worker or workers >= 1, "--no-serve-worker needs --workers 1 or more"),
         (1 <= period_s <= 60 and 60 % period_s == 0, "--period-s must divide 60"),
     ]
     for ok, message in checks:
@@ -213,5 +221,6 @@ def bench_fleet(
             period_s=period_s,
             team_size=team_size,
             team_share=team_share,
+            serve_worker=serve_worker,
         ),
     )
