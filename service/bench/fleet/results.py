@@ -169,7 +169,7 @@ def fleet_table(r: FleetResult, settings: Settings) -> Table:
     table.add_section()
     table.add_row(
         "staleness p50 / p95 / max s",
-        " / ".join(f"{r.staleness_pct(q):.0f}" for q in (50, 95, 100)) if r.staleness_s else "–",
+        " / ".join(f"{r.staleness_pct(q):.1f}" for q in (50, 95, 100)) if r.staleness_s else "–",
         "",
         f"p95 ≤ {GOAL_STALENESS_P95_S:g} s",
     )
