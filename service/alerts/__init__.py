@@ -41,6 +41,7 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 
+import analysis
 from service.alerts._rules import (
     DEFAULT_DIGEST_INTERVAL_S,
     alert_target,
@@ -94,11 +95,12 @@ async def on_day_summarised(
     *,
     patient_id: UUID,
     day: date,
-    summary: dict[str, Any],
+    summary: analysis.DaySummary,
     digest_interval_s: int = DEFAULT_DIGEST_INTERVAL_S,
     clear_days: int = DEFAULT_CLEAR_DAYS,
 ) -> None:
-    """Build, extend or clear the patient's alert episodes from a stored day's ``flags``.
+    """Build, extend or clear the patient's alert episodes from a stored day's ``summary`` (its
+    ``flags``, and for the episodes' conditions its status, resting rate, running and clearance).
 
     Call it after the day's summary row is stored: clearing counts the stored days. Runs in one
     transaction (nested as a savepoint inside the caller's). Notifications are queued in the
@@ -124,6 +126,6 @@ async def on_day_summarised(
             conn,
             patient_id=patient_id,
             day=day,
-            status=str(summary.get("status", "")),
+            status=summary.status,
             digest_interval_s=digest_interval_s,
         )

@@ -9,13 +9,13 @@ episodes last while the day's summary still shows the condition.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
 
+import analysis
 from service.alerts._store import (
     DEFAULT_CLEAR_DAYS,
     AlertTarget,
@@ -86,17 +86,16 @@ async def apply_day_flags(
     target: AlertTarget,
     *,
     day: date,
-    summary: Mapping[str, Any],
+    summary: analysis.DaySummary,
     digest_interval_s: int,
     clear_days: int = DEFAULT_CLEAR_DAYS,
 ) -> list[int]:
-    """Episodes from ``summary["flags"]``; extend or clear the analysis episodes without them."""
+    """Episodes from ``summary.flags``; extend or clear the analysis episodes without them."""
     await lock_patient(conn, target.patient_id)
     present: dict[str, tuple[str, str]] = {}
-    for flag in summary.get("flags") or ():
-        code, severity = str(flag["code"]), str(flag.get("severity", "warning"))
-        if code not in present or _RANK[severity] > _RANK[present[code][0]]:
-            present[code] = (severity, str(flag.get("message", code)))
+    for flag in summary.flags:
+        if flag.code not in present or _RANK[flag.severity] > _RANK[present[flag.code][0]]:
+            present[flag.code] = (flag.severity, flag.message)
     urgent: list[int] = []
     for code, (severity, message) in sorted(present.items()):
         urgent += await raise_alert(

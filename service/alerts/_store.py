@@ -7,7 +7,6 @@ someone acknowledges it. Resolving by hand is possible from every unresolved sta
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -16,6 +15,7 @@ from uuid import UUID
 from psycopg import AsyncConnection, sql
 from psycopg.rows import class_row
 
+import analysis
 from service.errors import ConflictError, NotFoundError
 
 __all__ = [
@@ -185,13 +185,14 @@ def _condition(rule: str, facts: _DayFacts) -> bool:
     return False
 
 
-def _facts(summary: Mapping[str, Any]) -> _DayFacts:
-    running_min = (summary.get("aerobic_minutes_by_kind") or {}).get("running") or 0
-    cleared = ((summary.get("targets") or {}).get("cleared") or {}).get("running")
+def _facts(summary: analysis.DaySummary) -> _DayFacts:
+    """The facts of ``summary`` (as :func:`_clearance` reads them from a stored row)."""
+    running_min = summary.aerobic_minutes_by_kind.get("running", 0)
+    cleared = summary.targets.cleared.get("running", False)
     return _DayFacts(
-        status=str(summary.get("status", "")),
-        flags=tuple(str(f["code"]) for f in summary.get("flags") or ()),
-        resting_elevated=bool((summary.get("heart_rate") or {}).get("resting_elevated")),
+        status=summary.status,
+        flags=tuple(f.code for f in summary.flags),
+        resting_elevated=summary.heart_rate.resting_elevated,
         running_uncleared=running_min > 0 and not cleared,
     )
 
@@ -204,13 +205,13 @@ async def _clearance(
     after: date,
     before: date | None,
     clear_days: int,
-    current: tuple[date, Mapping[str, Any]] | None,
+    current: tuple[date, analysis.DaySummary] | None,
 ) -> tuple[date | None, date | None]:
     """Stored days after ``after`` (and before ``before``): ``(cleared_on, last_condition_day)``.
 
     ``cleared_on`` is the ``clear_days``-th complete judged day without the condition after the
     last day with it; days in progress, without data or not analysed yet count neither way.
-    ``current`` is the day being summarised, taken from its document rather than its stored row.
+    ``current`` is the day being summarised, taken from its summary rather than its stored row.
     """
     cur = await conn.execute(
         "SELECT day, status, flag_codes,"
@@ -271,7 +272,7 @@ async def apply_clearance(
     *,
     patient_id: UUID,
     day: date,
-    summary: Mapping[str, Any],
+    summary: analysis.DaySummary,
     clear_days: int,
 ) -> None:
     """Extend or clear the patient's active analysis episodes after ``day`` was summarised."""

@@ -96,7 +96,7 @@ async def store_day(
         conn,
         patient_id=patient_id,
         day=day,
-        summary=document,
+        summary=computed.summary,
         digest_interval_s=options.digest_interval_s,
         clear_days=options.alert_clear_days,
     )

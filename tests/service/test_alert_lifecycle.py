@@ -10,42 +10,30 @@ from typing import Any
 import orjson
 from psycopg import AsyncConnection
 
+import analysis
+from analysis.config import Severity
 from service.alerts import AlertWatch, on_day_summarised
 from service.db import make_pool
 from service.notify import Notifier
+from service.summaries import store_summary
 from tests.fixtures.service import World, make_settings
+from tests.service.alert_days import flagged_day
 from tests.service.notify_helpers import webhook_receiver
 
 DAY = date(2026, 11, 30)
 
 
-def _summary(day: date, *codes: str, status: str, severity: str = "warning") -> dict[str, Any]:
-    return {
-        "date": day.isoformat(),
-        "status": status,
-        "judged": status in ("below", "on_track", "above"),
-        "heart_rate": {"resting_elevated": False},
-        "flags": [
-            {"code": c, "severity": severity, "message": f"{c} message", "evidence": {}}
-            for c in codes
-        ],
-    }
-
-
 async def _day(
-    world: World, day: date, *codes: str, status: str, severity: str = "warning"
+    world: World,
+    day: date,
+    *codes: analysis.FlagCode,
+    status: analysis.DayStatus,
+    severity: Severity = "warning",
 ) -> list[tuple[Any, ...]]:
     """Store a day's summary and call the alerts, as the worker does; the patient's alerts."""
-    summary = _summary(day, *codes, status=status, severity=severity)
+    summary = flagged_day(day, *codes, status=status, severity=severity)
     async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
-        await conn.execute(
-            "INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes, active_minutes,"
-            " status, summary, analysis_version, flag_codes)"
-            " VALUES (%s, %s, 0, 0, 0, %s, %s, 'test', %s) ON CONFLICT (patient_id, day)"
-            " DO UPDATE SET status = EXCLUDED.status, summary = EXCLUDED.summary,"
-            " flag_codes = EXCLUDED.flag_codes",
-            (world.patient_id, day, status, orjson.dumps(summary).decode(), list(codes)),
-        )
+        await store_summary(conn, patient_id=world.patient_id, day=day, summary=summary)
         await on_day_summarised(conn, patient_id=world.patient_id, day=day, summary=summary)
         cur = await conn.execute(
             "SELECT rule, state, first_day, last_day, cleared_on, notify FROM alerts"

@@ -4,28 +4,19 @@ conditions, suppression, budget; acknowledge and resolve through the API with fi
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-import orjson
 from psycopg import AsyncConnection
 
+import analysis
 from service.alerts import on_day_summarised
+from service.summaries import store_summary
 from tests.fixtures.service import World
+from tests.service.alert_days import flagged_day
 
 DAY = date(2026, 5, 10)
-
-
-def _summary(*codes: str, severity: str = "warning", status: str = "on_track") -> dict[str, Any]:
-    return {
-        "date": DAY.isoformat(),
-        "status": status,
-        "heart_rate": {"resting_elevated": False},
-        "flags": [
-            {"code": c, "severity": severity, "message": f"{c} message", "evidence": {}}
-            for c in codes
-        ],
-    }
 
 
 async def _alerts(conn: AsyncConnection[Any], patient_id: object) -> list[tuple[Any, ...]]:
@@ -37,23 +28,11 @@ async def _alerts(conn: AsyncConnection[Any], patient_id: object) -> list[tuple[
     return await cur.fetchall()
 
 
-async def _summarise(world: World, day: date, summary: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Store the day's summary row, then call the alerts, as the worker does."""
+async def _summarise(world: World, summary: analysis.DaySummary) -> list[tuple[Any, ...]]:
+    """Store the day's summary, then call the alerts, as the worker does."""
     async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
-        await conn.execute(
-            "INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes, active_minutes,"
-            " status, summary, analysis_version, flag_codes)"
-            " VALUES (%s, %s, 0, 0, 0, %s, %s, 'test', %s) ON CONFLICT (patient_id, day)"
-            " DO UPDATE SET status = EXCLUDED.status, summary = EXCLUDED.summary,"
-            " flag_codes = EXCLUDED.flag_codes",
-            (
-                world.patient_id,
-                day,
-                summary["status"],
-                orjson.dumps(summary).decode(),
-                [f["code"] for f in summary["flags"]],
-            ),
-        )
+        day = summary.date
+        await store_summary(conn, patient_id=world.patient_id, day=day, summary=summary)
         await on_day_summarised(conn, patient_id=world.patient_id, day=day, summary=summary)
         return await _alerts(conn, world.patient_id)
 
@@ -62,37 +41,32 @@ async def test_consecutive_days_extend_one_episode_and_two_clear_days_clear_it(
     world: World,
 ) -> None:
     for offset in range(3):
-        rows = await _summarise(world, DAY + timedelta(days=offset), _summary("HR_OVER_LIMIT"))
+        rows = await _summarise(world, flagged_day(DAY + timedelta(days=offset), "HR_OVER_LIMIT"))
     assert rows == [("HR_OVER_LIMIT", "open", DAY, DAY + timedelta(days=2), "warning", "digest")]
     # Recomputing a day inside the episode changes nothing.
-    rows = await _summarise(world, DAY + timedelta(days=1), _summary("HR_OVER_LIMIT"))
+    rows = await _summarise(world, flagged_day(DAY + timedelta(days=1), "HR_OVER_LIMIT"))
     assert len(rows) == 1
-    rows = await _summarise(world, DAY + timedelta(days=3), _summary())
+    rows = await _summarise(world, flagged_day(DAY + timedelta(days=3)))
     assert [r[:2] for r in rows] == [("HR_OVER_LIMIT", "open")]
-    rows = await _summarise(world, DAY + timedelta(days=4), _summary())
+    rows = await _summarise(world, flagged_day(DAY + timedelta(days=4)))
     assert [r[:2] for r in rows] == [("HR_OVER_LIMIT", "cleared")]
 
 
-async def _stored_day(world: World, day: date, *flag_codes: str) -> None:
-    """A stored summary row, as the worker leaves one before calling the alerts."""
+async def _stored_day(world: World, day: date) -> None:
+    """A stored summary without flags, as the worker leaves one before calling the alerts."""
     async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
-        await conn.execute(
-            "INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes, active_minutes,"
-            " status, summary, analysis_version, flag_codes)"
-            " VALUES (%s, %s, 0, 0, 0, 'on_track', '{}', 'test', %s)",
-            (world.patient_id, day, list(flag_codes)),
-        )
+        await store_summary(conn, patient_id=world.patient_id, day=day, summary=flagged_day(day))
 
 
 async def test_a_gap_starts_a_new_episode_and_severity_only_rises(world: World) -> None:
-    await _summarise(world, DAY, _summary("DAILY_OVER_TARGET"))
-    rows = await _summarise(world, DAY, _summary("DAILY_OVER_TARGET", severity="urgent"))
+    await _summarise(world, flagged_day(DAY, "DAILY_OVER_TARGET"))
+    rows = await _summarise(world, flagged_day(DAY, "DAILY_OVER_TARGET", severity="urgent"))
     assert rows[0][4] == "urgent"
     # The two days in between were analysed without the flag: day 3 is a new episode, and the
     # first one (urgent, never acknowledged) waits in the queue as cleared, not reviewed.
     await _stored_day(world, DAY + timedelta(days=1))
     await _stored_day(world, DAY + timedelta(days=2))
-    rows = await _summarise(world, DAY + timedelta(days=3), _summary("DAILY_OVER_TARGET"))
+    rows = await _summarise(world, flagged_day(DAY + timedelta(days=3), "DAILY_OVER_TARGET"))
     assert [(r[0], r[1], r[2]) for r in rows] == [
         ("DAILY_OVER_TARGET", "cleared", DAY),
         ("DAILY_OVER_TARGET", "open", DAY + timedelta(days=3)),
@@ -100,20 +74,20 @@ async def test_a_gap_starts_a_new_episode_and_severity_only_rises(world: World) 
 
 
 async def test_days_analysed_out_of_order_keep_one_episode(world: World) -> None:
-    await _summarise(world, DAY, _summary("HR_OVER_LIMIT"))
+    await _summarise(world, flagged_day(DAY, "HR_OVER_LIMIT"))
     # Day 1 not analysed yet: day 2 extends the episode, and day 1 later falls inside it.
-    await _summarise(world, DAY + timedelta(days=2), _summary("HR_OVER_LIMIT"))
-    rows = await _summarise(world, DAY + timedelta(days=1), _summary("HR_OVER_LIMIT"))
+    await _summarise(world, flagged_day(DAY + timedelta(days=2), "HR_OVER_LIMIT"))
+    rows = await _summarise(world, flagged_day(DAY + timedelta(days=1), "HR_OVER_LIMIT"))
     assert [r[:4] for r in rows] == [("HR_OVER_LIMIT", "open", DAY, DAY + timedelta(days=2))]
 
 
 async def test_start_only_flags_last_while_the_condition_does(world: World) -> None:
-    await _summarise(world, DAY, _summary("NO_DATA", status="insufficient_data"))
-    rows = await _summarise(world, DAY + timedelta(days=1), _summary(status="insufficient_data"))
+    await _summarise(world, flagged_day(DAY, "NO_DATA", status="insufficient_data"))
+    rows = await _summarise(world, flagged_day(DAY + timedelta(days=1), status="insufficient_data"))
     assert rows[0][1:4] == ("open", DAY, DAY + timedelta(days=1))
-    rows = await _summarise(world, DAY + timedelta(days=2), _summary(status="on_track"))
+    rows = await _summarise(world, flagged_day(DAY + timedelta(days=2), status="on_track"))
     assert rows[0][1] == "open"
-    rows = await _summarise(world, DAY + timedelta(days=3), _summary(status="on_track"))
+    rows = await _summarise(world, flagged_day(DAY + timedelta(days=3), status="on_track"))
     assert rows[0][1:] == ("cleared", DAY, DAY + timedelta(days=1), "warning", "digest")
 
 
@@ -121,10 +95,10 @@ async def test_suppression_window_and_weekly_budget_hold_back_notifications(
     world: World,
 ) -> None:
     # The same rule's episode ended 3 days (72 h) before: a new episode is recorded, not notified.
-    await _summarise(world, DAY, _summary("HR_OVER_LIMIT"))
-    await _summarise(world, DAY + timedelta(days=1), _summary())
-    await _summarise(world, DAY + timedelta(days=2), _summary())
-    rows = await _summarise(world, DAY + timedelta(days=3), _summary("HR_OVER_LIMIT"))
+    await _summarise(world, flagged_day(DAY, "HR_OVER_LIMIT"))
+    await _summarise(world, flagged_day(DAY + timedelta(days=1)))
+    await _summarise(world, flagged_day(DAY + timedelta(days=2)))
+    rows = await _summarise(world, flagged_day(DAY + timedelta(days=3), "HR_OVER_LIMIT"))
     assert [r[1] for r in rows] == ["cleared", "open"]
     assert rows[-1][5] == "suppressed"
     # Budget 2 per week: the third distinct rule is held back; urgent is never held back.
@@ -135,7 +109,7 @@ async def test_suppression_window_and_weekly_budget_hold_back_notifications(
         )
     day = DAY + timedelta(days=10)
     rows = await _summarise(
-        world, day, _summary("RAMP_TOO_FAST", "DAILY_OVER_TARGET", "SESSION_TOO_LONG")
+        world, flagged_day(day, "RAMP_TOO_FAST", "DAILY_OVER_TARGET", "SESSION_TOO_LONG")
     )
     # Rules are taken in code order; the budget counts episodes whose first day is in the week
     # up to this day (the HR_OVER_LIMIT ones started earlier).
@@ -145,17 +119,19 @@ async def test_suppression_window_and_weekly_budget_hold_back_notifications(
         "SESSION_TOO_LONG": "budget",
     }
     rows = await _summarise(
-        world, day + timedelta(days=1), _summary("BELOW_TARGET_STREAK", severity="info")
+        world, flagged_day(day + timedelta(days=1), "BELOW_TARGET_STREAK", severity="info")
     )
     assert rows[-1][0::5] == ("BELOW_TARGET_STREAK", "none")  # info never notifies
-    rows = await _summarise(world, day, _summary("HIGH_IMPACT_BEFORE_CLEARANCE", severity="urgent"))
+    rows = await _summarise(
+        world, flagged_day(day, "HIGH_IMPACT_BEFORE_CLEARANCE", severity="urgent")
+    )
     assert {r[0]: r[5] for r in rows}["HIGH_IMPACT_BEFORE_CLEARANCE"] == "now"
 
 
 async def test_acknowledge_resolve_and_filters_through_the_api(world: World) -> None:
-    summary = _summary("HR_OVER_LIMIT", "SESSION_TOO_LONG")
-    summary["flags"][1]["severity"] = "info"
-    await _summarise(world, DAY, summary)
+    summary = flagged_day(DAY, "HR_OVER_LIMIT", "SESSION_TOO_LONG")
+    over, long = summary.flags
+    await _summarise(world, replace(summary, flags=(over, replace(long, severity="info"))))
     client, nurse = world.client, world.auth(world.clinician_token)
     listed = (await client.get("/v1/alerts", params={"severity": "warning"}, headers=nurse)).json()
     assert [a["rule"] for a in listed] == ["HR_OVER_LIMIT"]
@@ -189,7 +165,7 @@ async def test_acknowledge_resolve_and_filters_through_the_api(world: World) -> 
     states = await client.get("/v1/alerts", params={"state": "resolved"}, headers=nurse)
     assert [a["id"] for a in states.json()] == [alert_id]
     # An acknowledged-then-resolved episode is not extended by a recomputation of its day.
-    rows = await _summarise(world, DAY, _summary("HR_OVER_LIMIT"))
+    rows = await _summarise(world, flagged_day(DAY, "HR_OVER_LIMIT"))
     assert sum(r[0] == "HR_OVER_LIMIT" for r in rows) == 1
 
 
@@ -197,7 +173,7 @@ async def test_alert_list_is_paged_with_a_link_header(world: World) -> None:
     # A flagged day, then two calm days, five times: five episodes.
     for offset in range(13):
         codes = ("HR_OVER_LIMIT",) if offset % 3 == 0 else ()
-        await _summarise(world, DAY + timedelta(days=offset), _summary(*codes))
+        await _summarise(world, flagged_day(DAY + timedelta(days=offset), *codes))
     nurse = world.auth(world.clinician_token)
     first = await world.client.get("/v1/alerts", params={"limit": 3}, headers=nurse)
     assert len(first.json()) == 3
@@ -214,18 +190,10 @@ async def test_concurrent_summaries_of_one_patient_share_one_episode(world: Worl
     async def one(offset: int) -> None:
         async with await AsyncConnection.connect(world.db_url) as conn, conn.transaction():
             # As in the worker: the summary row (a key-share lock on the patient) comes first.
-            await conn.execute(
-                "INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes,"
-                " active_minutes, status, summary, analysis_version, flag_codes)"
-                " VALUES (%s, %s, 0, 0, 0, 'on_track', '{}', 'test', '{HR_OVER_LIMIT}')",
-                (world.patient_id, DAY + timedelta(days=offset)),
-            )
-            await on_day_summarised(
-                conn,
-                patient_id=world.patient_id,
-                day=DAY + timedelta(days=offset),
-                summary=_summary("HR_OVER_LIMIT"),
-            )
+            day = DAY + timedelta(days=offset)
+            summary = flagged_day(day, "HR_OVER_LIMIT")
+            await store_summary(conn, patient_id=world.patient_id, day=day, summary=summary)
+            await on_day_summarised(conn, patient_id=world.patient_id, day=day, summary=summary)
 
     await asyncio.gather(*(one(offset) for offset in range(4)))
     async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
