@@ -1,8 +1,9 @@
 """FHIR R4 export of a patient's daily summaries: a ``collection`` Bundle of the ``Patient`` and
 daily ``Observation``s following the HL7 Physical Activity IG and the vital-signs profiles.
 
-The builder is pure: it takes the patient and the served day documents (``GET /days`` items,
-:func:`service.summaries.served_days`) and returns the Bundle as a dict.
+The builder is pure: it takes the patient and the served days, typed
+(:class:`service.summaries.DayRecord`, each with its :class:`analysis.DaySummary`), and returns
+the Bundle as a dict.
 
 Mapping (one Observation per patient, code and local day):
 
@@ -28,13 +29,15 @@ repeated export updates the same resources instead of adding new ones.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import analysis
 from service.patients import PatientRecord
+from service.summaries import DayRecord
 
 __all__ = [
     "FHIR_JSON",
@@ -68,27 +71,30 @@ _VITALS_HEART_RATE = "http://hl7.org/fhir/StructureDefinition/heartrate"
 _HEART_RATE = {"system": _LOINC, "code": "8867-4", "display": "Heart rate"}
 _CATEGORY_DISPLAY = {"activity": "Activity", "vital-signs": "Vital Signs"}
 
-_JUDGED = frozenset({"pre_operative", "below", "on_track", "above"})
-_COMPLETE = _JUDGED | {"insufficient_data"}
+#: A measure's figure in a day's summary (``None`` when the day has none).
+_Read = Callable[[analysis.DaySummary], float | None]
 
 
-def _judged(field: str) -> Callable[[Mapping[str, Any]], float | None]:
-    def read(document: Mapping[str, Any]) -> float | None:
-        value: float | None = document.get(field)
-        return value if document.get("status") in _JUDGED else None
+def _judged(field: Callable[[analysis.DaySummary], float]) -> _Read:
+    """``field`` of a judged day (complete, with enough wear), else ``None``."""
+
+    def read(summary: analysis.DaySummary) -> float | None:
+        return field(summary) if summary.judged else None
 
     return read
 
 
-def _heart_rate(field: str, *, measured: bool) -> Callable[[Mapping[str, Any]], float | None]:
-    """``heart_rate[field]``; with ``measured``, only a rate estimated from the day itself."""
+def _heart_rate(
+    field: Callable[[analysis.HeartRateSummary], float | None], *, measured: bool
+) -> _Read:
+    """``field`` of the day's heart rate; with ``measured``, only a rate estimated from the day
+    itself."""
 
-    def read(document: Mapping[str, Any]) -> float | None:
-        heart_rate: Mapping[str, Any] = document.get("heart_rate") or {}
-        if measured and heart_rate.get("resting_source") != "estimated":
+    def read(summary: analysis.DaySummary) -> float | None:
+        heart_rate = summary.heart_rate
+        if measured and heart_rate.resting_source != "estimated":
             return None
-        value: float | None = heart_rate.get(field)
-        return value
+        return field(heart_rate)
 
     return read
 
@@ -104,24 +110,28 @@ class Measure:
     unit: str
     category: str
     profile: str
-    read: Callable[[Mapping[str, Any]], float | None]
+    read: _Read
 
-    def value(self, document: Mapping[str, Any]) -> float | None:
-        """This measure's figure in a served day document; ``None`` when the day has none."""
-        return self.read(document) if document.get("status") in _COMPLETE else None
+    def value(self, day: DayRecord) -> float | None:
+        """This measure's figure on a served day; ``None`` when the day has none (no summary,
+        or a day in progress)."""
+        summary = day.summary
+        if summary is None or summary.status == "in_progress":
+            return None
+        return self.read(summary)
 
 
 _FIELDS = ("key", "loinc", "display", "ucum", "unit", "category", "profile", "read")
-# key, LOINC, display, UCUM, unit, category, profile, figure in the served day document
+# key, LOINC, display, UCUM, unit, category, profile, figure of the day's summary
 _TABLE: tuple[tuple[Any, ...], ...] = (
     ("steps", "41950-7", "Number of steps in 24 hour Measured", "/d", "steps/day",
-     "activity", _PA_TIME_MEASURE, _judged("steps")),
+     "activity", _PA_TIME_MEASURE, _judged(lambda s: s.steps)),
     ("exercise_minutes", "55411-3", "Exercise duration", "min/d", "min/day",
-     "activity", _PA_ACTIVITY_MEASURE, _judged("aerobic_minutes")),
+     "activity", _PA_ACTIVITY_MEASURE, _judged(lambda s: s.aerobic_minutes)),
     ("resting_heart_rate", "40443-4", "Heart rate --resting", "/min", "beats/minute",
-     "vital-signs", _VITALS_HEART_RATE, _heart_rate("resting_bpm", measured=True)),
+     "vital-signs", _VITALS_HEART_RATE, _heart_rate(lambda h: h.resting_bpm, measured=True)),
     ("max_heart_rate", "8873-2", "Heart rate 24 hour maximum", "/min", "beats/minute",
-     "vital-signs", _VITALS_HEART_RATE, _heart_rate("max_bpm", measured=False)),
+     "vital-signs", _VITALS_HEART_RATE, _heart_rate(lambda h: h.max_bpm, measured=False)),
 )  # fmt: skip
 MEASURES: tuple[Measure, ...] = tuple(
     Measure(**dict(zip(_FIELDS, row, strict=True))) for row in _TABLE
@@ -223,18 +233,17 @@ def _patient(patient: PatientRecord) -> dict[str, Any]:
 def build_bundle(
     *,
     patient: PatientRecord,
-    documents: Iterable[Mapping[str, Any]],
+    days: Iterable[DayRecord],
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The ``collection`` Bundle of ``patient`` and the Observations of ``documents`` (served day
-    documents with ``date`` and ``status``, oldest first)."""
+    """The ``collection`` Bundle of ``patient`` and the Observations of ``days`` (served days,
+    :func:`service.summaries.day_records`, oldest first)."""
     entries = [_patient(patient)]
-    for document in documents:
-        day = date.fromisoformat(str(document["date"]))
+    for day in days:
         for measure in MEASURES:
-            value = measure.value(document)
+            value = measure.value(day)
             if value is not None:
-                entries.append(_observation(measure, patient, day, value))
+                entries.append(_observation(measure, patient, day.date, value))
     stamp = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     return {
         "resourceType": "Bundle",

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Any
+from uuid import uuid4
 
+import pytest
 from fhir.resources.R4B.bundle import Bundle
+from psycopg import AsyncConnection
 
+from service.fhir import build_bundle
+from service.patients import PatientRecord
+from service.summaries import DayRecord, stored_summaries
 from tests.fixtures.service import World
+from tests.fixtures.summaries import day_summary
 from tests.service.export_data import DAYS, WALK_MIN, seed_week
 
 RANGE = {"from": "2026-03-08", "to": "2026-03-12"}
@@ -59,13 +68,22 @@ async def test_bundle_validates_and_maps_codes_units_and_days(world: World) -> N
             assert obs["category"][1]["coding"][0]["code"] == "PhysicalActivity"
         day = obs["effectivePeriod"]["start"][:10]
         by_code[f"{loinc['code']}/{day}"] = obs
+    async with await AsyncConnection.connect(world.db_url) as conn:
+        stored = await stored_summaries(
+            conn, patient_ids=[world.patient_id], first=DAYS[0], last=DAYS[-1]
+        )
+    resting = {s.date: s.heart_rate.resting_bpm for s in stored[world.patient_id]}
     # Only the three days with data are complete days with figures; 03-08 and 03-12 are not.
     for day, walk in zip(DAYS, WALK_MIN, strict=True):
         steps = by_code[f"41950-7/{day}"]
         assert steps["valueQuantity"]["value"] == 100 * walk
         assert by_code[f"55411-3/{day}"]["valueQuantity"]["value"] == walk
         assert by_code[f"8873-2/{day}"]["valueQuantity"]["value"] == 95
-        assert f"40443-4/{day}" in by_code
+        # The resting rate the day's summary estimated, to 0.1 beats/min.
+        measured = resting[day]
+        assert measured is not None
+        value = by_code[f"40443-4/{day}"]["valueQuantity"]["value"]
+        assert value == pytest.approx(measured, abs=0.05)
         # The patient's local day, with Berlin's offset (CET in March before the 29th).
         assert steps["effectivePeriod"] == {
             "start": f"{day}T00:00:00+01:00",
@@ -103,3 +121,44 @@ async def test_fhir_is_the_care_teams(world: World) -> None:
         headers=world.auth(world.clinician_token),
     )
     assert bad.status_code == 422
+
+
+def test_only_complete_days_carry_figures_and_only_a_measured_resting_rate() -> None:
+    patient = PatientRecord(
+        id=uuid4(),
+        team_id=uuid4(),
+        display_name="Test Patient",
+        birth_year=1960,
+        tz="UTC",
+        surgery_type="fusion",
+        surgery_date=date(2026, 4, 30),
+        approach="open",
+        created_at=datetime(2026, 4, 1, tzinfo=UTC),
+    )
+    judged = day_summary(date(2026, 5, 10), minutes=17, status="on_track", steps=5123)
+    unworn = day_summary(date(2026, 5, 11), minutes=0, status="insufficient_data")
+    # A resting rate from the recent days is not this day's observation.
+    unworn = replace(unworn, heart_rate=replace(unworn.heart_rate, resting_source="recent_days"))
+    today = day_summary(date(2026, 5, 13), minutes=3, status="in_progress")
+    days = [
+        DayRecord(date=judged.date, status=judged.status, summary=judged, checkins=()),
+        DayRecord(date=unworn.date, status=unworn.status, summary=unworn, checkins=()),
+        DayRecord(date=date(2026, 5, 12), status="pending", summary=None, checkins=()),
+        DayRecord(date=today.date, status=today.status, summary=today, checkins=()),
+    ]
+    bundle = build_bundle(patient=patient, days=days, now=datetime(2026, 5, 13, 12, tzinfo=UTC))
+    Bundle.model_validate(bundle)
+    assert bundle["timestamp"] == "2026-05-13T12:00:00Z"
+    figures = {
+        (e["resource"]["code"]["coding"][0]["code"], e["resource"]["effectivePeriod"]["start"]): e[
+            "resource"
+        ]["valueQuantity"]["value"]
+        for e in bundle["entry"][1:]
+    }
+    assert figures == {
+        ("41950-7", "2026-05-10T00:00:00+00:00"): 5123,
+        ("55411-3", "2026-05-10T00:00:00+00:00"): 17,
+        ("40443-4", "2026-05-10T00:00:00+00:00"): 60,
+        ("8873-2", "2026-05-10T00:00:00+00:00"): 118,
+        ("8873-2", "2026-05-11T00:00:00+00:00"): 118,
+    }

@@ -12,6 +12,7 @@ from service.api.deps import ScopedPatient
 from service.api.problems import PROBLEM_RESPONSES
 from service.api.routes.days import ServedRangeQuery
 from service.fhir import FHIR_JSON, build_bundle
+from service.summaries import served_day_record
 
 router = APIRouter(prefix="/v1/patients", tags=["export"], responses=PROBLEM_RESPONSES)
 
@@ -33,5 +34,5 @@ async def fhir_bundle(
     patient_id: UUID, patient: ScopedPatient, served: ServedRangeQuery
 ) -> Response:
     """The patient's daily Observations as a FHIR R4 Bundle."""
-    bundle = build_bundle(patient=patient, documents=[orjson.loads(d) for d in served.days])
+    bundle = build_bundle(patient=patient, days=[served_day_record(d) for d in served.days])
     return Response(orjson.dumps(bundle), media_type=FHIR_JSON)
