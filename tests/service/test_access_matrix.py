@@ -22,8 +22,10 @@ from service.alerts import alert_target, raise_alert
 from service.api.access import PAGE_POLICIES, install_access_control, policy_of
 from service.errors import ConfigurationError
 from service.patients import add_device
+from service.summaries import store_summary
 from service.web._session import SESSION_COOKIE, csrf_for
 from tests.fixtures.service import World, login
+from tests.fixtures.summaries import day_summary
 
 # Valid bodies of patient-scoped routes that take one, keyed by method and path template.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -106,12 +108,9 @@ async def test_every_patient_scoped_route_answers_per_policy(world: World) -> No
         # A second device, so that revoking it does not disturb the device token under test.
         spare_device, _ = await add_device(conn, patient_id=world.patient_id, name="spare")
         # One analysed day, so that single-day routes have something to answer with.
-        await conn.execute(
-            "INSERT INTO daily_summaries (patient_id, day, steps, wear_minutes, active_minutes,"
-            " status, summary, analysis_version) VALUES (%s, %s, 0, 0, 0, 'insufficient_data',"
-            " %s::jsonb, 'test')",
-            (world.patient_id, ANALYSED_DAY, '{"date": "2026-05-10", "flags": []}'),
-        )
+        day = date.fromisoformat(ANALYSED_DAY)
+        summary = day_summary(day, minutes=0, status="insufficient_data")
+        await store_summary(conn, patient_id=world.patient_id, day=day, summary=summary)
     tokens = await _tokens(world)
     failures = []
     audit = await AsyncConnection.connect(world.db_url, autocommit=True)
