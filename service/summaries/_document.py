@@ -5,15 +5,16 @@ turns it into the document stored in ``daily_summaries.summary`` and served by `
 :func:`summary_from_document` the only place that reads one back (documents of the previous
 analysis version included). :class:`DayBrief` is the part of a summary the care team's list and
 the recovery trajectory read. The pydantic models below describe the document (and the
-placeholder of a day without one) in the OpenAPI.
+placeholder of a day without one) in the OpenAPI; a session's and the heart rate's take their
+fields from the dataclasses (:func:`_fields_of`), so that a field added there is documented too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
-from typing import Any, Literal, get_args
+from typing import Any, Literal, get_args, get_type_hints
 
 from pydantic import BaseModel, ConfigDict
 
@@ -151,48 +152,40 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+def _fields_of(
+    source: type[Any],
+    *,
+    first: Mapping[str, Any] | None = None,
+    without: frozenset[str] = frozenset(),
+    last: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The fields of a document model, in document order: ``first``, the fields of the dataclass
+    ``source`` (as it annotates them, but ``without``), then ``last``."""
+    hints = get_type_hints(source)
+    out = dict(first or {})
+    out.update((f.name, hints[f.name]) for f in fields(source) if f.name not in without)
+    out.update(last or {})
+    return out
+
+
 class SessionOut(_Out):
     """A walking, biking or running session (times ISO-8601 UTC)."""
 
-    start: str
-    end: str
-    kind: Literal["walking", "biking", "running"]
-    duration_min: int
-    active_minutes: int
-    running_minutes: int
-    steps: int
-    cadence_mean_per_min: float
-    cadence_max_per_min: float
-    hr_mean_bpm: float | None
-    hr_max_bpm: float | None
-    minutes_above_limit: int | None
+    # analysis.Session's fields, its epoch seconds written as ISO-8601 times (_session_dict).
+    __annotations__ = _fields_of(
+        analysis.Session, first={"start": str, "end": str}, without=frozenset({"start_s", "end_s"})
+    )
 
 
 class HeartRateOut(_Out):
     """The day's heart rate, beats/min (``analysis.HeartRateSummary``; ``min``/``avg``/``max``
     repeat ``min_bpm``/``mean_bpm``/``max_bpm`` under the names of the first release)."""
 
-    rules_active: bool
-    rules_checked: bool
-    not_checked_reason: str | None
-    resting_bpm: float | None
-    resting_source: Literal["override", "estimated", "recent_days", "none"]
-    resting_night: bool | None
-    resting_baseline_bpm: float | None
-    resting_elevated: bool
-    min_bpm: float | None
-    mean_bpm: float | None
-    max_bpm: float | None
-    hr_max_bpm: float
-    limit_bpm: float | None
-    limit_basis: Literal["override", "heart_rate_reserve", "hr_max"] | None
-    minutes_light: int | None
-    minutes_moderate: int | None
-    minutes_vigorous: int | None
-    minutes_above_limit: int | None
-    min: float | None
-    avg: float | None
-    max: float | None
+    # analysis.HeartRateSummary's fields and the copies summary_document adds.
+    __annotations__ = _fields_of(
+        analysis.HeartRateSummary,
+        last={"min": float | None, "avg": float | None, "max": float | None},
+    )
 
 
 class TargetsOut(_Out):
