@@ -129,6 +129,14 @@ def _socket_to(port: int) -> Iterator[None]:
         yield
 
 
+def _is_postgres(pid: int) -> bool:
+    try:
+        name: str = psutil.Process(pid).name()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+    return name.startswith("postgres")
+
+
 class CpuMeter:
     """CPU seconds of processes between ``start`` and ``stop``; PostgreSQL backends by pid."""
 
@@ -160,7 +168,8 @@ class CpuMeter:
         if not (self._measuring or first):
             return
         for pid in pids:
-            cpu = self._cpu(pid)
+            # A pid of a server on another machine may name an unrelated process here.
+            cpu = self._cpu(pid) if _is_postgres(pid) else None
             if cpu is None:
                 if first:
                     self.backends_visible = False
