@@ -3,6 +3,7 @@ store the summary."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -13,10 +14,10 @@ from psycopg import AsyncConnection
 import analysis
 from service.alerts import on_day_summarised
 from service.summaries import store_summary
-from service.worker.days import day_bounds
+from service.worker.days import DayBounds, day_bounds
 from service.worker.options import DEFAULT_OPTIONS, WorkerOptions
 from service.worker.profile import history_window, load_history, load_profile
-from service.worker.samples import build_grid, load_day_activities, load_day_samples
+from service.worker.samples import DayMinutes, build_grid, load_day_activities, load_day_samples
 
 __all__ = ["ComputedDay", "compute_day", "load_day_samples", "recompute_day", "store_day"]
 
@@ -49,17 +50,45 @@ async def compute_day(
     """
     bounds = day_bounds(day, tz)
     samples = await load_day_samples(conn, patient_id=patient_id, bounds=bounds)
+    activities = await load_day_activities(conn, patient_id=patient_id, bounds=bounds)
+    patient = await load_profile(conn, patient_id)
+    first, last = history_window(day)
+    history = await load_history(conn, patient_id=patient_id, first=first, last=last)
+    # The CPU work (a full day's grid and analysis: about 10 ms of numpy and Python) runs in a
+    # thread, so that the event loop of ``rehab serve`` (whose built-in worker this is) goes on
+    # serving requests meanwhile; numpy releases the GIL in parts of it. The analysis is pure
+    # functions of frozen inputs (no module-level mutable state; np.errstate is context-local).
+    summary = await asyncio.to_thread(
+        _analyse,
+        samples,
+        bounds=bounds,
+        day=day,
+        patient=patient,
+        history=history,
+        activities=activities,
+        day_complete=day_complete,
+    )
+    return ComputedDay(summary=summary)
+
+
+def _analyse(
+    samples: DayMinutes,
+    *,
+    bounds: DayBounds,
+    day: date,
+    patient: analysis.PatientProfile,
+    history: list[analysis.DaySummary],
+    activities: tuple[analysis.DeclaredActivity, ...],
+    day_complete: bool,
+) -> analysis.DaySummary:
+    """The grids of the day and its context windows, and the analysis of the day (no I/O)."""
     context_min = int(_CONTEXT.total_seconds() // 60)
     grid = build_grid(samples, start_s=bounds.start_s, n_minutes=bounds.n_minutes)
     previous_grid = build_grid(
         samples, start_s=bounds.start_s - context_min * 60, n_minutes=context_min
     )
     next_grid = build_grid(samples, start_s=int(bounds.end.timestamp()), n_minutes=context_min)
-    activities = await load_day_activities(conn, patient_id=patient_id, bounds=bounds)
-    patient = await load_profile(conn, patient_id)
-    first, last = history_window(day)
-    history = await load_history(conn, patient_id=patient_id, first=first, last=last)
-    summary = analysis.analyse_day(
+    return analysis.analyse_day(
         grid=grid,
         day=day,
         patient=patient,
@@ -71,7 +100,6 @@ async def compute_day(
         day_complete=day_complete,
         activities=activities,
     )
-    return ComputedDay(summary=summary)
 
 
 async def store_day(
