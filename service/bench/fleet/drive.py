@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import itertools
+import math
 import signal
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,12 +21,14 @@ from rich.console import Console
 
 import wire
 from analysis.config import load_thresholds
-from analysis.simulate import simulate_days
 from collector.wire import format_time
 from service.bench.fleet.http import HttpError, Pool
 from service.bench.fleet.options import DAYS_ROUTE, TEAM_ROUTE, FleetOptions
+from service.bench.fleet.prefill import HISTORY_DAYS, NO_PREFILL, Prefill, prefill
 from service.bench.fleet.processes import CpuMeter, processes
 from service.bench.fleet.provision import Fleet, provision
+from service.bench.fleet.replay import Replay
+from service.bench.fleet.replay import replay as make_replay
 from service.bench.fleet.results import (
     DayTrack,
     FleetResult,
@@ -39,13 +42,8 @@ from service.settings import Settings
 
 __all__ = ["run"]
 
-# Distinct simulated days the hubs replay (tunable default; each hub starts at its own offset).
-_PROFILES = 64
 # Tunable default: a hub's upload is late by up to 5 s (uniform) after its phase.
 _JITTER_S = 5.0
-# Heart-rate noise added to the simulator's 10 s samples interpolated to 1 Hz, beats/min
-# (tunable default, below the simulator's own 3 bpm noise).
-_HR_1HZ_NOISE_BPM = 1.5
 # Connections of the bounded pools (tunable defaults): uploads, and dashboard requests apart,
 # so that a dashboard request never waits for a connection behind uploads in this process.
 _UPLOAD_CONNECTIONS = 64
@@ -61,55 +59,36 @@ _POLL_OVERLAP_S = 60.0
 _SETTLE_TIMEOUT_S = 300.0
 
 
-@dataclass(frozen=True)
-class Profile:
-    bpm: np.ndarray  # int, 60 per worn minute (1 Hz)
-    steps: np.ndarray  # int, one per worn minute
-
-
-def profiles(seed: int, count: int) -> list[Profile]:
-    """The worn minutes of ``count`` simulated days: heart rate at 1 Hz and steps per minute."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for k in range(count):
-        (day,) = simulate_days(
-            seed=seed * 1000 + k,
-            n_days=1,
-            first_day_start_s=0,
-            daily_walk_min=float(rng.uniform(10, 40)),  # tunable default spread of walking
-            non_wear_day_probability=0.0,
-        )
-        grid = day.build_grid()
-        worn = np.flatnonzero(grid.hr_count > 0)
-        seconds = (worn[:, None] * 60 + np.arange(60)[None, :]).ravel().astype(np.float64)
-        samples = day.samples
-        bpm = np.interp(seconds, samples["hr_t_s"], samples["hr_bpm"])
-        bpm += rng.normal(0.0, _HR_1HZ_NOISE_BPM, size=bpm.size)
-        bpm = np.clip(np.round(bpm), wire.BPM_MIN, wire.BPM_MAX).astype(np.int64)
-        out.append(Profile(bpm=bpm, steps=np.round(grid.steps[worn]).astype(np.int64)))
-    return out
-
-
 class _Bench:
     def __init__(
-        self, console: Console, options: FleetOptions, fleet: Fleet, url: str, db_url: str
+        self,
+        console: Console,
+        options: FleetOptions,
+        fleet: Fleet,
+        replay: Replay,
+        prefill: Prefill,
+        urls: list[str],
+        db_url: str,
     ) -> None:
         self.console = console
         self.o = options
         self.fleet = fleet
-        host, port = url.removeprefix("http://").split(":")
-        self.uploads = Pool(host, int(port), _UPLOAD_CONNECTIONS)
-        self.dash = Pool(host, int(port), _DASHBOARD_CONNECTIONS)
+        # One pool of each kind per rehab serve process, the connections shared out among them;
+        # requests go to the processes round-robin (as the proxy of deploy/compose.yaml does).
+        addresses = [url.removeprefix("http://").split(":") for url in urls]
+        up, dash = (math.ceil(n / len(urls)) for n in (_UPLOAD_CONNECTIONS, _DASHBOARD_CONNECTIONS))
+        self.uploads = [Pool(host, int(port), up) for host, port in addresses]
+        self.dash = [Pool(host, int(port), dash) for host, port in addresses]
+        self.next_upload = itertools.count()
+        self.next_dash = itertools.count()
         self.db_url = db_url
         self.state = State()
         self.rng = np.random.default_rng(options.seed)
-        self.profiles = profiles(options.seed, min(_PROFILES, options.hubs))
-        n = options.hubs
-        self.profile_of = self.rng.integers(0, len(self.profiles), size=n)
-        self.offset = [
-            int(self.rng.integers(0, self.profiles[int(k)].steps.size)) for k in self.profile_of
-        ]
-        self.phase = self.rng.uniform(0.0, options.period_s, size=n)
+        self.prefill = prefill
+        self.profiles = replay.profiles
+        self.profile_of = replay.profile_of
+        self.offset = [int(o) for o in replay.offset]
+        self.phase = self.rng.uniform(0.0, options.period_s, size=options.hubs)
         self.auth = [f"Authorization: Bearer {t}\r\n".encode() for t in fleet.device_tokens]
         self.index = {p: i for i, p in enumerate(fleet.patient_ids)}
         self.encoder = msgspec.json.Encoder()
@@ -148,7 +127,9 @@ class _Bench:
         sent = time.time()
         st.lateness_ms.append((sent - due) * 1000)
         try:
-            status, payload = await self.uploads.request(
+            status, payload = await self.uploads[
+                next(self.next_upload) % len(self.uploads)
+            ].request(
                 "POST", "/v1/ingest", self.auth[hub] + b"Content-Type: application/json\r\n", body
             )
         except HttpError as exc:
@@ -167,11 +148,20 @@ class _Bench:
         minute = (last % 86_400) // 60
         track = st.days.get((hub, day))
         if track is None:
-            track = st.days[(hub, day)] = DayTrack(first_minute=minute)
-        # Every uploaded minute has heart rate; a short empty run before the first one is worn.
-        lead = track.first_minute if track.first_minute < self.wear_gap_min else 0
+            # The prefilled minutes of the day (from midnight, every one worn) and their steps.
+            before, before_steps = 0, 0
+            if day == self.prefill.day:
+                before, before_steps = self.prefill.minutes, int(self.prefill.steps[hub])
+            # Every uploaded minute has heart rate; the empty run between the prefilled minutes
+            # (or midnight) and the first upload is worn when it is short (the wear rule). The
+            # run may be negative: a first upload into the last prefilled minute.
+            gap = minute - before
+            lead = before + (gap if gap < self.wear_gap_min else 0)
+            track = st.days[(hub, day)] = DayTrack(
+                first_minute=minute, lead=lead, steps=before_steps
+            )
         track.steps += steps
-        track.need_wear.append(minute - track.first_minute + 1 + lead)
+        track.need_wear.append(minute - track.first_minute + 1 + track.lead)
         track.need_steps.append(track.steps)
         track.accepted_at.append(accepted_at)
         self.all_seen.clear()
@@ -235,7 +225,9 @@ class _Bench:
 
     async def _get(self, into: Latencies, path: str, headers: bytes, due: float) -> None:
         try:
-            status, _ = await self.dash.request("GET", path, headers)
+            status, _ = await self.dash[next(self.next_dash) % len(self.dash)].request(
+                "GET", path, headers
+            )
         except HttpError as exc:
             into.errors[str(exc)] += 1
             return
@@ -324,7 +316,8 @@ class _Bench:
         reported = started
         while time.time() - started < _SETTLE_TIMEOUT_S:
             cur = await conn.execute(
-                "SELECT (SELECT count(*) FROM daily_summaries),"
+                "SELECT (SELECT count(*) FROM daily_summaries"
+                "   WHERE day = (now() AT TIME ZONE 'UTC')::date),"  # the patients' zone
                 " (SELECT count(*) FROM dirty_days WHERE failed_at IS NULL)"
             )
             row = await cur.fetchone()
@@ -395,8 +388,8 @@ class _Bench:
             await asyncio.gather(poller, reporter)
             # A last look, for the summaries stored since the poller's last round.
             await self._poll(conn, start - _POLL_OVERLAP_S)
-        self.uploads.close()
-        self.dash.close()
+        for pool in (*self.uploads, *self.dash):
+            pool.close()
         st = self.state
         gen = cpu[-1].seconds or 0.0
         dashboard_sent = sum(len(r.ms) + sum(r.errors.values()) for r in loaded.values())
@@ -455,13 +448,27 @@ def _run(
         fleet = provision(db_url, hubs=options.hubs, team_size=options.team_size, seed=options.seed)
         console.print(
             f"provisioned in {fleet.seconds:.1f} s ({len(fleet.clinician_tokens)} care team(s) of "
-            f"up to {options.team_size}); starting rehab serve and {options.workers} rehab worker"
+            f"up to {options.team_size})"
         )
-        with processes(db_url, options.workers, serve_worker=options.serve_worker) as (
-            url,
-            procs,
-        ):
-            bench = _Bench(console, options, fleet, url, db_url)
+        replay = make_replay(options.seed, options.hubs)
+        made = NO_PREFILL
+        if options.prefill:
+            made = prefill(db_url, fleet, replay, seed=options.seed)
+            console.print(
+                f"prefilled in {made.seconds:.1f} s: today's first {made.minutes:,} minutes "
+                f"({made.rollup_rows:,} minute rollups) and {made.summary_rows:,} summaries of "
+                f"the last {HISTORY_DAYS} days"
+            )
+        console.print(
+            f"starting {options.serve_processes} rehab serve and {options.workers} rehab worker"
+        )
+        with processes(
+            db_url,
+            options.workers,
+            serve_worker=options.serve_worker,
+            serve_processes=options.serve_processes,
+        ) as (urls, procs):
+            bench = _Bench(console, options, fleet, replay, made, urls, db_url)
             result = asyncio.run(bench.main(CpuMeter(procs)))
             for p in procs:
                 if p.process.poll() is not None:

@@ -42,4 +42,6 @@ class FleetOptions:
     period_s: int = 60
     team_size: int = DEFAULT_TEAM_SIZE
     team_share: float = DEFAULT_TEAM_SHARE
-    serve_worker: bool = True  # rehab serve's built-in worker
+    serve_worker: bool = True  # rehab serve's built-in worker (in each rehab serve)
+    serve_processes: int = 1  # rehab serve replicas, each on its own port
+    prefill: bool = True  # today's rollups so far and 30 days of summaries (fleet.prefill)

@@ -41,7 +41,8 @@ class Proc:
     name: str
     process: subprocess.Popen[bytes]
     log: IO[bytes]
-    ready_line: bytes | None
+    ready_line: bytes | None  # the log line that says it started; None: it listens on port
+    port: int | None = None
 
     def log_tail(self) -> str:
         self.log.flush()
@@ -65,10 +66,11 @@ def _spawn(name: str, args: list[str], env: dict[str, str], ready_line: bytes | 
 
 @contextlib.contextmanager
 def processes(
-    db_url: str, workers: int, *, serve_worker: bool = True
-) -> Iterator[tuple[str, list[Proc]]]:
-    """``rehab serve`` (its built-in worker on or off) and ``workers`` ``rehab worker``s."""
-    port = _free_port()
+    db_url: str, workers: int, *, serve_worker: bool = True, serve_processes: int = 1
+) -> Iterator[tuple[list[str], list[Proc]]]:
+    """``serve_processes`` ``rehab serve`` replicas on their own ports (each with its built-in
+    worker on or off) and ``workers`` ``rehab worker``s; the replicas' URLs."""
+    ports = [_free_port() for _ in range(serve_processes)]
     env = {
         **os.environ,
         "REHAB_DATABASE_URL": db_url,
@@ -79,20 +81,22 @@ def processes(
     }
     procs = [
         _spawn(
-            "rehab serve",
+            "rehab serve" if serve_processes == 1 else f"rehab serve {i + 1}",
             ["serve", "--host", "127.0.0.1", "--port", str(port)],
             env,
             ready_line=None,
         )
+        for i, port in enumerate(ports)
     ]
     procs += [
         _spawn(f"rehab worker {i + 1}", ["worker"], env, ready_line=b"analysis worker started")
         for i in range(workers)
     ]
-    url = f"http://127.0.0.1:{port}"
+    for proc, port in zip(procs, ports, strict=False):
+        proc.port = port
     try:
-        _wait_started(procs, port)
-        yield url, procs
+        _wait_started(procs)
+        yield [f"http://127.0.0.1:{port}" for port in ports], procs
     finally:
         for p in procs:
             if p.process.poll() is None:
@@ -106,17 +110,17 @@ def processes(
             p.log.close()
 
 
-def _wait_started(procs: list[Proc], port: int) -> None:
+def _wait_started(procs: list[Proc]) -> None:
     deadline = time.monotonic() + _START_TIMEOUT_S
     pending = list(procs)
     while pending:
         for p in list(pending):
             if p.process.poll() is not None:
                 raise RuntimeError(f"{p.name} exited during start-up: {p.log_tail()}")
-            if p.ready_line is None:
-                with contextlib.suppress(OSError), _socket_to(port):
+            if p.port is not None:
+                with contextlib.suppress(OSError), _socket_to(p.port):
                     pending.remove(p)
-            elif p.ready_line in Path(p.log.name).read_bytes():
+            elif p.ready_line is not None and p.ready_line in Path(p.log.name).read_bytes():
                 pending.remove(p)
         if time.monotonic() > deadline:
             raise RuntimeError(f"{pending[0].name} did not start in {_START_TIMEOUT_S:g} s")

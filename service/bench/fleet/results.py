@@ -31,6 +31,7 @@ class DayTrack:
     """The accepted batches of one patient-day, in order, and how many a summary has shown."""
 
     first_minute: int  # minute of the day of the first batch seen
+    lead: int = 0  # worn minutes of the day before first_minute
     need_wear: list[int] = field(default_factory=list)
     need_steps: list[int] = field(default_factory=list)
     accepted_at: list[float] = field(default_factory=list)
@@ -142,9 +143,10 @@ def _errors(counter: dict[str, int]) -> str:
 def fleet_table(r: FleetResult, settings: Settings) -> Table:
     o = r.options
     table = Table(
-        title=f"rehab bench fleet: {o.hubs:,} hubs for {o.minutes:g} min, rehab serve "
-        f"({'with' if o.serve_worker else 'without'} its built-in worker) + {o.workers} rehab "
-        "worker process(es); worker batches of "
+        title=f"rehab bench fleet: {o.hubs:,} hubs for {o.minutes:g} min, {o.serve_processes} "
+        f"rehab serve ({'with' if o.serve_worker else 'without'} the built-in worker) + "
+        f"{o.workers} rehab worker process(es); "
+        f"{'prefilled days' if o.prefill else 'empty days'}; worker batches of "
         f"{settings.worker_batch_days} days, today at most every "
         f"{settings.worker_today_interval_s:g} s"
     )
