@@ -178,6 +178,19 @@ def bench_fleet(
             help="Run rehab serve's built-in worker (default) or leave the days to --workers.",
         ),
     ] = True,
+    serve_processes: Annotated[
+        int,
+        typer.Option(
+            help="rehab serve replicas on their own ports; uploads and dashboards round-robin."
+        ),
+    ] = 1,
+    prefill: Annotated[
+        bool,
+        typer.Option(
+            "--prefill/--no-prefill",
+            help="Store today's minute rollups so far and 30 days of summaries first (default).",
+        ),
+    ] = True,
     period_s: Annotated[
         int,
         typer.Option(
@@ -194,6 +207,7 @@ def bench_fleet(
         (hubs >= 1, "--hubs must be at least 1"),
         (minutes > 0, "--minutes must be more than 0"),
         (workers >= 0, "--workers must be 0 or more"),
+        (serve_processes >= 1, "--serve-processes must be at least 1"),
         (dashboard_rps > 0, "--dashboard-rps must be more than 0"),
         (drain_s >= 0, "--drain-s must be 0 or more"),
         (baseline_s > 0, "--baseline-s must be more than 0"),
@@ -222,5 +236,7 @@ def bench_fleet(
             team_size=team_size,
             team_share=team_share,
             serve_worker=serve_worker,
+            serve_processes=serve_processes,
+            prefill=prefill,
         ),
     )
