@@ -146,8 +146,8 @@ _VERSIONS_SQL = (
 # The briefs this process has read, by (patient, ISO date): the stored version they were read
 # from and the brief (None: a document without the parts of a brief). A stored day is read again
 # only when its version changed, so a list refreshed while the worker stores new days reads only
-# those. Bounded: emptied when it holds more than this many days (tunable default; about 200 MB
-# at most, the briefs of 2,000 patients' 100 days over and over).
+# those. Bounded: emptied by the next read once it holds more than this many days (tunable
+# default: the briefs of 2,000 patients' 100 days).
 _BRIEFS: dict[tuple[UUID, str], tuple[str, DayBrief | None]] = {}
 _BRIEFS_MAX = 200_000
 
@@ -161,42 +161,40 @@ async def summary_briefs(
     The stored versions of the days are read first; only the days not read before at that
     version have their parts read (one more query), the others come from this process's
     briefs."""
+    if len(_BRIEFS) > _BRIEFS_MAX:
+        _BRIEFS.clear()
     out: dict[UUID, list[DayBrief]] = {pid: [] for pid in patient_ids}
     cur = await conn.execute(_VERSIONS_SQL, (patient_ids, first, last))
-    listed: list[tuple[UUID, list[tuple[str, str]]]] = []
+    listed: list[tuple[UUID, list[tuple[UUID, str]]]] = []
+    found: dict[tuple[UUID, str], DayBrief | None] = {}
     missing: list[tuple[UUID, str]] = []
     for pid, text in await cur.fetchall():
-        days = [_day_version(item) for item in text.split(",")]
-        listed.append((pid, days))
-        missing += [(pid, day) for day, version in days if _version(pid, day) != version]
+        keys = []
+        for item in text.split(","):
+            day, _, version = item.partition("=")
+            key = (pid, day)
+            cached = _BRIEFS.get(key)
+            if cached is not None and cached[0] == version:
+                found[key] = cached[1]
+            else:
+                missing.append(key)
+            keys.append(key)
+        listed.append((pid, keys))
     if missing:
-        await _read_briefs(conn, missing)
-    for pid, days in listed:
-        briefs = out[pid]
-        for day, _ in days:
-            cached = _BRIEFS.get((pid, day))
-            if cached is not None and cached[1] is not None:
-                briefs.append(cached[1])
+        found.update(await _read_briefs(conn, missing))
+    for pid, keys in listed:
+        out[pid] = [brief for key in keys if (brief := found.get(key)) is not None]
     return out
 
 
-def _day_version(item: str) -> tuple[str, str]:
-    day, _, version = item.partition("=")
-    return day, version
-
-
-def _version(pid: UUID, day: str) -> str | None:
-    cached = _BRIEFS.get((pid, day))
-    return cached[0] if cached is not None else None
-
-
-async def _read_briefs(conn: AsyncConnection[Any], keys: list[tuple[UUID, str]]) -> None:
-    """Read the briefs of ``keys`` (patient, ISO date) into :data:`_BRIEFS`."""
-    if len(_BRIEFS) + len(keys) > _BRIEFS_MAX:
-        _BRIEFS.clear()
+async def _read_briefs(
+    conn: AsyncConnection[Any], keys: list[tuple[UUID, str]]
+) -> dict[tuple[UUID, str], DayBrief | None]:
+    """The briefs of ``keys`` (patient, ISO date) as stored now, also kept in :data:`_BRIEFS`."""
     cur = await conn.execute(
         _BRIEFS_SQL, ([pid for pid, _ in keys], [date.fromisoformat(d) for _, d in keys])
     )
+    read: dict[tuple[UUID, str], DayBrief | None] = {}
     unread = 0
     for pid, text in await cur.fetchall():
         for parts in orjson.loads(text):
@@ -205,9 +203,11 @@ async def _read_briefs(conn: AsyncConnection[Any], keys: list[tuple[UUID, str]])
                 brief = DayBrief.from_parts(parts)
             except analysis.InputError:
                 unread += 1
+            read[(pid, parts["day"])] = brief
             _BRIEFS[(pid, parts["day"])] = (parts["version"], brief)
     if unread:
         log.warning("skipped %d stored day summaries without the parts of a brief", unread)
+    return read
 
 
 async def sessions_json(
