@@ -11,7 +11,7 @@ from psycopg import AsyncConnection
 
 import analysis
 from service.alerts import on_day_summarised
-from service.summaries import store_summary, summary_document
+from service.summaries import store_summary
 from tests.fixtures.service import World
 from tests.fixtures.summaries import day_summary
 
@@ -49,9 +49,7 @@ async def _summarise(
                     before_surgery=before,
                 )
                 await store_summary(conn, patient_id=world.patient_id, day=day, summary=summary)
-                await on_day_summarised(
-                    conn, patient_id=world.patient_id, day=day, summary=summary_document(summary)
-                )
+                await on_day_summarised(conn, patient_id=world.patient_id, day=day, summary=summary)
 
 
 async def _trajectory(world: World, token: str) -> dict[str, Any]:
