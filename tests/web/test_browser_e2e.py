@@ -231,7 +231,11 @@ def test_the_list_searches_sorts_and_the_patient_page_shows_the_whole_recovery(
     assert names == sorted(names, key=str.lower)
     page.get_by_label("Need").select_option("warning")
     page.get_by_role("button", name="Show").click()
-    expect(rows).to_have_count(1)
+    # Only patients whose most pressing need is a warning: the planted over-doer, and a demo
+    # patient whose simulated day went over the plan by the time the test runs (the demo's
+    # today is cut at the current time, so which patients those are depends on the hour).
+    expect(rows.filter(has_not_text="Open warning")).to_have_count(0)
+    expect(rows.filter(has_text=OVER_DOER)).to_have_count(1)
 
     page.goto(f"{demo.url}/team")
     page.get_by_role("link", name=URGENT_PATIENT).click()
