@@ -16,8 +16,9 @@ and paced team pages at once, a tenth of them team pages, to show what a page co
 requests queued behind it on the same process.
 
 Two phases: at saturation (every client sends back to back: requests/s, and latencies that are
-mostly queueing; three rounds of each route, alternating, pooled), then paced at half the days route's measured capacity (latencies of a service
-running where it is meant to run, counted from the scheduled send times).
+mostly queueing; three rounds of each route, alternating, pooled), then paced at half the days
+route's measured capacity (latencies of a service running where it is meant to run, counted from
+the scheduled send times).
 """
 
 from __future__ import annotations

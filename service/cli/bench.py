@@ -128,7 +128,8 @@ def bench_api(
     ] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the simulated patient's days.")] = 0,
 ) -> None:
-    """Requests/s and p50/p99 of GET /v1/patients/{id}/days (30 full summaries) and GET /v1/auth/me."""
+    """Requests/s and p50/p99 of GET /v1/patients/{id}/days (30 full summaries), GET /v1/auth/me
+    and the care team's list (GET /team, 100 patients), then days and team pages mixed."""
     from service.bench import api  # noqa: PLC0415 - benchmarks load only when asked for
 
     state: CliState = ctx.obj
