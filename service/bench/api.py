@@ -37,6 +37,7 @@ from rich.table import Table
 
 from analysis import DaySummary, PatientProfile, analyse_day
 from analysis.simulate import simulate_days
+from service.bench.http import exchange
 from service.bench.scratch import scratch_database, serve_in_subprocess
 
 __all__ = ["run"]
@@ -234,16 +235,8 @@ async def _get(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
 ) -> tuple[int, int]:
     """One keep-alive HTTP/1.1 GET on an open connection; return (status, body length)."""
-    writer.write(request)
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    await reader.readexactly(length)
-    return status, length
+    status, body, _ = await exchange(reader, writer, request)
+    return status, len(body)
 
 
 async def _drive(
@@ -264,8 +257,7 @@ async def _drive(
     the requests they delay (the "coordinated omission" correction of wrk2 / HdrHistogram).
     """
     host, port = url.removeprefix("http://").split(":")
-    # A minimal HTTP/1.1 client over asyncio streams: httpx's per-request overhead would make
-    # the load generator, not the server, the bottleneck on a small machine.
+    # The benchmarks' own HTTP/1.1 client (service.bench.http says why not httpx).
     request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{headers}\r\n").encode()
     latencies: list[float] = []
     sizes: list[int] = []

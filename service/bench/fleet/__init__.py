@@ -34,7 +34,7 @@ proxy of deploy/compose.yaml does):
   scratch database's PostgreSQL backends taken together, and this load generator.
 
 The HTTP client is a minimal keep-alive HTTP/1.1 client over asyncio streams with bounded pools
-of connections (:mod:`service.bench.fleet.http`).
+of connections (:mod:`service.bench.http`).
 """
 
 from service.bench.fleet.drive import run

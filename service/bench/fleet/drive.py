@@ -22,7 +22,6 @@ from rich.console import Console
 import wire
 from analysis.config import load_thresholds
 from collector.wire import format_time
-from service.bench.fleet.http import HttpError, Pool
 from service.bench.fleet.options import DAYS_ROUTE, TEAM_ROUTE, FleetOptions
 from service.bench.fleet.prefill import HISTORY_DAYS, NO_PREFILL, Prefill, prefill
 from service.bench.fleet.processes import CpuMeter, processes
@@ -37,6 +36,7 @@ from service.bench.fleet.results import (
     fleet_table,
     verdict,
 )
+from service.bench.http import HttpError, Pool
 from service.bench.scratch import scratch_database
 from service.settings import Settings
 

@@ -1,7 +1,10 @@
-"""A minimal keep-alive HTTP/1.1 client over asyncio streams, with a bounded pool.
+"""The benchmarks' HTTP client: keep-alive HTTP/1.1 over asyncio streams, with a bounded pool.
 
-A general client's per-request overhead would make the load generator the bottleneck on a small
-machine (as in ``rehab bench api``); this one writes a request and reads a response, nothing else.
+httpx's per-request overhead (its request and response models, headers, pool bookkeeping) would
+make the load generator, not the service, the bottleneck on a small machine: ``rehab bench api`` and
+``rehab bench fleet`` share the two cores with the service they measure. This client writes a
+request and reads one response (Content-Length or chunked), nothing else; it is for benchmarks
+only, the hub's uploader and the tests use httpx.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-__all__ = ["HttpError", "Pool"]
+__all__ = ["HttpError", "Pool", "exchange"]
 
 # uvicorn closes a keep-alive connection idle for 5 s (its timeout_keep_alive default); one idle
 # for 4 s is not reused.
@@ -68,7 +71,7 @@ class Pool:
                 except OSError as exc:
                     raise HttpError(type(exc).__name__) from exc
                 try:
-                    status, payload, keep = await self._exchange(conn, data)
+                    status, payload, keep = await exchange(*conn, data)
                 except (OSError, asyncio.IncompleteReadError, EOFError) as exc:
                     conn[1].close()
                     # A kept-alive connection the server closed just then: once more, fresh.
@@ -88,38 +91,39 @@ class Pool:
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.open_connection(self.host, self.port)
 
-    @staticmethod
-    async def _exchange(
-        conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], data: bytes
-    ) -> tuple[int, bytes, bool]:
-        reader, writer = conn
-        writer.write(data)
-        head = await reader.readuntil(b"\r\n\r\n")
-        if not head:
-            raise EOFError
-        status = int(head[9:12])
-        length, chunked, keep = 0, False, True
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"transfer-encoding" and b"chunked" in value.lower():
-                chunked = True
-            elif name == b"connection" and b"close" in value.lower():
-                keep = False
-        if not chunked:
-            return status, await reader.readexactly(length), keep
-        body = bytearray()
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            if size == 0:
-                await reader.readuntil(b"\r\n")
-                return status, bytes(body), keep
-            body += await reader.readexactly(size + 2)
-            del body[-2:]
-
     def close(self) -> None:
         for _, writer, _ in self._free:
             writer.close()
         self._free.clear()
+
+
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes
+) -> tuple[int, bytes, bool]:
+    """Send ``data`` (one whole request) on an open connection; return the response's status,
+    body and whether the server keeps the connection open."""
+    writer.write(data)
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head:
+        raise EOFError
+    status = int(head[9:12])
+    length, chunked, keep = 0, False, True
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+        elif name == b"connection" and b"close" in value.lower():
+            keep = False
+    if not chunked:
+        return status, await reader.readexactly(length), keep
+    body = bytearray()
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+        if size == 0:
+            await reader.readuntil(b"\r\n")
+            return status, bytes(body), keep
+        body += await reader.readexactly(size + 2)
+        del body[-2:]
