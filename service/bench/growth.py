@@ -47,7 +47,7 @@ from rich.console import Console
 from rich.table import Table
 
 from service.bench.refresh import DAY, HISTORY_DAYS, TZ, _copy_day
-from service.bench.scratch import bench_patient, scratch_database
+from service.bench.scratch import bench_patient, scratch_database, summary_copy_columns
 from service.ingest.rollup import backfill_sql
 from service.summaries import served_days
 from service.summaries._store import _DAYS_SQL
@@ -89,15 +89,7 @@ def _add_patients(
 ) -> None:
     """``count`` more patients with a device each, 30 days of rollups and summaries each."""
     first_day = DAY - timedelta(days=_MONTH_DAYS - 1)
-    columns = [
-        row[0]
-        for row in conn.execute(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = 'public' AND table_name = 'daily_summaries'"
-            " AND is_generated = 'NEVER' AND column_name NOT IN ('patient_id', 'day')"
-            " ORDER BY ordinal_position"
-        ).fetchall()
-    ]
+    columns = summary_copy_columns(conn)
     copy_summaries = sql.SQL(
         "INSERT INTO daily_summaries (patient_id, day, {cols})"
         " SELECT p.id, %(first)s::date + d, {src}"

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import httpx
 import psycopg
@@ -33,6 +34,7 @@ __all__ = [
     "scratch_database",
     "serve_in_subprocess",
     "serve_in_thread",
+    "summary_copy_columns",
 ]
 
 
@@ -151,3 +153,17 @@ def serve_in_subprocess(db_url: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def summary_copy_columns(conn: psycopg.Connection[Any]) -> list[str]:
+    """The stored (not generated) columns of ``daily_summaries`` besides the key, in table order:
+    what a benchmark copies when it gives many patients a template patient's summaries."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name = 'daily_summaries'"
+            " AND is_generated = 'NEVER' AND column_name NOT IN ('patient_id', 'day')"
+            " ORDER BY ordinal_position"
+        ).fetchall()
+    ]

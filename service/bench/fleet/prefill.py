@@ -38,6 +38,7 @@ from analysis.minute_steps import NSTEPS_PER_STEP
 from analysis.simulate import simulate_days
 from service.bench.fleet.provision import Fleet
 from service.bench.fleet.replay import Replay
+from service.bench.scratch import summary_copy_columns
 from service.summaries import store_summary
 from service.worker.profile import history_window, load_history, load_profile
 
@@ -215,15 +216,7 @@ def _copy_histories(
 ) -> int:
     """Every other patient gets a template's summaries (server-side); monitoring from 30 days
     ago for all. How many summaries are stored."""
-    columns = [
-        row[0]
-        for row in conn.execute(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = 'public' AND table_name = 'daily_summaries'"
-            " AND is_generated = 'NEVER' AND column_name NOT IN ('patient_id', 'day')"
-            " ORDER BY ordinal_position"
-        ).fetchall()
-    ]
+    columns = summary_copy_columns(conn)
     statement = sql.SQL(
         "INSERT INTO daily_summaries (patient_id, day, {cols})"
         " SELECT p.id, s.day, {src}"
