@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 from service.errors import DatabaseUnavailableError
@@ -63,6 +66,22 @@ def start_embedded(data_dir: Path) -> str:
             f"its log is {log_path}",
             pgdata=str(pgdata),
         ) from exc
+    _exit_cleanly_on_sigterm()
     uri: str = server.get_uri()
     log.info("embedded PostgreSQL running under %s", pgdata)
     return uri
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Let SIGTERM (systemctl stop, docker stop, kill) end the process through ``sys.exit``.
+
+    The wheel stops the server from an ``atexit`` hook when the last process using it exits, and
+    keeps the users' process ids in ``pgdata/.handle_pids.json``. Under the default disposition
+    SIGTERM ends the process without running ``atexit`` (uvicorn re-raises it after its graceful
+    shutdown), so the server kept running and the stale id stopped every later run from stopping
+    it. Only the default disposition is replaced, and only from the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
