@@ -185,6 +185,12 @@ def bench_fleet(
             help="rehab serve replicas on their own ports; uploads and dashboards round-robin."
         ),
     ] = 1,
+    page_processes: Annotated[
+        int,
+        typer.Option(
+            help="rehab serve replicas for the /team page alone (0: pages share the replicas)."
+        ),
+    ] = 1,
     prefill: Annotated[
         bool,
         typer.Option(
@@ -209,6 +215,7 @@ def bench_fleet(
         (minutes > 0, "--minutes must be more than 0"),
         (workers >= 0, "--workers must be 0 or more"),
         (serve_processes >= 1, "--serve-processes must be at least 1"),
+        (page_processes >= 0, "--page-processes must be 0 or more"),
         (dashboard_rps > 0, "--dashboard-rps must be more than 0"),
         (drain_s >= 0, "--drain-s must be 0 or more"),
         (baseline_s > 0, "--baseline-s must be more than 0"),
@@ -238,6 +245,7 @@ def bench_fleet(
             team_share=team_share,
             serve_worker=serve_worker,
             serve_processes=serve_processes,
+            page_processes=page_processes,
             prefill=prefill,
         ),
     )

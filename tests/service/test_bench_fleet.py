@@ -109,6 +109,7 @@ def test_a_tiny_fleet_is_uploaded_summarised_and_measured(
         team_size=2,
         team_share=0.5,
         serve_processes=2,
+        page_processes=1,
     )
     result = fleet.run(
         Console(file=out, width=160),
@@ -130,15 +131,16 @@ def test_a_tiny_fleet_is_uploaded_summarised_and_measured(
         assert result.loaded[route].ms
         assert result.idle[route].ms
     names = [c.name for c in result.cpu]
-    assert names[:3] == ["rehab serve 1", "rehab serve 2", "rehab worker 1"]
+    assert names[:4] == ["rehab serve 1", "rehab serve 2", "rehab serve (pages)", "rehab worker 1"]
     assert any(n.startswith("PostgreSQL backends") for n in names)
     assert names[-1].startswith("load generator")
     for c in result.cpu:
         assert c.seconds is not None
         assert c.seconds >= 0
-    # Both rehab serve replicas answered requests: each used some CPU.
+    # Both rehab serve replicas and the page replica answered requests: each used some CPU.
     assert (result.cpu[0].seconds or 0.0) > 0
     assert (result.cpu[1].seconds or 0.0) > 0
+    assert (result.cpu[2].seconds or 0.0) > 0
     assert "staleness p50 / p95 / max s" in printed
     assert "verdict: 5 hubs" in printed
 
@@ -150,6 +152,7 @@ def test_a_tiny_fleet_is_uploaded_summarised_and_measured(
         (["--minutes", "0"], "--minutes must be more than 0"),
         (["--workers", "-1"], "--workers must be 0 or more"),
         (["--serve-processes", "0"], "--serve-processes must be at least 1"),
+        (["--page-processes", "-1"], "--page-processes must be 0 or more"),
         (["--dashboard-rps", "0"], "--dashboard-rps must be more than 0"),
         (["--drain-s", "-1"], "--drain-s must be 0 or more"),
         (["--period-s", "7"], "--period-s must divide 60"),

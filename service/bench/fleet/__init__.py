@@ -7,9 +7,10 @@ token that is also the web session cookie). Unless ``--no-prefill``, every patie
 today's minute rollups from midnight up to the provisioning minute and 30 days of stored
 summaries (:mod:`service.bench.fleet.prefill`), so that a refresh of today and the dashboards read
 realistic days. ``--serve-processes`` ``rehab serve`` replicas on their own ports (each with its
-built-in worker) and ``--workers`` separate ``rehab worker`` processes then run on it, and this
-process drives them (uploads and dashboard requests spread over the replicas round-robin, as the
-proxy of deploy/compose.yaml does):
+built-in worker), ``--page-processes`` more for the web pages alone (without the worker) and
+``--workers`` separate ``rehab worker`` processes then run on it, and this process drives them
+(uploads and days requests spread over the serve replicas round-robin, the ``/team`` page over the
+page replicas, as the proxy of deploy/compose.yaml routes them):
 
 - **Hubs.** Each hub uploads one batch per period (60 s) through ``POST /v1/ingest`` with its own
   token: the last period's heart rate at 1 Hz and its steps as one sample, at the real times, so

@@ -57,6 +57,8 @@ _POLL_OVERLAP_S = 60.0
 # Tunable default: at most this long for the workers' first sweep before the idle baseline (the
 # sweep runs at a worker's start; 10,000 new patients' first days take a few minutes).
 _SETTLE_TIMEOUT_S = 300.0
+# Tunable default: team pages read at once while the caches are warmed before the baseline.
+_WARM_AT_ONCE = 4
 
 
 class _Bench:
@@ -69,18 +71,26 @@ class _Bench:
         prefill: Prefill,
         urls: list[str],
         db_url: str,
+        page_urls: list[str] | None = None,
     ) -> None:
         self.console = console
         self.o = options
         self.fleet = fleet
         # One pool of each kind per rehab serve process, the connections shared out among them;
-        # requests go to the processes round-robin (as the proxy of deploy/compose.yaml does).
+        # requests go to the processes round-robin, and the /team page to the page replicas
+        # when there are any (as the proxy of deploy/compose.yaml routes them).
         addresses = [url.removeprefix("http://").split(":") for url in urls]
         up, dash = (math.ceil(n / len(urls)) for n in (_UPLOAD_CONNECTIONS, _DASHBOARD_CONNECTIONS))
         self.uploads = [Pool(host, int(port), up) for host, port in addresses]
         self.dash = [Pool(host, int(port), dash) for host, port in addresses]
+        page_addresses = [url.removeprefix("http://").split(":") for url in page_urls or []]
+        self.pages = [
+            Pool(host, int(port), math.ceil(_DASHBOARD_CONNECTIONS / len(page_addresses)))
+            for host, port in page_addresses
+        ] or self.dash
         self.next_upload = itertools.count()
         self.next_dash = itertools.count()
+        self.next_page = itertools.count()
         self.db_url = db_url
         self.state = State()
         self.rng = np.random.default_rng(options.seed)
@@ -220,14 +230,30 @@ class _Bench:
                 route = DAYS_ROUTE
                 path = f"/v1/patients/{self.fleet.patient_ids[patient]}/days"
                 headers = f"Authorization: Bearer {token}\r\nAccept: application/json\r\n".encode()
-            self._spawn(self._get(into[route], path, headers, due))
+            self._spawn(self._get(into[route], path, headers, due, page=route == TEAM_ROUTE))
             k += 1
 
-    async def _get(self, into: Latencies, path: str, headers: bytes, due: float) -> None:
+    async def _warm_pages(self) -> None:
+        """Every team's page once from every process that serves pages, a few at a time."""
+        headers = [
+            f"Cookie: rehab_session={t}\r\nAccept: text/html\r\n".encode()
+            for t in self.fleet.clinician_tokens
+        ]
+        for pool in self.pages:
+            for first in range(0, len(headers), _WARM_AT_ONCE):
+                await asyncio.gather(
+                    *(
+                        pool.request("GET", "/team", h)
+                        for h in headers[first : first + _WARM_AT_ONCE]
+                    )
+                )
+
+    async def _get(
+        self, into: Latencies, path: str, headers: bytes, due: float, *, page: bool = False
+    ) -> None:
+        pools, turn = (self.pages, self.next_page) if page else (self.dash, self.next_dash)
         try:
-            status, _ = await self.dash[next(self.next_dash) % len(self.dash)].request(
-                "GET", path, headers
-            )
+            status, _ = await pools[next(turn) % len(pools)].request("GET", path, headers)
         except HttpError as exc:
             into.errors[str(exc)] += 1
             return
@@ -343,12 +369,15 @@ class _Bench:
         o = self.o
         async with await psycopg.AsyncConnection.connect(self.db_url, autocommit=True) as conn:
             await self._settle(conn)
-            # Baseline: the dashboard mix on the idle service (connections warm first).
+            # Baseline: the dashboard mix on the idle service (connections warm first, and
+            # every team's page read once by every process that serves pages, so that the
+            # baseline does not pay for the first read of each team's days).
             idle: dict[str, Latencies] = {}
             warm: dict[str, Latencies] = {}
             now = time.time()
             await self._dashboard(now, now + 1.0, warm)
             await self._drain_tasks()
+            await self._warm_pages()
             now = time.time()
             self.console.print(
                 f"idle baseline: {o.dashboard_rps:g} dashboard req/s for {o.baseline_s:g} s"
@@ -388,7 +417,7 @@ class _Bench:
             await asyncio.gather(poller, reporter)
             # A last look, for the summaries stored since the poller's last round.
             await self._poll(conn, start - _POLL_OVERLAP_S)
-        for pool in (*self.uploads, *self.dash):
+        for pool in {*self.uploads, *self.dash, *self.pages}:
             pool.close()
         st = self.state
         gen = cpu[-1].seconds or 0.0
@@ -460,15 +489,17 @@ def _run(
                 f"the last {HISTORY_DAYS} days"
             )
         console.print(
-            f"starting {options.serve_processes} rehab serve and {options.workers} rehab worker"
+            f"starting {options.serve_processes} rehab serve, {options.page_processes} for the "
+            f"pages and {options.workers} rehab worker"
         )
         with processes(
             db_url,
             options.workers,
             serve_worker=options.serve_worker,
             serve_processes=options.serve_processes,
-        ) as (urls, procs):
-            bench = _Bench(console, options, fleet, replay, made, urls, db_url)
+            page_processes=options.page_processes,
+        ) as (urls, page_urls, procs):
+            bench = _Bench(console, options, fleet, replay, made, urls, db_url, page_urls)
             result = asyncio.run(bench.main(CpuMeter(procs)))
             for p in procs:
                 if p.process.poll() is not None:

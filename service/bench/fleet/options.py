@@ -44,4 +44,10 @@ class FleetOptions:
     team_share: float = DEFAULT_TEAM_SHARE
     serve_worker: bool = True  # rehab serve's built-in worker (in each rehab serve)
     serve_processes: int = 1  # rehab serve replicas, each on its own port
+    # rehab serve replicas for the web pages alone (/team), no built-in worker; 0: the pages
+    # share the serve replicas. Tunable default 1, as deploy/compose.yaml routes them: a page
+    # of 100 patients holds a process's interpreter for tens of milliseconds, which the API's
+    # requests on that process would wait behind (the GIL and one event loop), while the
+    # operating system shares the cores between processes preemptively.
+    page_processes: int = 1
     prefill: bool = True  # today's rollups so far and 30 days of summaries (fleet.prefill)

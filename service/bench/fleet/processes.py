@@ -66,11 +66,18 @@ def _spawn(name: str, args: list[str], env: dict[str, str], ready_line: bytes | 
 
 @contextlib.contextmanager
 def processes(
-    db_url: str, workers: int, *, serve_worker: bool = True, serve_processes: int = 1
-) -> Iterator[tuple[list[str], list[Proc]]]:
+    db_url: str,
+    workers: int,
+    *,
+    serve_worker: bool = True,
+    serve_processes: int = 1,
+    page_processes: int = 0,
+) -> Iterator[tuple[list[str], list[str], list[Proc]]]:
     """``serve_processes`` ``rehab serve`` replicas on their own ports (each with its built-in
-    worker on or off) and ``workers`` ``rehab worker``s; the replicas' URLs."""
+    worker on or off), ``page_processes`` more for the web pages (never with the worker) and
+    ``workers`` ``rehab worker``s; the URLs of the serve replicas and of the page replicas."""
     ports = [_free_port() for _ in range(serve_processes)]
+    page_ports = [_free_port() for _ in range(page_processes)]
     env = {
         **os.environ,
         "REHAB_DATABASE_URL": db_url,
@@ -89,14 +96,27 @@ def processes(
         for i, port in enumerate(ports)
     ]
     procs += [
+        _spawn(
+            "rehab serve (pages)" if page_processes == 1 else f"rehab serve (pages {i + 1})",
+            ["serve", "--host", "127.0.0.1", "--port", str(port)],
+            {**env, "REHAB_RUN_WORKER": "false"},
+            ready_line=None,
+        )
+        for i, port in enumerate(page_ports)
+    ]
+    procs += [
         _spawn(f"rehab worker {i + 1}", ["worker"], env, ready_line=b"analysis worker started")
         for i in range(workers)
     ]
-    for proc, port in zip(procs, ports, strict=False):
+    for proc, port in zip(procs, ports + page_ports, strict=False):
         proc.port = port
     try:
         _wait_started(procs)
-        yield [f"http://127.0.0.1:{port}" for port in ports], procs
+        yield (
+            [f"http://127.0.0.1:{port}" for port in ports],
+            [f"http://127.0.0.1:{port}" for port in page_ports],
+            procs,
+        )
     finally:
         for p in procs:
             if p.process.poll() is None:

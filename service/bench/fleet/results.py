@@ -145,7 +145,8 @@ def fleet_table(r: FleetResult, settings: Settings) -> Table:
     table = Table(
         title=f"rehab bench fleet: {o.hubs:,} hubs for {o.minutes:g} min, {o.serve_processes} "
         f"rehab serve ({'with' if o.serve_worker else 'without'} the built-in worker) + "
-        f"{o.workers} rehab worker process(es); "
+        f"{o.workers} rehab worker process(es), "
+        f"{o.page_processes or 'no'} rehab serve for the pages; "
         f"{'prefilled days' if o.prefill else 'empty days'}; worker batches of "
         f"{settings.worker_batch_days} days, today at most every "
         f"{settings.worker_today_interval_s:g} s"
