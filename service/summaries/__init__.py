@@ -24,6 +24,7 @@ from service.summaries._document import (
 )
 from service.summaries._store import (
     DayRecord,
+    VersionedBriefs,
     day_records,
     load_summaries,
     served_day_record,
@@ -32,6 +33,7 @@ from service.summaries._store import (
     store_summary,
     stored_summaries,
     summary_briefs,
+    versioned_briefs,
 )
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "ServedDay",
     "StoredDayOut",
     "UnsummarisedStatus",
+    "VersionedBriefs",
     "day_records",
     "load_summaries",
     "served_day_record",
@@ -51,4 +54,5 @@ __all__ = [
     "summary_briefs",
     "summary_document",
     "summary_from_document",
+    "versioned_briefs",
 ]

@@ -14,7 +14,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
@@ -32,6 +32,7 @@ from service.summaries._document import (
 
 __all__ = [
     "DayRecord",
+    "VersionedBriefs",
     "day_records",
     "load_summaries",
     "served_day_record",
@@ -40,6 +41,7 @@ __all__ = [
     "store_summary",
     "stored_summaries",
     "summary_briefs",
+    "versioned_briefs",
 ]
 
 log = logging.getLogger(__name__)
@@ -152,20 +154,37 @@ _BRIEFS: dict[tuple[UUID, str], tuple[str, DayBrief | None]] = {}
 _BRIEFS_MAX = 200_000
 
 
+class VersionedBriefs(NamedTuple):
+    """A patient's briefs of a range and the stored versions they were read at: ``version`` is
+    equal for two reads exactly when no day of the range was stored, rewritten or deleted in
+    between (so it can key what is computed from the briefs)."""
+
+    version: str
+    days: list[DayBrief]
+
+
 async def summary_briefs(
     conn: AsyncConnection[Any], *, patient_ids: list[UUID], first: date, last: date
 ) -> dict[UUID, list[DayBrief]]:
     """Per patient, oldest first: the :class:`~service.summaries.DayBrief` of each stored day
-    ``first`` … ``last`` (for the care team's list and the recovery trajectories).
+    ``first`` … ``last`` (for the care team's list and the recovery trajectories)."""
+    read = await versioned_briefs(conn, patient_ids=patient_ids, first=first, last=last)
+    return {pid: briefs.days for pid, briefs in read.items()}
+
+
+async def versioned_briefs(
+    conn: AsyncConnection[Any], *, patient_ids: list[UUID], first: date, last: date
+) -> dict[UUID, VersionedBriefs]:
+    """:func:`summary_briefs` with the version of each patient's range.
 
     The stored versions of the days are read first; only the days not read before at that
     version have their parts read (one more query), the others come from this process's
     briefs."""
     if len(_BRIEFS) > _BRIEFS_MAX:
         _BRIEFS.clear()
-    out: dict[UUID, list[DayBrief]] = {pid: [] for pid in patient_ids}
+    out = {pid: VersionedBriefs("", []) for pid in patient_ids}
     cur = await conn.execute(_VERSIONS_SQL, (patient_ids, first, last))
-    listed: list[tuple[UUID, list[tuple[UUID, str]]]] = []
+    listed: list[tuple[UUID, str, list[tuple[UUID, str]]]] = []
     found: dict[tuple[UUID, str], DayBrief | None] = {}
     missing: list[tuple[UUID, str]] = []
     for pid, text in await cur.fetchall():
@@ -179,11 +198,13 @@ async def summary_briefs(
             else:
                 missing.append(key)
             keys.append(key)
-        listed.append((pid, keys))
+        listed.append((pid, text, keys))
     if missing:
         found.update(await _read_briefs(conn, missing))
-    for pid, keys in listed:
-        out[pid] = [brief for key in keys if (brief := found.get(key)) is not None]
+    for pid, text, keys in listed:
+        out[pid] = VersionedBriefs(
+            text, [brief for key in keys if (brief := found.get(key)) is not None]
+        )
     return out
 
 

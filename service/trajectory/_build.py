@@ -18,7 +18,7 @@ from psycopg import AsyncConnection
 import analysis
 from service.alerts import alert_target, raise_alert
 from service.patients import PatientRecord, get_patient
-from service.summaries import DayBrief, summary_briefs
+from service.summaries import DayBrief, summary_briefs, versioned_briefs
 from service.trajectory._baselines import entered_baseline
 from service.worker.days import local_day
 
@@ -30,6 +30,16 @@ _MODEL = analysis.load_recovery()
 # The trajectory reads the days from the baseline window before surgery to today; a year after
 # surgery covers any rehabilitation (tunable default).
 _AFTER_SURGERY = timedelta(days=366)
+
+
+# The trajectories this process has built, by everything they are computed from: the patient,
+# the stored versions of the days read (VersionedBriefs.version) and their range, today, the
+# surgery and the entered baseline. The care team's list polls every few seconds; a patient's
+# trajectory is built again only once one of these changed. Bounded: emptied past this many
+# (tunable default: a few thousand patients' lists over a few days).
+_TrajectoryKey = tuple[UUID, str, date, date, date, date, str, str, analysis.Baseline | None]
+_TRAJECTORIES: dict[_TrajectoryKey, analysis.Trajectory] = {}
+_TRAJECTORIES_MAX = 20_000
 
 
 def patient_today(patient: PatientRecord) -> date:
@@ -60,20 +70,37 @@ async def team_trajectories(
         return {}
     todays = {p.id: patient_today(p) for p in patients}
     windows = {p.id: _window(p, todays[p.id]) for p in patients}
-    briefs = await summary_briefs(
-        conn,
-        patient_ids=[p.id for p in patients],
-        first=min(w[0] for w in windows.values()),
-        last=max(w[1] for w in windows.values()),
+    first = min(w[0] for w in windows.values())
+    last = max(w[1] for w in windows.values())
+    briefs = await versioned_briefs(
+        conn, patient_ids=[p.id for p in patients], first=first, last=last
     )
     entered = await entered_baseline(conn, [p.id for p in patients])
+    if len(_TRAJECTORIES) > _TRAJECTORIES_MAX:
+        _TRAJECTORIES.clear()
+    keys = {
+        p.id: (
+            p.id,
+            briefs[p.id].version,
+            first,
+            last,
+            todays[p.id],
+            p.surgery_date,
+            p.surgery_type,
+            p.approach,
+            entered.get(p.id),
+        )
+        for p in patients
+    }
+    out = {p.id: t for p in patients if (t := _TRAJECTORIES.get(keys[p.id])) is not None}
+    todo = [p for p in patients if p.id not in out]
 
     def build() -> dict[UUID, analysis.Trajectory]:
-        out = {}
-        for p in patients:
+        built = {}
+        for p in todo:
             first, last = windows[p.id]
-            days = [b for b in briefs.get(p.id, []) if first <= b.date <= last]
-            out[p.id] = analysis.recovery_trajectory(
+            days = [b for b in briefs[p.id].days if first <= b.date <= last]
+            built[p.id] = analysis.recovery_trajectory(
                 summaries=_figures(days),
                 surgery_date=p.surgery_date,
                 surgery_type=p.surgery_type,
@@ -81,11 +108,16 @@ async def team_trajectories(
                 today=todays[p.id],
                 entered_baseline=entered.get(p.id),
             )
-        return out
+        return built
 
-    # Pure computation from the fetched days (a few ms for a list page of 50 patients): in a
-    # thread, so that the event loop can serve other requests in between.
-    return await asyncio.to_thread(build)
+    if todo:
+        # Pure computation from the fetched days (about 0.1 ms a patient): in a thread, so that
+        # the event loop can serve other requests in between.
+        built = await asyncio.to_thread(build)
+        for pid, trajectory in built.items():
+            _TRAJECTORIES[keys[pid]] = trajectory
+        out.update(built)
+    return out
 
 
 async def trajectory_of(

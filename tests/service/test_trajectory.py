@@ -11,7 +11,9 @@ from psycopg import AsyncConnection
 
 import analysis
 from service.alerts import on_day_summarised
+from service.patients import get_patient
 from service.summaries import store_summary
+from service.trajectory import patient_today, team_trajectories, trajectory_of
 from tests.fixtures.service import World
 from tests.fixtures.summaries import day_summary
 
@@ -150,3 +152,48 @@ async def test_trajectory_of_another_teams_patient_is_not_found(world: World) ->
     )
     assert mine.status_code == 200
     assert mine.json()["band"] == "minimal_access"
+
+
+async def test_the_care_teams_list_builds_a_trajectory_again_only_when_its_inputs_change(
+    world: World,
+) -> None:
+    await _summarise(world, _normal, pre_days=10, weeks=3)
+    async with await AsyncConnection.connect(world.db_url, autocommit=True) as conn:
+        patient = await get_patient(conn, world.patient_id)
+        assert patient is not None
+
+        async def trajectory() -> analysis.Trajectory:
+            return (await team_trajectories(conn, [patient]))[patient.id]
+
+        first = await trajectory()
+        # Nothing changed: the list's next poll reuses the trajectory.
+        assert await trajectory() is first
+        # Days rewritten (late batches recomputed): built again from the new figures.
+        for i in range(4):
+            day = SURGERY + timedelta(days=i)
+            summary = day_summary(day, minutes=20, steps=5_000, status="on_track")
+            await store_summary(conn, patient_id=world.patient_id, day=day, summary=summary)
+        rewritten = await trajectory()
+        assert rewritten is not first
+        assert rewritten.weeks[0].median_steps != first.weeks[0].median_steps
+        assert await trajectory() is rewritten
+        # A day deleted: built again.
+        await conn.execute(
+            "DELETE FROM daily_summaries WHERE patient_id = %s AND day = %s",
+            (world.patient_id, SURGERY + timedelta(days=2)),
+        )
+        deleted = await trajectory()
+        assert deleted is not rewritten
+        assert deleted.weeks[0].valid_days == rewritten.weeks[0].valid_days - 1
+        # An entered baseline: built again with it.
+        entered = await world.client.put(
+            f"/v1/patients/{world.patient_id}/baseline",
+            json={"steps_per_day": 4_321, "source": "the patient's phone"},
+            headers=world.auth(world.clinician_token),
+        )
+        assert entered.status_code == 200, entered.text
+        with_baseline = await trajectory()
+        assert with_baseline.baseline is not None
+        assert with_baseline.baseline.steps_per_day == 4_321
+        # Each version equals a trajectory built from scratch.
+        assert with_baseline == await trajectory_of(conn, patient, today=patient_today(patient))
