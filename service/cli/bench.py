@@ -191,6 +191,12 @@ def bench_fleet(
             help="rehab serve replicas for the /team page alone (0: pages share the replicas)."
         ),
     ] = 1,
+    background_nice: Annotated[
+        int,
+        typer.Option(
+            help="Niceness of the page replicas and rehab workers (0: the API's priority)."
+        ),
+    ] = 10,
     prefill: Annotated[
         bool,
         typer.Option(
@@ -216,6 +222,7 @@ def bench_fleet(
         (workers >= 0, "--workers must be 0 or more"),
         (serve_processes >= 1, "--serve-processes must be at least 1"),
         (page_processes >= 0, "--page-processes must be 0 or more"),
+        (0 <= background_nice <= 19, "--background-nice must be between 0 and 19"),
         (dashboard_rps > 0, "--dashboard-rps must be more than 0"),
         (drain_s >= 0, "--drain-s must be 0 or more"),
         (baseline_s > 0, "--baseline-s must be more than 0"),
@@ -246,6 +253,7 @@ def bench_fleet(
             serve_worker=serve_worker,
             serve_processes=serve_processes,
             page_processes=page_processes,
+            background_nice=background_nice,
             prefill=prefill,
         ),
     )

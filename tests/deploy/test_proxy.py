@@ -159,5 +159,9 @@ def test_compose_starts_the_replicas_the_proxy_names() -> None:
     # The page replica leaves the analysis and the notifications to the service.
     assert services["pages"]["environment"]["REHAB_RUN_WORKER"] == "false"
     assert services["pages"]["environment"]["REHAB_RUN_NOTIFIER"] == "false"
+    # Pages and analysis yield the cores to the API when they are contended (1024 is the default).
+    assert services["pages"]["cpu_shares"] < 1024
+    assert services["worker"]["cpu_shares"] < 1024
+    assert "cpu_shares" not in services["service"]
     # Only the proxy publishes ports: every other service is reached through it.
     assert [name for name, s in services.items() if "ports" in s] == ["proxy"]

@@ -153,6 +153,7 @@ def test_a_tiny_fleet_is_uploaded_summarised_and_measured(
         (["--workers", "-1"], "--workers must be 0 or more"),
         (["--serve-processes", "0"], "--serve-processes must be at least 1"),
         (["--page-processes", "-1"], "--page-processes must be 0 or more"),
+        (["--background-nice", "20"], "--background-nice must be between 0 and 19"),
         (["--dashboard-rps", "0"], "--dashboard-rps must be more than 0"),
         (["--drain-s", "-1"], "--drain-s must be 0 or more"),
         (["--period-s", "7"], "--period-s must divide 60"),

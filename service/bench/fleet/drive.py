@@ -490,7 +490,8 @@ def _run(
             )
         console.print(
             f"starting {options.serve_processes} rehab serve, {options.page_processes} for the "
-            f"pages and {options.workers} rehab worker"
+            f"pages and {options.workers} rehab worker (these two kinds at nice "
+            f"{options.background_nice})"
         )
         with processes(
             db_url,
@@ -498,6 +499,7 @@ def _run(
             serve_worker=options.serve_worker,
             serve_processes=options.serve_processes,
             page_processes=options.page_processes,
+            background_nice=options.background_nice,
         ) as (urls, page_urls, procs):
             bench = _Bench(console, options, fleet, replay, made, urls, db_url, page_urls)
             result = asyncio.run(bench.main(CpuMeter(procs)))

@@ -50,4 +50,8 @@ class FleetOptions:
     # requests on that process would wait behind (the GIL and one event loop), while the
     # operating system shares the cores between processes preemptively.
     page_processes: int = 1
+    # Niceness of the page replicas and the rehab worker processes (tunable default 10; 0: all
+    # at the API's priority): the API's uploads and reads come first on a shared machine, the
+    # pages and the analysis, which have room in their own goals, use the rest of the cores.
+    background_nice: int = 10
     prefill: bool = True  # today's rollups so far and 30 days of summaries (fleet.prefill)

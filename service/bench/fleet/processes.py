@@ -72,10 +72,12 @@ def processes(
     serve_worker: bool = True,
     serve_processes: int = 1,
     page_processes: int = 0,
+    background_nice: int = 0,
 ) -> Iterator[tuple[list[str], list[str], list[Proc]]]:
     """``serve_processes`` ``rehab serve`` replicas on their own ports (each with its built-in
     worker on or off), ``page_processes`` more for the web pages (never with the worker) and
-    ``workers`` ``rehab worker``s; the URLs of the serve replicas and of the page replicas."""
+    ``workers`` ``rehab worker``s, these two kinds at niceness ``background_nice``; the URLs
+    of the serve replicas and of the page replicas."""
     ports = [_free_port() for _ in range(serve_processes)]
     page_ports = [_free_port() for _ in range(page_processes)]
     env = {
@@ -110,6 +112,9 @@ def processes(
     ]
     for proc, port in zip(procs, ports + page_ports, strict=False):
         proc.port = port
+    for proc in procs[serve_processes:]:
+        with contextlib.suppress(psutil.Error):
+            psutil.Process(proc.process.pid).nice(background_nice)
     try:
         _wait_started(procs)
         yield (
