@@ -8,17 +8,9 @@ hold health data, request bodies, query strings or secrets.
 from service.audit._log import (
     AuditEntry,
     AuditQuery,
-    outside_transaction,
     query_audit,
     record_access,
     record_event,
 )
 
-__all__ = [
-    "AuditEntry",
-    "AuditQuery",
-    "outside_transaction",
-    "query_audit",
-    "record_access",
-    "record_event",
-]
+__all__ = ["AuditEntry", "AuditQuery", "query_audit", "record_access", "record_event"]

@@ -7,20 +7,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
-from psycopg import AsyncConnection, pq
+from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 if TYPE_CHECKING:
     from service.accounts import Principal
 
-__all__ = [
-    "AuditEntry",
-    "AuditQuery",
-    "outside_transaction",
-    "query_audit",
-    "record_access",
-    "record_event",
-]
+__all__ = ["AuditEntry", "AuditQuery", "query_audit", "record_access", "record_event"]
 
 ActorKind = Literal["user", "device", "cli", "worker"]
 
@@ -47,27 +40,6 @@ class AuditQuery:
     limit: int = 100
 
 
-def outside_transaction(conn: AsyncConnection[Any]) -> bool:
-    """Whether a statement on ``conn`` now is a transaction of its own (autocommit, none open)."""
-    return conn.autocommit and conn.info.transaction_status == pq.TransactionStatus.IDLE
-
-
-# An audit entry written on its own (the access check of every patient-scoped request, a
-# device's upload) is committed asynchronously (synchronous_commit off for that one statement):
-# PostgreSQL's WAL writer flushes it within 3 × wal_writer_delay (0.6 s by default), and any
-# later synchronous commit, such as the write the request then makes, flushes it first. Waiting
-# for the flush of every read's entry put each API read behind the WAL of the uploads (the
-# wait events of rehab bench fleet: WALSync on the access check). What this gives up: if the
-# database host loses power within that 0.6 s, the entries of reads made in it are lost; the
-# data those reads returned is unchanged, and no change is ever recorded without its entry.
-# Inside a transaction the entry commits with it, as the transaction's writes do.
-_RECORD = (
-    "INSERT INTO audit_log (actor_kind, actor_id, action, patient_id, outcome)"
-    " SELECT %s, %s, %s, %s, %s"
-)
-_RECORD_ASYNC = _RECORD + " WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL"
-
-
 async def record_event(
     conn: AsyncConnection[Any],
     *,
@@ -79,7 +51,8 @@ async def record_event(
 ) -> None:
     """Append one entry. ``action`` must name what was done, never carry data."""
     await conn.execute(
-        _RECORD_ASYNC if outside_transaction(conn) else _RECORD,
+        "INSERT INTO audit_log (actor_kind, actor_id, action, patient_id, outcome)"
+        " VALUES (%s, %s, %s, %s, %s)",
         (actor_kind, actor_id, action, patient_id, "allowed" if allowed else "denied"),
     )
 

@@ -6,7 +6,7 @@ Anything else answers "not found", so the existence of another team's patient do
 :func:`check_patient_access` is the only place the rule is written: PostgreSQL applies it in the
 statement that finds the caller, reads the patient and appends the decision to the audit log, so
 that a checked request costs one round trip and the audit entry is committed before the caller's
-route reads any patient data (asynchronously: see :func:`service.audit.record_event`).
+route reads any patient data.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from service.accounts import PRINCIPAL_COLUMNS, PRINCIPAL_SQL, Principal, principal_of
-from service.audit import outside_transaction
 from service.auth import hash_token
 from service.patients.store import PATIENT_COLUMNS, PatientRecord
 
@@ -51,8 +50,7 @@ _CHECK = (
     " SELECT 'user', s.user_id, %(action)s, %(patient)s,"
     " CASE s.decision WHEN 'allowed' THEN 'allowed' ELSE 'denied' END"
     " FROM seen s WHERE %(patient)s::uuid IS NOT NULL)"
-    " SELECT * FROM seen WHERE %(async_commit)s::bool IS NOT TRUE"
-    " OR set_config('synchronous_commit', 'off', true) IS NOT NULL"
+    " SELECT * FROM seen"
 )
 _CHECK_TOKEN = _CHECK.format(caller=PRINCIPAL_SQL)
 _CHECK_PRINCIPAL = _CHECK.format(caller=_GIVEN_PRINCIPAL)
@@ -79,14 +77,11 @@ async def check_patient_access(
     ``caller`` is a bearer token (``AuthenticationError`` unless it is live, checked first) or an
     already authenticated principal. ``care_team_only`` refuses the patient themselves. A
     ``patient_id`` of ``None`` (a malformed id in a path) is ``not_visible`` and not recorded.
-    Run on its own (outside a transaction), the decision is committed asynchronously, as
-    :func:`service.audit.record_event` explains.
     """
     params: dict[str, Any] = {
         "patient": patient_id,
         "action": action,
         "care_team_only": care_team_only,
-        "async_commit": outside_transaction(conn),
     }
     if isinstance(caller, str):
         params["token_hash"] = hash_token(caller)
