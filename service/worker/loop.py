@@ -47,6 +47,11 @@ log = logging.getLogger(__name__)
 # entry per patient; days with data are queued by ingestion at once.
 _SWEEP_INTERVAL_S = 60.0
 
+# Tunable default: a patient's today waits its interval plus up to a quarter more (fixed per
+# patient), so that refreshes begun together drift apart; staleness stays within 1.25 intervals
+# plus the queue.
+TODAY_SPREAD = 0.25
+
 # recomputed: stored; skipped: not judged (before monitoring start, after today);
 # retry: failed, tried again after a back-off; set_aside: failed for the last time.
 Outcome = Literal["recomputed", "skipped", "retry", "set_aside"]
@@ -56,8 +61,15 @@ def _claim_sql(*, batch_days: int, today_interval_s: float) -> sql.Composed:
     """The claim statement: up to ``batch_days`` claimable days, oldest first, in one statement.
 
     With ``today_interval_s`` > 0, a day still in progress in its patient's zone whose summary
-    was computed less than that long ago waits (it stays queued, with one row however often it
-    is dirtied); a day that has ended never waits. The statement takes ``now`` and ``stale``.
+    was computed less than that long ago, plus the patient's spread, waits (it stays queued,
+    with one row however often it is dirtied); a day that has ended never waits. The statement
+    takes ``now`` and ``stale``.
+
+    The spread is fixed per patient, up to :data:`TODAY_SPREAD` of the interval, from the last
+    byte of the patient's id (random in a version-4 UUID). Without it every patient whose today
+    began at the same moment (all of one time zone at midnight, a fleet after a restart) was
+    refreshed in the same round every interval, a burst that held the API's requests up; with
+    it their periods differ, so their refreshes drift apart and stay spread.
     """
     today_wait: sql.Composable = sql.SQL("")
     if today_interval_s > 0:
@@ -67,9 +79,10 @@ def _claim_sql(*, batch_days: int, today_interval_s: float) -> sql.Composed:
             " AND NOT CASE WHEN EXISTS (SELECT 1 FROM daily_summaries s"
             "  WHERE s.patient_id = q.patient_id AND s.day = q.day AND s.status = 'in_progress'"
             # The database's clock, the one computed_at was stamped with.
-            "  AND s.computed_at > now() - make_interval(secs => {interval}))"
+            "  AND s.computed_at > now() - make_interval(secs => {interval}"
+            "   * (1 + {spread} * get_byte(uuid_send(q.patient_id), 15) / 255.0)))"
             "  THEN q.day >= (%(now)s::timestamptz AT TIME ZONE pq.tz)::date ELSE false END"
-        ).format(interval=sql.Literal(float(today_interval_s)))
+        ).format(interval=sql.Literal(float(today_interval_s)), spread=sql.Literal(TODAY_SPREAD))
     return sql.SQL(
         "UPDATE dirty_days d SET claimed_at = %(now)s, claimed_by = pg_backend_pid()"
         " FROM (SELECT q.patient_id, q.day FROM dirty_days q"

@@ -178,6 +178,52 @@ async def test_today_is_recomputed_at_most_once_per_interval_and_an_ended_day_ne
         assert await drain(pool, options=WorkerOptions(today_interval_s=0), pace_today=True) == 1
 
 
+async def test_todays_wait_is_spread_per_patient_so_refreshes_begun_together_drift_apart(
+    db_url: str,
+) -> None:
+    today = _today()
+    interval_s = 600.0
+    async with await AsyncConnection.connect(db_url, autocommit=True) as conn:
+        team_id = await ensure_team(conn, "spread")
+        # The spread comes from the id's last byte: none for 0x00, the whole quarter for 0xff.
+        ids = [uuid.UUID(int=(uuid.uuid4().int & ~0xFF) | last) for last in (0x00, 0xFF)]
+        for n, pid in enumerate(ids):
+            await conn.execute(
+                "INSERT INTO patients (id, team_id, display_name, birth_year, tz, surgery_type,"
+                " surgery_date, monitoring_from) VALUES (%s, %s, %s, 1960, 'UTC', 'fusion', %s,"
+                " %s)",
+                (pid, team_id, f"Spread {n}", today - timedelta(days=40), today),
+            )
+    paced = WorkerOptions(today_interval_s=interval_s)
+    async with make_pool(db_url, make_settings(db_url)) as pool:
+        async with pool.connection() as conn:
+            for pid in ids:
+                await queue_days(conn, patient_id=pid, first=today, last=today)
+        assert await drain(pool, options=paced, pace_today=True) == 2
+        with psycopg.connect(db_url, autocommit=True) as sync:
+            # Both computed 1.1 intervals ago, then dirtied again by new uploads.
+            sync.execute(
+                "UPDATE daily_summaries SET status = 'in_progress',"
+                " computed_at = now() - make_interval(secs => %s)",
+                (1.1 * interval_s,),
+            )
+        async with pool.connection() as conn:
+            for pid in ids:
+                await queue_days(conn, patient_id=pid, first=today, last=today)
+        # Past the interval, within the quarter: the first is taken, the second still waits.
+        assert await drain(pool, options=paced, pace_today=True) == 1
+        with psycopg.connect(db_url) as sync:
+            assert sync.execute("SELECT patient_id FROM dirty_days").fetchall() == [(ids[1],)]
+            sync.execute(
+                "UPDATE daily_summaries SET computed_at = now() - make_interval(secs => %s)"
+                " WHERE patient_id = %s",
+                (1.26 * interval_s, ids[1]),
+            )
+            sync.commit()
+        # Past its interval and its whole spread: taken too.
+        assert await drain(pool, options=paced, pace_today=True) == 1
+
+
 # --- processes: two `rehab worker`, two `rehab serve` ------------------------------------------
 
 
