@@ -33,11 +33,12 @@ _AFTER_SURGERY = timedelta(days=366)
 
 
 # The trajectories this process has built, by everything they are computed from: the patient,
-# the stored versions of the days read (VersionedBriefs.version) and their range, today, the
-# surgery and the entered baseline. The care team's list polls every few seconds; a patient's
+# the stored versions of the days read (VersionedBriefs.version, which names every stored day
+# read, so it stands for the range too), today, the surgery (today and the surgery date fix the
+# patient's window) and the entered baseline. The care team's list polls every few seconds; a patient's
 # trajectory is built again only once one of these changed. Bounded: emptied past this many
 # (tunable default: a few thousand patients' lists over a few days).
-_TrajectoryKey = tuple[UUID, str, date, date, date, date, str, str, analysis.Baseline | None]
+_TrajectoryKey = tuple[UUID, str, date, date, str, str, analysis.Baseline | None]
 _TRAJECTORIES: dict[_TrajectoryKey, analysis.Trajectory] = {}
 _TRAJECTORIES_MAX = 20_000
 
@@ -82,8 +83,6 @@ async def team_trajectories(
         p.id: (
             p.id,
             briefs[p.id].version,
-            first,
-            last,
             todays[p.id],
             p.surgery_date,
             p.surgery_type,
