@@ -25,6 +25,7 @@ import uvicorn
 import yaml
 
 from service.api import create_app
+from tests.collector.e2e.service_process import free_port
 from tests.fixtures.service import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,13 +33,6 @@ CADDYFILE = ROOT / "deploy" / "proxy" / "Caddyfile"
 COMPOSE = ROOT / "deploy" / "compose.yaml"
 # Marks the test's own requests, so that Caddy's active health checks are not counted.
 PROBE = "x-rehab-test-probe"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class _Recorder:
@@ -58,7 +52,7 @@ class _Recorder:
 
 @contextlib.contextmanager
 def _serve(app: Any) -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -90,7 +84,7 @@ def _caddy(tmp_path: Path, env: dict[str, str], port: int) -> Iterator[str]:
             "XDG_DATA_HOME": str(tmp_path / "data"),
             "XDG_CONFIG_HOME": str(tmp_path / "config"),
             # The admin endpoint on a free port: other Caddys on the machine keep theirs.
-            "CADDY_ADMIN": f"127.0.0.1:{_free_port()}",
+            "CADDY_ADMIN": f"127.0.0.1:{free_port()}",
             **env,
         },
         stdout=subprocess.PIPE,
@@ -116,7 +110,7 @@ def test_the_proxy_sends_the_api_and_the_pages_to_their_own_replicas(
 ) -> None:
     api = _Recorder(create_app(make_settings(db_url)))
     pages = _Recorder(create_app(make_settings(db_url)))
-    proxy_port = _free_port()
+    proxy_port = free_port()
     with _serve(api) as api_port, _serve(pages) as pages_port:
         env = {
             "REHAB_SITE": f"http://127.0.0.1:{proxy_port}",

@@ -61,6 +61,11 @@ _SETTLE_TIMEOUT_S = 300.0
 _WARM_AT_ONCE = 4
 
 
+def _page_headers(token: str) -> bytes:
+    """A clinician's page request: the access token doubles as the session cookie."""
+    return f"Cookie: rehab_session={token}\r\nAccept: text/html\r\n".encode()
+
+
 class _Bench:
     def __init__(
         self,
@@ -223,7 +228,7 @@ class _Bench:
                 team = int(rng.integers(0, len(self.fleet.clinician_tokens)))
                 token = self.fleet.clinician_tokens[team]
                 route, path = TEAM_ROUTE, "/team"
-                headers = f"Cookie: rehab_session={token}\r\nAccept: text/html\r\n".encode()
+                headers = _page_headers(token)
             else:
                 patient = int(rng.integers(0, self.o.hubs))
                 token = self.fleet.clinician_tokens[self.fleet.team_of[patient]]
@@ -236,10 +241,7 @@ class _Bench:
     async def _warm_pages(self) -> None:
         """Every team's page once from every process that serves pages, a few at a time (best
         effort: a failed read only leaves that cache cold, the baseline counts what follows)."""
-        headers = [
-            f"Cookie: rehab_session={t}\r\nAccept: text/html\r\n".encode()
-            for t in self.fleet.clinician_tokens
-        ]
+        headers = [_page_headers(t) for t in self.fleet.clinician_tokens]
 
         async def read(pool: Pool, h: bytes) -> None:
             with contextlib.suppress(HttpError):
